@@ -1,0 +1,8 @@
+//! lifeboat: put a trained machine-learning model on the web.
+//!
+//! The library is the program; `src/main.rs` is a thin command line around it.
+//! See ARCHITECTURE.md for the map of modules and how a request flows.
+
+pub mod model;
+pub mod schema;
+pub mod train;

@@ -1,0 +1,425 @@
+//! A first draft of a schema from a table of text cells (a CSV file), for a
+//! person to edit: numbers versus categories, observed ranges, observed
+//! categories, and which columns were left out and why.
+//!
+//! It reads rows one at a time and keeps only per-column summaries, so it
+//! works on files larger than memory (category counting stops at a limit).
+
+use std::collections::HashMap;
+
+use super::{
+    Category, CategorySpec, Class, Field, FieldKind, NumberSpec, Schema, Target, TargetKind, Text,
+    is_machine_name,
+};
+
+/// A column with more distinct text values than this is free text, not a category.
+const MAX_CATEGORIES: usize = 30;
+/// A target with more distinct values than this is treated as a number (regression).
+const MAX_CLASSES: usize = 20;
+
+/// Running summary of one column.
+#[derive(Debug, Default, Clone)]
+struct ColumnStats {
+    rows: u64,
+    missing: u64,
+    numbers: Vec<f64>,
+    not_numeric: u64,
+    /// Distinct values and their counts; `None` once there are too many to be categories.
+    counts: Option<HashMap<String, u64>>,
+    integral: bool,
+    increasing: bool,
+    last: Option<f64>,
+}
+
+/// Collects column summaries row by row, then drafts a schema.
+#[derive(Debug)]
+pub struct SchemaDraft {
+    headers: Vec<String>,
+    target: usize,
+    stats: Vec<ColumnStats>,
+}
+
+/// Why a column did not become a field.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LeftOut {
+    pub column: String,
+    pub why: String,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum InferError {
+    #[error("the target column {target:?} is not in the header; the columns are: {}", .columns.join(", "))]
+    NoTarget {
+        target: String,
+        columns: Vec<String>,
+    },
+    #[error("the target column {0:?} has no values")]
+    EmptyTarget(String),
+    #[error("the target column {0:?} has only one value ({1:?}); there is nothing to predict")]
+    OneClass(String, String),
+    #[error(
+        "no column besides the target can be an input: {}",
+        .0.iter().map(|l| format!("{} ({})", l.column, l.why)).collect::<Vec<_>>().join("; ")
+    )]
+    NoInputs(Vec<LeftOut>),
+}
+
+impl ColumnStats {
+    fn new() -> Self {
+        ColumnStats {
+            counts: Some(HashMap::new()),
+            integral: true,
+            increasing: true,
+            ..Default::default()
+        }
+    }
+
+    fn observe(&mut self, raw: &str) {
+        self.rows += 1;
+        let s = raw.trim();
+        if s.is_empty() {
+            self.missing += 1;
+            return;
+        }
+        match s.parse::<f64>() {
+            Ok(v) if v.is_finite() => {
+                self.integral &= v.fract() == 0.0;
+                self.increasing &= self.last.is_none_or(|last| v > last);
+                self.last = Some(v);
+                self.numbers.push(v);
+            }
+            _ => self.not_numeric += 1,
+        }
+        if let Some(counts) = &mut self.counts {
+            if let Some(n) = counts.get_mut(s) {
+                *n += 1;
+            } else if counts.len() < MAX_CLASSES.max(MAX_CATEGORIES) * 4 {
+                counts.insert(s.to_string(), 1);
+            } else {
+                self.counts = None;
+            }
+        }
+    }
+
+    fn present(&self) -> u64 {
+        self.rows - self.missing
+    }
+
+    fn is_numeric(&self) -> bool {
+        self.not_numeric == 0 && !self.numbers.is_empty()
+    }
+
+    fn distinct(&self) -> Option<usize> {
+        self.counts.as_ref().map(HashMap::len)
+    }
+
+    /// Distinct values, most frequent first (ties in numeric or text order).
+    fn values_by_frequency(&self) -> Vec<String> {
+        let mut values: Vec<(&String, &u64)> = self.counts.iter().flatten().collect();
+        values.sort_by(|a, b| b.1.cmp(a.1).then_with(|| compare_values(a.0, b.0)));
+        values.into_iter().map(|(v, _)| v.clone()).collect()
+    }
+
+    fn median(&self) -> f64 {
+        let mut v = self.numbers.clone();
+        v.sort_by(f64::total_cmp);
+        let n = v.len();
+        if n % 2 == 1 {
+            v[n / 2]
+        } else {
+            (v[n / 2 - 1] + v[n / 2]) / 2.0
+        }
+    }
+}
+
+/// Orders values as numbers when both are numbers, else as text.
+fn compare_values(a: &str, b: &str) -> std::cmp::Ordering {
+    match (a.parse::<f64>(), b.parse::<f64>()) {
+        (Ok(x), Ok(y)) => x.total_cmp(&y),
+        _ => a.cmp(b),
+    }
+}
+
+impl SchemaDraft {
+    pub fn new(headers: Vec<String>, target: &str) -> Result<SchemaDraft, InferError> {
+        let Some(target) = headers.iter().position(|h| h.trim() == target) else {
+            return Err(InferError::NoTarget {
+                target: target.to_string(),
+                columns: headers,
+            });
+        };
+        let stats = vec![ColumnStats::new(); headers.len()];
+        Ok(SchemaDraft {
+            headers,
+            target,
+            stats,
+        })
+    }
+
+    /// Adds one row. Cells beyond the header are ignored; absent cells count as missing.
+    pub fn observe<'a>(&mut self, record: impl IntoIterator<Item = &'a str>) {
+        let mut record = record.into_iter();
+        for stats in &mut self.stats {
+            stats.observe(record.next().unwrap_or(""));
+        }
+    }
+
+    /// Drafts the schema named `name`, and lists the columns left out.
+    pub fn finish(self, name: &str) -> Result<(Schema, Vec<LeftOut>), InferError> {
+        let target_name = self.headers[self.target].trim().to_string();
+        let target_stats = &self.stats[self.target];
+        if target_stats.present() == 0 {
+            return Err(InferError::EmptyTarget(target_name));
+        }
+        let target_kind = match target_stats.distinct() {
+            Some(n)
+                if n <= MAX_CLASSES && (target_stats.integral || !target_stats.is_numeric()) =>
+            {
+                let mut values = target_stats.values_by_frequency();
+                values.sort_by(|a, b| compare_values(a, b));
+                if values.len() == 1 {
+                    return Err(InferError::OneClass(target_name, values.remove(0)));
+                }
+                TargetKind::Classes(
+                    values
+                        .into_iter()
+                        .map(|v| Class {
+                            label: Text::new(format!("{target_name} = {v}")),
+                            value: v,
+                        })
+                        .collect(),
+                )
+            }
+            _ => TargetKind::Value { unit: None },
+        };
+
+        let mut fields = Vec::new();
+        let mut left_out = Vec::new();
+        for (i, (header, stats)) in self.headers.iter().zip(&self.stats).enumerate() {
+            if i == self.target {
+                continue;
+            }
+            let column = header.trim().to_string();
+            match field_for(&column, stats) {
+                Ok(field) => fields.push(field),
+                Err(why) => left_out.push(LeftOut { column, why }),
+            }
+        }
+        if fields.is_empty() {
+            return Err(InferError::NoInputs(left_out));
+        }
+        let name = if is_machine_name(name) {
+            name.to_string()
+        } else {
+            "model".to_string()
+        };
+        let schema = Schema {
+            title: Text::new(name.clone()),
+            description: Text::default(),
+            name,
+            fields,
+            target: Target {
+                label: Text::new(target_name.clone()),
+                name: target_name,
+                kind: target_kind,
+            },
+        };
+        Ok((schema, left_out))
+    }
+}
+
+fn field_for(column: &str, stats: &ColumnStats) -> Result<Field, String> {
+    if column.is_empty() {
+        return Err("the column has no name".into());
+    }
+    if stats.present() == 0 {
+        return Err("every value is empty".into());
+    }
+    let optional = stats.missing > 0;
+    let mut field = Field {
+        name: column.to_string(),
+        label: Text::new(column),
+        help: Text::default(),
+        kind: FieldKind::Boolean,
+        optional,
+        default: None,
+    };
+    let looks_like_id = stats.is_numeric()
+        && stats.integral
+        && stats.missing == 0
+        && stats.distinct().is_none_or(|d| d as u64 == stats.rows)
+        && (stats.increasing || column.to_lowercase().ends_with("id"));
+    if looks_like_id && stats.rows > MAX_CATEGORIES as u64 {
+        return Err("a different whole number in every row: it looks like an identifier".into());
+    }
+    if stats.is_numeric() {
+        let min = stats.numbers.iter().copied().fold(f64::INFINITY, f64::min);
+        let max = stats
+            .numbers
+            .iter()
+            .copied()
+            .fold(f64::NEG_INFINITY, f64::max);
+        let is_flag =
+            stats.integral && stats.distinct().is_some_and(|d| d <= 2) && min >= 0.0 && max <= 1.0;
+        if is_flag {
+            field.kind = FieldKind::Boolean;
+            field.default = Some(
+                if stats.median() >= 0.5 {
+                    "true"
+                } else {
+                    "false"
+                }
+                .into(),
+            );
+            return Ok(field);
+        }
+        let spec = NumberSpec {
+            min: Some(min.floor()),
+            max: Some(max.ceil()),
+            step: if stats.integral { Some(1.0) } else { None },
+            unit: None,
+        };
+        let median = stats.median();
+        field.default = Some(if stats.integral {
+            format!("{}", median.round() as i64)
+        } else {
+            format!("{}", (median * 100.0).round() / 100.0)
+        });
+        field.kind = if stats.integral {
+            FieldKind::Integer(spec)
+        } else {
+            FieldKind::Number(spec)
+        };
+        field.help = Text::new(format!(
+            "Seen in the data: {} to {}{}.",
+            min,
+            max,
+            missing_note(stats)
+        ));
+        return Ok(field);
+    }
+    match stats.distinct() {
+        Some(d) if d <= MAX_CATEGORIES && (d as u64) * 2 <= stats.present().max(4) => {
+            let values = stats.values_by_frequency();
+            field.default = values.first().cloned();
+            field.help = Text::new(format!(
+                "{d} values seen in the data{}.",
+                missing_note(stats)
+            ));
+            field.kind = FieldKind::Category(CategorySpec {
+                values: values
+                    .into_iter()
+                    .map(|v| Category {
+                        label: Text::new(v.clone()),
+                        value: v,
+                    })
+                    .collect(),
+                open: false,
+            });
+            Ok(field)
+        }
+        Some(d) => Err(format!(
+            "text with {d} different values in {} rows: too many to be categories",
+            stats.present()
+        )),
+        None => Err("text with too many different values to be categories".into()),
+    }
+}
+
+fn missing_note(stats: &ColumnStats) -> String {
+    if stats.missing > 0 {
+        format!("; {} of {} rows empty", stats.missing, stats.rows)
+    } else {
+        String::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn draft(csv: &str, target: &str) -> Result<(Schema, Vec<LeftOut>), InferError> {
+        let mut lines = csv.lines();
+        let headers = lines.next().unwrap().split(',').map(String::from).collect();
+        let mut d = SchemaDraft::new(headers, target)?;
+        for line in lines {
+            d.observe(line.split(','));
+        }
+        d.finish("t")
+    }
+
+    fn titanic_like_csv() -> String {
+        let mut s = String::from("Id,Survived,Pclass,Sex,Age,Fare,Name,Alone\n");
+        for i in 0..100 {
+            let sex = if i % 3 == 0 { "female" } else { "male" };
+            let age = if i % 7 == 0 {
+                String::new()
+            } else {
+                format!("{}", 1 + i % 70)
+            };
+            s.push_str(&format!(
+                "{},{},{},{},{},{}.5,Person {},{}\n",
+                i + 1,
+                i % 2,
+                1 + i % 3,
+                sex,
+                age,
+                i,
+                i,
+                i % 2
+            ));
+        }
+        s
+    }
+
+    #[test]
+    fn drafts_a_titanic_like_schema() {
+        let (schema, left_out) = draft(&titanic_like_csv(), "Survived").unwrap();
+        let names: Vec<_> = schema.field_names().collect();
+        assert_eq!(names, ["Pclass", "Sex", "Age", "Fare", "Alone"]);
+        assert_eq!(
+            left_out
+                .iter()
+                .map(|l| l.column.as_str())
+                .collect::<Vec<_>>(),
+            ["Id", "Name"]
+        );
+        assert!(left_out[0].why.contains("identifier"));
+        assert!(matches!(schema.fields[0].kind, FieldKind::Integer(_)));
+        let FieldKind::Category(sex) = &schema.fields[1].kind else {
+            panic!()
+        };
+        assert_eq!(sex.values[0].value, "male"); // most frequent first
+        assert!(schema.fields[2].optional);
+        assert!(!schema.fields[1].optional);
+        let FieldKind::Number(fare) = &schema.fields[3].kind else {
+            panic!()
+        };
+        assert_eq!((fare.min, fare.max), (Some(0.0), Some(100.0)));
+        assert_eq!(schema.fields[4].kind, FieldKind::Boolean);
+        assert_eq!(schema.classes().len(), 2);
+        schema.check().unwrap();
+        // The draft is a valid document a person can edit.
+        assert_eq!(Schema::from_toml(&schema.to_toml()).unwrap(), schema);
+    }
+
+    #[test]
+    fn target_problems_are_named() {
+        let err = draft("a,b\n1,2\n", "c").unwrap_err();
+        assert!(err.to_string().contains("columns are: a, b"));
+        let err = draft("a,y\n1,1\n2,1\n", "y").unwrap_err();
+        assert_eq!(err, InferError::OneClass("y".into(), "1".into()));
+        let err = draft("a,y\n1,\n2,\n", "y").unwrap_err();
+        assert_eq!(err, InferError::EmptyTarget("y".into()));
+    }
+
+    #[test]
+    fn many_distinct_numbers_make_a_regression_target() {
+        let mut csv = String::from("x,y\n");
+        for i in 0..50 {
+            csv.push_str(&format!("{},{}.25\n", (i * 7) % 50, i * 3));
+        }
+        let (schema, _) = draft(&csv, "y").unwrap();
+        assert!(!schema.is_classifier());
+    }
+}
