@@ -3,3 +3,22 @@
 
 pub mod matrix;
 pub mod rng;
+
+/// Why training could not run. Each variant says what to change.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum TrainError {
+    #[error("there are no rows to train on")]
+    NoRows,
+    #[error("the target has {0} class(es) in the training rows; a classifier needs at least two")]
+    TooFewClasses(usize),
+    #[error("{what} has {found} entries but there are {expected} rows")]
+    Length {
+        what: &'static str,
+        found: usize,
+        expected: usize,
+    },
+    #[error("class index {found} is out of range for {n_classes} classes")]
+    ClassOutOfRange { found: u32, n_classes: usize },
+    #[error("invalid setting: {0}")]
+    Param(String),
+}
