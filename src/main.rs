@@ -1,1 +1,22 @@
-fn main() {}
+//! The `lifeboat` command line: parses arguments, calls the library, prints
+//! results, and reports any error once as `lifeboat: <what went wrong>`.
+//!
+//! Exit codes: 0 success; 1 `predict` finished but some rows were rejected;
+//! 2 an error stopped the command (bad arguments, unreadable or invalid file).
+
+mod cli;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let args = cli::Cli::parse();
+    match cli::run(args) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("lifeboat: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}

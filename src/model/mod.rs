@@ -188,6 +188,30 @@ fn sigmoid(z: f64) -> f64 {
     }
 }
 
+impl Link {
+    /// Class probabilities from raw scores.
+    pub fn probabilities(self, raw: &[f64]) -> Vec<f64> {
+        match self {
+            Link::Identity => raw.to_vec(),
+            Link::Logistic => {
+                let p = sigmoid(raw[0]);
+                vec![1.0 - p, p]
+            }
+            Link::Softmax => {
+                let max = raw.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                let exp: Vec<f64> = raw.iter().map(|z| (z - max).exp()).collect();
+                let sum: f64 = exp.iter().sum();
+                exp.into_iter().map(|e| e / sum).collect()
+            }
+            Link::LogisticOvr => {
+                let p: Vec<f64> = raw.iter().map(|z| sigmoid(*z)).collect();
+                let sum: f64 = p.iter().sum();
+                p.into_iter().map(|v| v / sum).collect()
+            }
+        }
+    }
+}
+
 impl Model {
     /// Checks that schema, preprocessing, estimator and link fit together,
     /// then that the reference rows still give the recorded answers.
@@ -296,7 +320,7 @@ impl Model {
     /// Predicts one validated row.
     ///
     /// ```
-    /// let model = lifeboat::builtin::titanic();
+    /// let model = lifeboat::builtin::titanic().unwrap().model;
     /// let row = model.schema.parse_strings([
     ///     ("Pclass", "1"), ("Sex", "female"), ("Age", "29"), ("SibSp", "0"),
     ///     ("Parch", "0"), ("Fare", "80"), ("Embarked", "S"),
@@ -330,24 +354,7 @@ impl Model {
         if !self.schema.is_classifier() {
             return Prediction::Value(raw[0]);
         }
-        let probabilities = match self.link {
-            Link::Identity => raw.to_vec(),
-            Link::Logistic => {
-                let p = sigmoid(raw[0]);
-                vec![1.0 - p, p]
-            }
-            Link::Softmax => {
-                let max = raw.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-                let exp: Vec<f64> = raw.iter().map(|z| (z - max).exp()).collect();
-                let sum: f64 = exp.iter().sum();
-                exp.into_iter().map(|e| e / sum).collect()
-            }
-            Link::LogisticOvr => {
-                let p: Vec<f64> = raw.iter().map(|z| sigmoid(*z)).collect();
-                let sum: f64 = p.iter().sum();
-                p.into_iter().map(|v| v / sum).collect()
-            }
-        };
+        let probabilities = self.link.probabilities(raw);
         // The first of equal maxima, as numpy's argmax picks.
         let index = probabilities.iter().enumerate().fold(0, |best, (i, p)| {
             if *p > probabilities[best] { i } else { best }

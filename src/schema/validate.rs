@@ -437,7 +437,7 @@ impl Schema {
     /// Validates name/value pairs typed as text, as an HTML form sends them.
     ///
     /// ```
-    /// # let schema = lifeboat::builtin::titanic().schema.clone();
+    /// # let schema = lifeboat::builtin::titanic().unwrap().model.schema;
     /// let errors = schema
     ///     .parse_strings([("Pclass", "3"), ("Sex", "male"), ("Age", "abc"), ("Fare", "7.25")])
     ///     .unwrap_err();

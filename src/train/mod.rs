@@ -1,10 +1,193 @@
 //! Learners: from a table of validated rows to a [`crate::model::Model`].
-//! Everything here is deterministic given the seed.
+//! Everything here is deterministic given the seed: the same data, schema,
+//! learner and seed give a byte-identical model file.
 
+pub mod cv;
+pub mod dataset;
+pub mod learner;
+pub mod logistic;
 pub mod matrix;
+pub mod metrics;
+pub mod prep;
 pub mod rng;
+pub mod split;
 
 /// Why training could not run. Each variant says what to change.
+use crate::model::report::{CrossValidation, LearnerResult, Origin};
+use crate::model::{Model, Report};
+use crate::schema::{Cell, Row, Schema};
+pub use dataset::{Dataset, DatasetBuilder};
+pub use learner::Learner;
+
+/// What to train.
+#[derive(Debug, Clone)]
+pub struct TrainOptions {
+    /// The learners to cross-validate; the one with the lowest log loss is kept.
+    pub learners: Vec<Learner>,
+    pub folds: usize,
+    pub seed: u64,
+}
+
+/// Facts about the training run that the library cannot know by itself.
+#[derive(Debug, Clone)]
+pub struct Provenance {
+    pub data_file: String,
+    pub data_sha256: String,
+    /// RFC 3339 time of training.
+    pub created: String,
+}
+
+/// Training progress, for a progress bar.
+#[derive(Debug, Clone, Copy)]
+pub enum Progress {
+    Fold {
+        learner: Learner,
+        fold: usize,
+        folds: usize,
+    },
+    Final {
+        learner: Learner,
+    },
+}
+
+/// How many steps `train` reports, for sizing a progress bar.
+pub fn progress_steps(options: &TrainOptions) -> u64 {
+    (options.learners.len() * options.folds + 1) as u64
+}
+
+/// How many training rows are kept in the model as reference rows.
+const REFERENCE_ROWS: usize = 8;
+
+/// Cross-validates each learner, fits the best on all rows, and returns the
+/// complete model with its report and reference rows.
+pub fn train(
+    schema: Schema,
+    data: &Dataset,
+    options: &TrainOptions,
+    provenance: Provenance,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Model, TrainError> {
+    if data.rows.is_empty() {
+        return Err(TrainError::NoRows);
+    }
+    let mut seen = vec![false; data.n_classes];
+    data.y.iter().for_each(|&c| seen[c as usize] = true);
+    let present = seen.iter().filter(|s| **s).count();
+    if present < 2 {
+        return Err(TrainError::TooFewClasses(present));
+    }
+    if options.learners.is_empty() {
+        return Err(TrainError::Param("no learner to train".into()));
+    }
+    let mut results = Vec::new();
+    for &learner in &options.learners {
+        let metrics = cv::cross_validate(
+            learner,
+            &schema,
+            data,
+            options.folds,
+            options.seed,
+            &mut |fold| {
+                progress(Progress::Fold {
+                    learner,
+                    fold,
+                    folds: options.folds,
+                })
+            },
+        )?;
+        results.push(LearnerResult {
+            learner: learner.name().to_string(),
+            params: learner.params(),
+            metrics,
+        });
+    }
+    let chosen = results.iter().enumerate().fold(0, |best, (i, r)| {
+        if r.metrics.log_loss < results[best].metrics.log_loss {
+            i
+        } else {
+            best
+        }
+    });
+    let learner = options.learners[chosen];
+    progress(Progress::Final { learner });
+    let fitted = learner::fit(
+        learner,
+        &schema,
+        &data.rows,
+        &data.y,
+        data.n_classes,
+        options.seed,
+    )?;
+    let mut model = Model {
+        schema,
+        preprocessor: fitted.preprocessor,
+        estimator: fitted.estimator,
+        link: fitted.link,
+        report: Report {
+            lifeboat_version: env!("CARGO_PKG_VERSION").to_string(),
+            created: provenance.created,
+            learner: learner.description().to_string(),
+            params: fitted.params,
+            origin: Origin::Trained {
+                data_file: provenance.data_file,
+                data_sha256: provenance.data_sha256,
+                rows: data.rows.len() as u64,
+                skipped_rows: data.skipped,
+                seed: options.seed,
+            },
+            cross_validation: Some(CrossValidation {
+                folds: options.folds as u32,
+                results,
+                chosen: chosen as u32,
+            }),
+            field_importance: Vec::new(),
+        },
+        reference: Vec::new(),
+    };
+    model.report.field_importance = field_importance(&model, &data.rows);
+    model.set_reference(reference_rows(&model.schema, &data.rows));
+    model.check_shapes().map_err(|e| {
+        TrainError::Param(format!(
+            "internal error: the trained model is inconsistent: {e}"
+        ))
+    })?;
+    Ok(model)
+}
+
+/// Mean absolute contribution of each field over `rows`.
+fn field_importance(model: &Model, rows: &[Row]) -> Vec<f64> {
+    let mut sums = vec![0.0; model.schema.fields.len()];
+    for row in rows {
+        let (_, explanation) = model.explain(row);
+        for (s, c) in sums.iter_mut().zip(&explanation.contributions) {
+            *s += c.abs();
+        }
+    }
+    sums.iter().map(|s| s / rows.len().max(1) as f64).collect()
+}
+
+/// Rows spread evenly through the data, plus one with every optional field
+/// missing, so the imputation path is checked at every load too.
+fn reference_rows(schema: &Schema, rows: &[Row]) -> Vec<Row> {
+    let step = (rows.len() / REFERENCE_ROWS).max(1);
+    let mut picked: Vec<Row> = rows
+        .iter()
+        .step_by(step)
+        .take(REFERENCE_ROWS)
+        .cloned()
+        .collect();
+    if let Some(first) = rows.first() {
+        let mut sparse = first.clone();
+        for (cell, field) in sparse.cells.iter_mut().zip(&schema.fields) {
+            if field.optional {
+                *cell = Cell::Missing;
+            }
+        }
+        picked.push(sparse);
+    }
+    picked
+}
+
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum TrainError {
     #[error("there are no rows to train on")]

@@ -1,0 +1,206 @@
+//! `lifeboat inspect`: what a model takes, what it answers, where it came
+//! from and how good it is.
+
+use std::process::ExitCode;
+
+use clap::Args;
+
+use super::table::Table;
+use lifeboat::card;
+use lifeboat::model::report::Origin;
+use lifeboat::schema::{FieldKind, Lang};
+use lifeboat::source;
+
+/// Show a model's inputs, classes, learner, cross-validation metrics and
+/// provenance (with --json, the same as one JSON document).
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  lifeboat inspect\n  lifeboat inspect my.lifeboat --json")]
+pub struct InspectArgs {
+    /// The model: a .lifeboat file, or builtin:NAME (default: the built-in Titanic model).
+    #[arg(value_name = "MODEL")]
+    model: Option<String>,
+    /// Print one JSON document instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
+    let loaded = source::load(args.model.as_deref())?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&card::card(&loaded))?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let model = &loaded.model;
+    let schema = &model.schema;
+    let report = &model.report;
+    println!("{} ({})", schema.title.en, schema.name);
+    if !schema.description.is_empty() {
+        println!("{}", schema.description.en);
+    }
+    println!();
+    println!("model     {}", source::describe(args.model.as_deref()));
+    println!("version   {} (sha256 {})", loaded.version(), loaded.sha256);
+    println!(
+        "learner   {} [{}]",
+        report.learner,
+        model.estimator.family()
+    );
+    let params: Vec<String> = report
+        .params
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    if !params.is_empty() {
+        println!("settings  {}", params.join(", "));
+    }
+    println!(
+        "created   {} by lifeboat {}",
+        report.created, report.lifeboat_version
+    );
+    match &report.origin {
+        Origin::Trained {
+            data_file,
+            data_sha256,
+            rows,
+            skipped_rows,
+            seed,
+        } => println!(
+            "trained   on {data_file} (sha256 {data_sha256}): {rows} rows used, {skipped_rows} skipped, seed {seed}"
+        ),
+        Origin::Imported {
+            format,
+            file_name,
+            file_sha256,
+            producer,
+        } => println!(
+            "imported  from {file_name} ({format}{}, sha256 {file_sha256})",
+            producer
+                .as_ref()
+                .map(|p| format!(", made by {p}"))
+                .unwrap_or_default()
+        ),
+    }
+    println!();
+    let classes: Vec<String> = schema
+        .classes()
+        .iter()
+        .map(|c| format!("{} = {}", c.value, c.label.en))
+        .collect();
+    println!(
+        "predicts  {}: {}",
+        schema.target.name,
+        if classes.is_empty() {
+            "a number".into()
+        } else {
+            classes.join(", ")
+        }
+    );
+    println!();
+    let mut inputs = Table::new(&["input", "kind", "accepts", "missing", "default", "label"]);
+    for f in &schema.fields {
+        let (kind, accepts) = match &f.kind {
+            FieldKind::Number(s) | FieldKind::Integer(s) => (
+                if matches!(f.kind, FieldKind::Integer(_)) {
+                    "integer"
+                } else {
+                    "number"
+                },
+                format!(
+                    "{} to {}{}",
+                    s.min.map_or("-inf".into(), |v| v.to_string()),
+                    s.max.map_or("+inf".into(), |v| v.to_string()),
+                    s.unit
+                        .as_ref()
+                        .map(|u| format!(" {}", u.en))
+                        .unwrap_or_default()
+                ),
+            ),
+            FieldKind::Category(s) => (
+                "category",
+                s.values
+                    .iter()
+                    .map(|c| {
+                        if c.label.en == c.value {
+                            c.value.clone()
+                        } else {
+                            format!("{} ({})", c.value, c.label.en)
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+                    + if s.open { ", or any other" } else { "" },
+            ),
+            FieldKind::Boolean => ("boolean", "true, false".into()),
+        };
+        inputs.row(vec![
+            f.name.clone(),
+            kind.into(),
+            accepts,
+            if f.optional { "imputed" } else { "required" }.into(),
+            f.default.clone().unwrap_or_default(),
+            format!("{} / {}", f.label.en, f.label.get(Lang::Es)),
+        ]);
+    }
+    print!("{}", inputs.render());
+    if let Some(cv) = &report.cross_validation {
+        println!("\n{}-fold stratified cross-validation:", cv.folds);
+        let mut t = Table::new(&[
+            "",
+            "learner",
+            "accuracy",
+            "ROC AUC",
+            "log loss",
+            "confusion (actual x predicted)",
+        ]);
+        for (i, r) in cv.results.iter().enumerate() {
+            let m = &r.metrics;
+            t.row(vec![
+                if i as u32 == cv.chosen {
+                    "*".into()
+                } else {
+                    String::new()
+                },
+                r.learner.clone(),
+                format!("{:.3} ± {:.3}", m.accuracy, m.accuracy_std),
+                m.roc_auc.map_or("-".into(), |a| format!("{a:.3}")),
+                format!("{:.4}", m.log_loss),
+                m.confusion
+                    .iter()
+                    .map(|r| {
+                        r.iter()
+                            .map(|c| c.to_string())
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" | "),
+            ]);
+        }
+        print!("{}", t.render());
+    }
+    if !report.field_importance.is_empty() {
+        println!(
+            "\nimportance (mean absolute contribution, {}):",
+            model.units().describe()
+        );
+        let max = report.field_importance.iter().copied().fold(0.0, f64::max);
+        let mut t = Table::new(&["", "", ""]);
+        for (f, v) in schema.fields.iter().zip(&report.field_importance) {
+            let bar = if max > 0.0 {
+                "#".repeat(((v / max) * 30.0).round() as usize)
+            } else {
+                String::new()
+            };
+            t.row(vec![f.name.clone(), format!("{v:.4}"), bar]);
+        }
+        print!(
+            "{}",
+            t.render()
+                .lines()
+                .skip(1)
+                .map(|l| format!("{l}\n"))
+                .collect::<String>()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

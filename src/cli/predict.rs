@@ -1,0 +1,116 @@
+//! `lifeboat predict`: score a CSV file, streaming.
+
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Args;
+
+use lifeboat::batch::{self, BatchOptions};
+use lifeboat::schema::Lang;
+use lifeboat::source;
+
+/// Failures printed one by one before the rest are only counted.
+const PRINT_FAILURES: u64 = 50;
+
+/// Score a CSV file: every input column is kept, and `prediction`, `label` and
+/// one `probability_<class>` column per class are added (with --explain, also
+/// `base` and one `contribution_<field>` column per field).
+///
+/// The file is streamed, so memory stays flat however large it is. A row that
+/// fails validation is reported with its line number and skipped; the exit
+/// code is 1 if any row was skipped (with --strict, the first bad row stops the
+/// run with exit code 2).
+#[derive(Debug, Args)]
+#[command(after_help = "Example:\n  lifeboat predict --input test.csv --output predictions.csv")]
+pub struct PredictArgs {
+    /// The model: a .lifeboat file, or builtin:NAME (default: the built-in Titanic model).
+    #[arg(long, env = "LIFEBOAT_MODEL", value_name = "MODEL")]
+    model: Option<String>,
+    /// The CSV file to score, with a header line ("-" for standard input).
+    #[arg(long, value_name = "CSV")]
+    input: PathBuf,
+    /// Where to write the scored CSV ("-" or omitted: standard output).
+    #[arg(long, value_name = "CSV")]
+    output: Option<PathBuf>,
+    /// Add per-field contributions (why each prediction came out as it did).
+    #[arg(long)]
+    explain: bool,
+    /// Stop at the first row that fails validation.
+    #[arg(long)]
+    strict: bool,
+    /// The language of the label column.
+    #[arg(long, default_value = "en", value_parser = ["en", "es"])]
+    lang: String,
+}
+
+pub fn run(args: PredictArgs) -> anyhow::Result<ExitCode> {
+    let loaded = source::load(args.model.as_deref())?;
+    let (input, size): (Box<dyn Read>, Option<u64>) = if args.input.as_os_str() == "-" {
+        (Box::new(std::io::stdin().lock()), None)
+    } else {
+        let f = File::open(&args.input)
+            .with_context(|| format!("cannot open {}", args.input.display()))?;
+        let size = f.metadata().ok().map(|m| m.len());
+        (Box::new(BufReader::with_capacity(1 << 16, f)), size)
+    };
+    let output: Box<dyn Write> = match &args.output {
+        Some(p) if p.as_os_str() != "-" => Box::new(BufWriter::with_capacity(
+            1 << 16,
+            File::create(p).with_context(|| format!("cannot create {}", p.display()))?,
+        )),
+        _ => Box::new(BufWriter::new(std::io::stdout().lock())),
+    };
+    let options = BatchOptions {
+        explain: args.explain,
+        strict: args.strict,
+        lang: Lang::from_tag(&args.lang).unwrap_or_default(),
+    };
+    let bar = match size {
+        Some(n) => indicatif::ProgressBar::with_draw_target(Some(n), super::progress_target()),
+        None => indicatif::ProgressBar::with_draw_target(None, super::progress_target()),
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:30} {bytes}/{total_bytes} {per_sec} {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let mut printed = 0;
+    let summary = batch::score_csv(
+        &loaded.model,
+        input,
+        output,
+        &options,
+        &mut |failure| {
+            if printed < PRINT_FAILURES {
+                bar.suspend(|| eprintln!("line {}: {}", failure.line, failure.message));
+            }
+            printed += 1;
+        },
+        &mut |progress| {
+            bar.set_position(progress.bytes);
+            bar.set_message(format!("{} rows", progress.rows));
+        },
+    )
+    .with_context(|| format!("cannot score {}", args.input.display()))?;
+    bar.finish_and_clear();
+    if printed > PRINT_FAILURES {
+        eprintln!("... and {} more rejected rows", printed - PRINT_FAILURES);
+    }
+    if !summary.unused_columns.is_empty() {
+        eprintln!(
+            "note: columns the model does not use (copied through): {}",
+            summary.unused_columns.join(", ")
+        );
+    }
+    eprintln!(
+        "{} rows: {} predicted, {} rejected",
+        summary.rows, summary.predicted, summary.failed
+    );
+    Ok(if summary.failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

@@ -1,0 +1,300 @@
+//! `lifeboat train`: fit models on a CSV file and write the best one.
+
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use clap::Args;
+use sha2::{Digest, Sha256};
+
+use super::table::Table;
+use lifeboat::model::file;
+use lifeboat::model::report::Metrics;
+use lifeboat::schema::Schema;
+use lifeboat::train::{self, DatasetBuilder, Learner, Progress, Provenance, TrainOptions};
+
+/// Train a model on a CSV file and write it as one self-checking model file.
+///
+/// Each learner is scored by stratified k-fold cross-validation (every row is
+/// predicted by a model that never saw it); the one with the lowest log loss is
+/// then fitted on all rows. Without --schema, a schema is drafted from the data
+/// and written beside the model for you to edit (labels, help texts, Spanish
+/// translations, ranges) and train again with --schema.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Example:\n  lifeboat train --data train.csv --target Survived --schema examples/titanic/titanic.toml --out titanic.lifeboat"
+)]
+pub struct TrainArgs {
+    /// The training data: a CSV file with a header line.
+    #[arg(long, value_name = "CSV")]
+    data: PathBuf,
+    /// The column to predict (its values become the classes).
+    #[arg(long, value_name = "COLUMN")]
+    target: String,
+    /// A schema in TOML naming the input fields, their kinds, labels and ranges.
+    /// Columns of the CSV file that the schema does not name are not used.
+    #[arg(long, value_name = "TOML")]
+    schema: Option<PathBuf>,
+    /// Which learner to fit: auto tries them all and keeps the best by log loss.
+    #[arg(long, default_value = "auto", value_parser = learner_names())]
+    learner: String,
+    /// Number of cross-validation folds.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(2..=100))]
+    folds: u32,
+    /// The random seed: the same data, schema, learner and seed give the same file.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Where to write the model file.
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+}
+
+fn learner_names() -> Vec<&'static str> {
+    std::iter::once("auto")
+        .chain(Learner::ALL.iter().map(|l| l.name()))
+        .collect()
+}
+
+/// Hashes everything read through it, so the data is fingerprinted in one pass.
+struct Hashing<R> {
+    inner: R,
+    hasher: Sha256,
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
+    let learners = match args.learner.as_str() {
+        "auto" => Learner::ALL.to_vec(),
+        name => vec![Learner::from_name(name).context("unknown learner")?],
+    };
+    let schema = match &args.schema {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the schema {}", path.display()))?;
+            let schema = Schema::from_toml(&text)
+                .with_context(|| format!("the schema {} is not valid", path.display()))?;
+            if schema.target.name != args.target {
+                bail!(
+                    "the schema's target is {:?} but --target is {:?}; make them the same",
+                    schema.target.name,
+                    args.target
+                );
+            }
+            schema
+        }
+        None => draft_schema(&args)?,
+    };
+
+    let file = File::open(&args.data)
+        .with_context(|| format!("cannot open the training data {}", args.data.display()))?;
+    let mut hashing = Hashing {
+        inner: BufReader::new(file),
+        hasher: Sha256::new(),
+    };
+    let dataset = {
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(true)
+            .from_reader(&mut hashing);
+        let header: Vec<String> = reader
+            .headers()
+            .with_context(|| format!("cannot read the header of {}", args.data.display()))?
+            .iter()
+            .map(|h| h.trim_start_matches('\u{feff}').to_string())
+            .collect();
+        let header: Vec<&str> = header.iter().map(String::as_str).collect();
+        let mut builder = DatasetBuilder::new(&schema, &header)
+            .with_context(|| format!("{} does not fit the schema", args.data.display()))?;
+        for record in reader.records() {
+            let record =
+                record.with_context(|| format!("{} is not valid CSV", args.data.display()))?;
+            let line = record.position().map_or(0, |p| p.line());
+            builder.push(line, |i| record.get(i));
+        }
+        builder.finish()
+    };
+    // Read any bytes the CSV reader left, so the fingerprint covers the whole file.
+    std::io::copy(&mut hashing, &mut std::io::sink())?;
+    let data_sha256 = file::hex(&hashing.hasher.finalize());
+
+    report_skipped(&dataset);
+    if !dataset.unused_columns.is_empty() {
+        eprintln!(
+            "note: columns not in the schema, so not used: {}",
+            dataset.unused_columns.join(", ")
+        );
+    }
+
+    let options = TrainOptions {
+        learners,
+        folds: args.folds as usize,
+        seed: args.seed,
+    };
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(train::progress_steps(&options)),
+        super::progress_target(),
+    );
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let provenance = Provenance {
+        data_file: file_name(&args.data),
+        data_sha256,
+        created: created_time()?,
+    };
+    let model = train::train(schema, &dataset, &options, provenance, &mut |p| {
+        match p {
+            Progress::Fold {
+                learner,
+                fold,
+                folds,
+            } => {
+                bar.set_message(format!("{}: fold {}/{folds}", learner.name(), fold + 1));
+            }
+            Progress::Final { learner } => {
+                bar.set_message(format!("{}: fitting on all rows", learner.name()));
+            }
+        }
+        bar.inc(1);
+    })
+    .context("training failed")?;
+    bar.finish_and_clear();
+
+    let bytes = file::to_bytes(&model);
+    std::fs::write(&args.out, &bytes)
+        .with_context(|| format!("cannot write the model to {}", args.out.display()))?;
+
+    if let Some(cv) = &model.report.cross_validation {
+        println!(
+            "{} rows, {}-fold stratified cross-validation (seed {}):\n",
+            dataset.rows.len(),
+            cv.folds,
+            args.seed
+        );
+        let classes: Vec<&str> = model
+            .schema
+            .classes()
+            .iter()
+            .map(|c| c.value.as_str())
+            .collect();
+        let mut table = Table::new(&[
+            "",
+            "learner",
+            "accuracy",
+            "ROC AUC",
+            "log loss",
+            &format!(
+                "confusion (rows: actual {}; columns: predicted)",
+                classes.join(", ")
+            ),
+        ]);
+        for (i, r) in cv.results.iter().enumerate() {
+            let mark = if i as u32 == cv.chosen { "*" } else { "" };
+            table.row(metrics_row(mark, &r.learner, &r.metrics));
+        }
+        print!("{}", table.render());
+        println!();
+    }
+    println!(
+        "kept: {} -> wrote {} ({} bytes)",
+        model.report.learner,
+        args.out.display(),
+        bytes.len()
+    );
+    if args.schema.is_none() {
+        println!(
+            "the schema was drafted from the data; edit {} and train again with --schema",
+            draft_path(&args.out).display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn metrics_row(mark: &str, learner: &str, m: &Metrics) -> Vec<String> {
+    let confusion: Vec<String> = m
+        .confusion
+        .iter()
+        .map(|row| {
+            row.iter()
+                .map(|c| c.to_string())
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect();
+    vec![
+        mark.to_string(),
+        learner.to_string(),
+        format!("{:.3} ± {:.3}", m.accuracy, m.accuracy_std),
+        m.roc_auc.map_or("-".into(), |a| format!("{a:.3}")),
+        format!("{:.4}", m.log_loss),
+        format!("[{}]", confusion.join(" | ")),
+    ]
+}
+
+fn report_skipped(dataset: &train::Dataset) {
+    if dataset.skipped == 0 {
+        return;
+    }
+    eprintln!(
+        "skipped {} row(s) that cannot be used for training:",
+        dataset.skipped
+    );
+    for s in &dataset.skipped_examples {
+        eprintln!("  line {}: {}", s.line, s.reason);
+    }
+    let shown = dataset.skipped_examples.len() as u64;
+    if dataset.skipped > shown {
+        eprintln!("  ... and {} more", dataset.skipped - shown);
+    }
+}
+
+/// Drafts a schema from the data and writes it beside the model.
+fn draft_schema(args: &TrainArgs) -> anyhow::Result<Schema> {
+    let name = args
+        .out
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("model")
+        .to_string();
+    let schema = super::schema::infer(&args.data, &args.target, &name)?;
+    let path = draft_path(&args.out);
+    std::fs::write(&path, schema.to_toml())
+        .with_context(|| format!("cannot write the drafted schema to {}", path.display()))?;
+    eprintln!("drafted a schema from the data: {}", path.display());
+    Ok(schema)
+}
+
+fn draft_path(out: &Path) -> PathBuf {
+    out.with_extension("schema.toml")
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// The training time, or SOURCE_DATE_EPOCH when set (reproducible builds).
+fn created_time() -> anyhow::Result<String> {
+    let time = match std::env::var("SOURCE_DATE_EPOCH") {
+        Ok(s) => {
+            let secs: i64 = s
+                .trim()
+                .parse()
+                .with_context(|| format!("SOURCE_DATE_EPOCH={s:?} is not a number of seconds"))?;
+            time::OffsetDateTime::from_unix_timestamp(secs)
+                .with_context(|| format!("SOURCE_DATE_EPOCH={s} is out of range"))?
+        }
+        Err(_) => time::OffsetDateTime::now_utc(),
+    };
+    Ok(time.format(&time::format_description::well_known::Rfc3339)?)
+}
