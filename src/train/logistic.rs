@@ -244,6 +244,11 @@ impl Problem<'_> {
             let mut step: Vec<f64> = grad.iter().map(|g| -g).collect();
             solve_damped(&mut hess, dim, &mut step);
             let slope: f64 = grad.iter().zip(&step).map(|(g, s)| g * s).sum();
+            // The Newton decrement (-slope) bounds how far the objective is from
+            // its minimum; below rounding level there is nothing left to gain.
+            if -slope <= 1e-13 * (1.0 + f.abs()) {
+                return Ok(theta);
+            }
             // Backtracking (Armijo) line search: Newton steps are usually taken whole.
             let mut t = 1.0;
             let mut accepted = false;

@@ -1,0 +1,382 @@
+//! The command line as a new user runs it: real binary, temporary files.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+fn lifeboat() -> Command {
+    let mut cmd = Command::cargo_bin("lifeboat").expect("the binary is built");
+    cmd.env_remove("LIFEBOAT_MODEL");
+    cmd
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn stdout(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+const PASSENGERS: &str = "\
+PassengerId,Pclass,Sex,Age,SibSp,Parch,Fare,Embarked
+1,3,male,22,1,0,7.25,S
+2,1,female,38,1,0,71.28,C
+3,3,female,abc,0,0,7.9,S
+4,1,female,,0,0,,
+5,4,x,3,1
+";
+
+#[test]
+fn inspect_shows_the_builtin_model() {
+    let text = stdout(lifeboat().arg("inspect"));
+    assert!(text.contains("Titanic survival (titanic)"), "{text}");
+    for field in ["Pclass", "Sex", "Age", "SibSp", "Parch", "Fare", "Embarked"] {
+        assert!(text.contains(field), "{field} missing from:\n{text}");
+    }
+    assert!(text.contains("0 = Passenger dies, 1 = Passenger survives"));
+    assert!(text.contains("cross-validation"));
+
+    let json: serde_json::Value =
+        serde_json::from_str(&stdout(lifeboat().args(["inspect", "--json"]))).unwrap();
+    assert_eq!(json["name"], "titanic");
+    assert_eq!(json["inputs"].as_array().unwrap().len(), 7);
+    assert_eq!(
+        json["inputs"][0]["values"][0]["label"]["es"],
+        "Primera clase"
+    );
+    assert_eq!(
+        json["target"]["classes"][1]["label"]["en"],
+        "Passenger survives"
+    );
+    assert_eq!(json["provenance"]["origin"]["rows"], 891);
+}
+
+#[test]
+fn predict_scores_good_rows_and_reports_bad_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write(dir.path(), "in.csv", PASSENGERS);
+    let output = dir.path().join("out.csv");
+    let out = lifeboat()
+        .arg("predict")
+        .arg("--input")
+        .arg(&input)
+        .arg("--output")
+        .arg(&output)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "some rows were rejected");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(r#"line 4: Age: "abc" is not a number; expected a number from 0 to 100"#),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(r#"line 6: Pclass: "4" is not allowed"#),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("5 rows: 3 predicted, 2 rejected"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("copied through): PassengerId"), "{stderr}");
+
+    let scored = std::fs::read_to_string(&output).unwrap();
+    let mut lines = scored.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "PassengerId,Pclass,Sex,Age,SibSp,Parch,Fare,Embarked,prediction,label,probability_0,probability_1"
+    );
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 3);
+    assert_eq!(
+        rows[0][..8],
+        ["1", "3", "male", "22", "1", "0", "7.25", "S"]
+    );
+    assert_eq!((rows[0][8], rows[0][9]), ("0", "Passenger dies"));
+    assert_eq!((rows[1][8], rows[1][9]), ("1", "Passenger survives"));
+    for row in &rows {
+        let p0: f64 = row[10].parse().unwrap();
+        let p1: f64 = row[11].parse().unwrap();
+        assert!((p0 + p1 - 1.0).abs() < 1e-12);
+    }
+}
+
+#[test]
+fn predict_explains_with_contributions_that_add_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write(
+        dir.path(),
+        "in.csv",
+        "Pclass,Sex,Age,SibSp,Parch,Fare,Embarked\n1,female,29,0,0,80,S\n",
+    );
+    let text = stdout(
+        lifeboat()
+            .args(["predict", "--explain", "--lang", "es", "--input"])
+            .arg(&input),
+    );
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let row: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    assert_eq!(row[col("label")], "El pasajero sobrevive");
+    let base: f64 = row[col("base")].parse().unwrap();
+    let sum: f64 = header
+        .iter()
+        .zip(&row)
+        .filter(|(h, _)| h.starts_with("contribution_"))
+        .map(|(_, v)| v.parse::<f64>().unwrap())
+        .sum();
+    let p1: f64 = row[col("probability_1")].parse().unwrap();
+    // The explained score is in log-odds (logistic) or probability (forests);
+    // either way base + contributions reproduces the prediction.
+    let score = base + sum;
+    let logistic = 1.0 / (1.0 + (-score).exp());
+    assert!(
+        (logistic - p1).abs() < 1e-9 || (score - p1).abs() < 1e-9,
+        "base {base} + {sum} vs p {p1}"
+    );
+}
+
+#[test]
+fn strict_stops_at_the_first_bad_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write(dir.path(), "in.csv", PASSENGERS);
+    let out = lifeboat()
+        .args(["predict", "--strict", "--input"])
+        .arg(&input)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("line 4: Age: \"abc\" is not a number") && stderr.contains("strict"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn predict_errors_name_the_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = write(dir.path(), "m.csv", "Age,Fare\n3,4\n");
+    let out = lifeboat()
+        .args(["predict", "--input"])
+        .arg(&missing)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(r#"the required columns "Pclass", "Sex", "SibSp", "Parch" are missing"#),
+        "{stderr}"
+    );
+
+    let not_a_model = write(dir.path(), "model.lifeboat", "hello");
+    let out = lifeboat()
+        .args(["predict", "--input"])
+        .arg(&missing)
+        .arg("--model")
+        .arg(&not_a_model)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a lifeboat model file"));
+
+    let out = lifeboat()
+        .args(["inspect", "builtin:nope"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("the built-in models are: titanic"));
+}
+
+#[test]
+fn a_truncated_model_file_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = stdout(lifeboat().args(["inspect", "--json"]));
+    assert!(json.contains("titanic"));
+    let model = dir.path().join("copy.lifeboat");
+    // Train a small model, then cut it short.
+    let data = write(dir.path(), "d.csv", &synthetic_csv(200));
+    stdout(
+        lifeboat()
+            .args(["train", "--learner", "logistic", "--target", "y", "--data"])
+            .arg(&data)
+            .arg("--out")
+            .arg(&model),
+    );
+    let bytes = std::fs::read(&model).unwrap();
+    std::fs::write(&model, &bytes[..bytes.len() - 10]).unwrap();
+    let out = lifeboat().arg("inspect").arg(&model).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("truncated"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A small table with a numeric, an integer, a category and a free-text column.
+fn synthetic_csv(n: usize) -> String {
+    let mut s = String::from("id,x,k,color,note,y\n");
+    for i in 0..n {
+        let x = (i * 37 % 101) as f64 / 10.0;
+        let color = ["red", "green", "blue"][i % 3];
+        let y = u8::from(x + if color == "red" { 3.0 } else { 0.0 } > 6.0);
+        s.push_str(&format!("{},{x},{},{color},note {i},{y}\n", i + 1, i % 4));
+    }
+    s
+}
+
+#[test]
+fn train_drafts_a_schema_and_the_model_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = write(dir.path(), "d.csv", &synthetic_csv(300));
+    let model = dir.path().join("m.lifeboat");
+    let out = lifeboat()
+        .args([
+            "train",
+            "--learner",
+            "logistic",
+            "--target",
+            "y",
+            "--folds",
+            "3",
+            "--data",
+        ])
+        .arg(&data)
+        .arg("--out")
+        .arg(&model)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("300 rows, 3-fold stratified cross-validation"),
+        "{text}"
+    );
+    assert!(text.contains("wrote"), "{text}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(r#"column "id" left out"#), "{stderr}");
+    assert!(stderr.contains(r#"column "note" left out"#), "{stderr}");
+
+    // The drafted schema is valid and can be edited and used again.
+    let draft = std::fs::read_to_string(dir.path().join("m.schema.toml")).unwrap();
+    let schema = lifeboat::schema::Schema::from_toml(&draft).unwrap();
+    assert_eq!(
+        schema.field_names().collect::<Vec<_>>(),
+        ["x", "k", "color"]
+    );
+    let edited = write(
+        dir.path(),
+        "s.toml",
+        &draft.replace(
+            "label = \"color\"",
+            "label = { en = \"Colour\", es = \"Color\" }",
+        ),
+    );
+    stdout(
+        lifeboat()
+            .args(["train", "--learner", "logistic", "--target", "y", "--data"])
+            .arg(&data)
+            .arg("--schema")
+            .arg(&edited)
+            .arg("--out")
+            .arg(&model),
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&stdout(lifeboat().arg("inspect").arg(&model).arg("--json"))).unwrap();
+    assert_eq!(json["inputs"][2]["label"]["es"], "Color");
+
+    let input = write(dir.path(), "in.csv", "x,k,color\n9.5,1,red\n0.5,2,blue\n");
+    let scored = stdout(
+        lifeboat()
+            .arg("predict")
+            .arg("--model")
+            .arg(&model)
+            .arg("--input")
+            .arg(&input),
+    );
+    let rows: Vec<&str> = scored.lines().collect();
+    assert!(rows[1].starts_with("9.5,1,red,1,"), "{scored}");
+    assert!(rows[2].starts_with("0.5,2,blue,0,"), "{scored}");
+}
+
+#[test]
+fn train_errors_name_the_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = write(dir.path(), "d.csv", &synthetic_csv(50));
+    let out = dir.path().join("m.lifeboat");
+    let run = |args: &[&str]| {
+        let o = lifeboat()
+            .arg("train")
+            .arg("--data")
+            .arg(&data)
+            .arg("--out")
+            .arg(&out)
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2));
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    };
+    assert!(run(&["--target", "nope"]).contains("the columns are: id, x, k, color, note, y"));
+    let bad = write(
+        dir.path(),
+        "bad.toml",
+        "name = \"m\"\n[target]\nname = \"y\"\nclasses=[0,1]\n[[fields]]\nname=\"x\"\nkind=\"numbr\"\n",
+    );
+    let err = run(&["--target", "y", "--schema", bad.to_str().unwrap()]);
+    assert!(err.contains("unknown kind \"numbr\""), "{err}");
+    let good = write(
+        dir.path(),
+        "good.toml",
+        "name = \"m\"\n[target]\nname = \"y\"\nclasses=[0,1]\n[[fields]]\nname=\"x\"\nkind=\"number\"\n",
+    );
+    let err = run(&["--target", "x", "--schema", good.to_str().unwrap()]);
+    assert!(
+        err.contains("the schema's target is \"y\" but --target is \"x\""),
+        "{err}"
+    );
+    let err = run(&["--target", "y", "--learner", "magic"]);
+    assert!(err.contains("invalid value 'magic'"), "{err}");
+}
+
+#[test]
+fn schema_prints_an_editable_draft() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = write(dir.path(), "d.csv", &synthetic_csv(60));
+    let text = stdout(
+        lifeboat()
+            .args(["schema", "--target", "y", "--name", "demo", "--data"])
+            .arg(&data),
+    );
+    let schema = lifeboat::schema::Schema::from_toml(&text).unwrap();
+    assert_eq!(schema.name, "demo");
+}
+
+#[test]
+fn help_teaches() {
+    let text = stdout(lifeboat().args(["train", "--help"]));
+    assert!(
+        text.contains("cross-validation") && text.contains("Example:"),
+        "{text}"
+    );
+    let text = stdout(lifeboat().args(["predict", "--help"]));
+    assert!(
+        text.contains("streamed") && text.contains("exit code is 1"),
+        "{text}"
+    );
+}
