@@ -272,6 +272,37 @@ mod tests {
         assert!(err.to_string().contains("reference row 0"), "{err}");
     }
 
+    /// Re-signs a modified payload, as a buggy or hostile writer could.
+    fn resign(payload: &[u8]) -> Vec<u8> {
+        let mut b = Vec::new();
+        b.extend_from_slice(MAGIC);
+        b.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        b.extend_from_slice(&0u16.to_le_bytes());
+        b.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+        b.extend_from_slice(payload);
+        let d = Sha256::digest(&b);
+        b.extend_from_slice(&d);
+        b
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+        /// Any corruption of the payload that keeps a valid checksum is either
+        /// caught by decoding and the checks, or still a consistent model: never a panic.
+        #[test]
+        fn corrupted_payloads_never_panic(
+            edits in proptest::collection::vec((0usize..100_000, proptest::prelude::any::<u8>()), 1..6)
+        ) {
+            let good = good();
+            let mut payload = good[HEADER_LEN..good.len() - CHECKSUM_LEN].to_vec();
+            for (at, byte) in edits {
+                let i = at % payload.len();
+                payload[i] = byte;
+            }
+            let _ = from_bytes(&resign(&payload));
+        }
+    }
+
     #[test]
     fn garbage_payload_with_a_good_checksum_is_a_decode_error() {
         let payload = vec![0xffu8; 64];
