@@ -1,6 +1,9 @@
 //! Learners: from a table of validated rows to a [`crate::model::Model`].
 //! Everything here is deterministic given the seed.
 
+pub mod cart;
+pub mod forest;
+pub mod gbdt;
 pub mod matrix;
 pub mod rng;
 
@@ -21,4 +24,22 @@ pub enum TrainError {
     ClassOutOfRange { found: u32, n_classes: usize },
     #[error("invalid setting: {0}")]
     Param(String),
+    #[error("the feature matrix has no columns; a learner needs at least one feature")]
+    NoFeatures,
+    #[error(
+        "the feature matrix says {rows} rows × {cols} columns but holds {len} numbers; build it with `Matrix::zeros` or `Matrix::select`"
+    )]
+    MatrixShape {
+        rows: usize,
+        cols: usize,
+        len: usize,
+    },
+    #[error(
+        "feature {feature} of row {row} (both counted from 0) is {value}; trees accept finite numbers, or NaN for a missing value"
+    )]
+    InfiniteFeature {
+        row: usize,
+        feature: usize,
+        value: f64,
+    },
 }
