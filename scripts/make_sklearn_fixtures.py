@@ -300,6 +300,7 @@ def main():
         expected["models"].append({
             "name": name,
             "class": type(estimator).__name__,
+            "estimator": type(estimator[-1] if isinstance(estimator, Pipeline) else estimator).__name__,
             "input": "frame" if kind == "frame" else "array",
             "task": "regression" if target == "regression" else "classification",
             "classes": [category_text(c) for c in getattr(estimator, "classes_", [])],

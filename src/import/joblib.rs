@@ -78,9 +78,7 @@ pub enum ContainerError {
     OldJoblib,
     #[error("the {0} data is damaged and cannot be decompressed: {1}")]
     Damaged(&'static str, String),
-    #[error(
-        "the {0} data decompresses to more than {1} bytes; it is refused to protect memory"
-    )]
+    #[error("the {0} data decompresses to more than {1} bytes; it is refused to protect memory")]
     TooLarge(&'static str, usize),
 }
 
@@ -160,7 +158,10 @@ mod tests {
         enc.write_all(&[0x80; 10_000]).unwrap();
         let packed = enc.finish().unwrap();
         assert_eq!(Container::detect(&packed), Some(Container::Zlib));
-        assert_eq!(unpack(&packed, Container::Zlib, 20_000).unwrap().len(), 10_000);
+        assert_eq!(
+            unpack(&packed, Container::Zlib, 20_000).unwrap().len(),
+            10_000
+        );
         assert!(matches!(
             unpack(&packed, Container::Zlib, 100),
             Err(ContainerError::TooLarge("zlib", 100))

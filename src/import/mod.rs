@@ -33,9 +33,7 @@ pub enum Format {
 /// Why a file could not be imported.
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
-    #[error(
-        "{file} is a lifeboat model file already; load it directly instead of importing it"
-    )]
+    #[error("{file} is a lifeboat model file already; load it directly instead of importing it")]
     AlreadyLifeboat { file: String },
     #[error(
         "{file} is not a format lifeboat imports (it starts with {start}); expected a scikit-learn pickle (.pkl, .pickle) or joblib file (.joblib)"

@@ -212,7 +212,9 @@ impl<'a> Machine<'a> {
         if self.stack.len() <= floor {
             return self.malformed("an opcode needs a value but the stack is empty");
         }
-        self.stack.pop().map_or_else(|| self.malformed("empty stack"), Ok)
+        self.stack
+            .pop()
+            .map_or_else(|| self.malformed("empty stack"), Ok)
     }
 
     fn top(&self) -> R<NodeId> {
@@ -634,7 +636,7 @@ impl<'a> Machine<'a> {
     }
 
     fn pairs(&self, items: Vec<NodeId>) -> R<Vec<(NodeId, NodeId)>> {
-        if items.len() % 2 != 0 {
+        if !items.len().is_multiple_of(2) {
             return self.malformed("a dict needs key/value pairs but got an odd number of items");
         }
         Ok(items.chunks_exact(2).map(|p| (p[0], p[1])).collect())
@@ -777,7 +779,9 @@ impl<'a> Machine<'a> {
                 let class = self.class_of(*class, "copyreg._reconstructor")?;
                 self.make_object(class, Vec::new(), None)
             }
-            Known::CheckArray => self.malformed("check_array is stored, never called, in scikit-learn files"),
+            Known::CheckArray => {
+                self.malformed("check_array is stored, never called, in scikit-learn files")
+            }
             Known::Sklearn
             | Known::NumpyType
             | Known::NumpyDtype
@@ -791,7 +795,12 @@ impl<'a> Machine<'a> {
 
     /// `bytes()`, `bytearray(b)`, `bytes(text, "latin-1")`, `_codecs.encode(text, "latin1")`.
     fn bytes_from_args(&self, args: &[NodeId], global: &Global) -> R<Vec<u8>> {
-        match args.iter().map(|a| self.arena.get(*a)).collect::<Vec<_>>().as_slice() {
+        match args
+            .iter()
+            .map(|a| self.arena.get(*a))
+            .collect::<Vec<_>>()
+            .as_slice()
+        {
             [] => Ok(Vec::new()),
             [Node::Bytes(b)] => Ok(b.clone()),
             [Node::Str(text), Node::Str(encoding)]
@@ -800,7 +809,10 @@ impl<'a> Machine<'a> {
                 text.chars()
                     .map(|c| u8::try_from(u32::from(c)).ok())
                     .collect::<Option<Vec<u8>>>()
-                    .map_or_else(|| self.malformed("latin-1 text holds a character above U+00FF"), Ok)
+                    .map_or_else(
+                        || self.malformed("latin-1 text holds a character above U+00FF"),
+                        Ok,
+                    )
             }
             _ => self.malformed(format!("{global} with arguments lifeboat does not read")),
         }
@@ -825,12 +837,25 @@ impl<'a> Machine<'a> {
             Kind::Bool => Node::Bool(array.to_f64().is_some_and(|v| v.first() == Some(&1.0))),
             Kind::Int | Kind::UInt => match array.to_i64().and_then(|v| v.first().copied()) {
                 Some(v) => Node::Int(v),
-                None => Node::Float(array.to_f64().and_then(|v| v.first().copied()).unwrap_or(f64::NAN)),
+                None => Node::Float(
+                    array
+                        .to_f64()
+                        .and_then(|v| v.first().copied())
+                        .unwrap_or(f64::NAN),
+                ),
             },
-            Kind::Float => Node::Float(array.to_f64().and_then(|v| v.first().copied()).unwrap_or(f64::NAN)),
-            Kind::Unicode | Kind::Bytes => {
-                Node::Str(array.to_strings().and_then(|v| v.into_iter().next()).unwrap_or_default())
-            }
+            Kind::Float => Node::Float(
+                array
+                    .to_f64()
+                    .and_then(|v| v.first().copied())
+                    .unwrap_or(f64::NAN),
+            ),
+            Kind::Unicode | Kind::Bytes => Node::Str(
+                array
+                    .to_strings()
+                    .and_then(|v| v.into_iter().next())
+                    .unwrap_or_default(),
+            ),
             Kind::Void | Kind::Object => Node::Array(Box::new(array)),
         };
         self.push_new(node, 8)
@@ -858,15 +883,25 @@ impl<'a> Machine<'a> {
         };
         // The buffer node is not shared in numpy's pickles; take its bytes.
         let bytes = std::mem::take(bytes);
-        let array = Array::new(dtype, shape, fortran, Data::Raw(bytes)).or_else(|why| self.numpy_error(why))?;
+        let array = Array::new(dtype, shape, fortran, Data::Raw(bytes))
+            .or_else(|why| self.numpy_error(why))?;
         self.push_new(Node::Array(Box::new(array)), 0)
     }
 
     fn shape_of(&self, id: NodeId) -> R<Vec<usize>> {
         let items = match self.arena.get(id) {
             Node::Tuple(items) | Node::List(items) => items,
-            Node::Int(n) => return usize::try_from(*n).map(|n| vec![n]).or_else(|_| self.numpy_error("a negative dimension")),
-            other => return self.numpy_error(format!("an array shape must be a tuple, not {}", other.kind())),
+            Node::Int(n) => {
+                return usize::try_from(*n)
+                    .map(|n| vec![n])
+                    .or_else(|_| self.numpy_error("a negative dimension"));
+            }
+            other => {
+                return self.numpy_error(format!(
+                    "an array shape must be a tuple, not {}",
+                    other.kind()
+                ));
+            }
         };
         if items.len() > 32 {
             return self.numpy_error("an array with more than 32 dimensions");
@@ -874,8 +909,13 @@ impl<'a> Machine<'a> {
         items
             .iter()
             .map(|i| match self.arena.get(*i) {
-                Node::Int(n) => usize::try_from(*n).or_else(|_| self.numpy_error("a negative dimension")),
-                other => self.numpy_error(format!("an array dimension must be an int, not {}", other.kind())),
+                Node::Int(n) => {
+                    usize::try_from(*n).or_else(|_| self.numpy_error("a negative dimension"))
+                }
+                other => self.numpy_error(format!(
+                    "an array dimension must be an int, not {}",
+                    other.kind()
+                )),
             })
             .collect()
     }
@@ -898,7 +938,12 @@ impl<'a> Machine<'a> {
         let state: Vec<&Node> = match obj.state.map(|s| self.arena.get(s)) {
             Some(Node::Tuple(items)) => items.iter().map(|i| self.arena.get(*i)).collect(),
             None => Vec::new(),
-            Some(other) => return self.numpy_error(format!("a dtype state must be a tuple, not {}", other.kind())),
+            Some(other) => {
+                return self.numpy_error(format!(
+                    "a dtype state must be a tuple, not {}",
+                    other.kind()
+                ));
+            }
         };
         // (version, byteorder, subarray, names, fields, elsize, alignment, flags[, metadata])
         let byteorder = match state.get(1) {
@@ -915,7 +960,8 @@ impl<'a> Machine<'a> {
             Some(Node::Int(n)) => *n,
             _ => -1,
         };
-        let mut dtype = Dtype::parse(typestr, byteorder, elsize).or_else(|why| self.numpy_error(why))?;
+        let mut dtype =
+            Dtype::parse(typestr, byteorder, elsize).or_else(|why| self.numpy_error(why))?;
         if let (Some(Node::Tuple(names)), Some(fields_id)) = (state.get(3), obj.state) {
             let Node::Tuple(state_items) = self.arena.get(fields_id) else {
                 return self.numpy_error("a dtype state must be a tuple");
@@ -927,18 +973,24 @@ impl<'a> Machine<'a> {
                 let Node::Str(name) = self.arena.get(*name) else {
                     return self.numpy_error("a record field name is not a string");
                 };
-                let Some(Node::Tuple(spec)) = self.dict_value(*fields, name).map(|v| self.arena.get(v)) else {
+                let Some(Node::Tuple(spec)) =
+                    self.dict_value(*fields, name).map(|v| self.arena.get(v))
+                else {
                     return self.numpy_error(format!("the record field {name:?} has no type"));
                 };
                 let (Some(field_dtype), Some(offset)) = (spec.first(), spec.get(1)) else {
-                    return self.numpy_error(format!("the record field {name:?} needs a type and an offset"));
+                    return self.numpy_error(format!(
+                        "the record field {name:?} needs a type and an offset"
+                    ));
                 };
                 let Node::Int(offset) = self.arena.get(*offset) else {
                     return self.numpy_error(format!("the record field {name:?} has no offset"));
                 };
                 let field_dtype = match self.arena.get(*field_dtype) {
                     Node::Dtype(d) => (**d).clone(),
-                    _ => return self.numpy_error(format!("the record field {name:?} has no dtype")),
+                    _ => {
+                        return self.numpy_error(format!("the record field {name:?} has no dtype"));
+                    }
                 };
                 if !field_dtype.fields.is_empty() {
                     return self.numpy_error("nested records are not supported");
@@ -946,7 +998,8 @@ impl<'a> Machine<'a> {
                 dtype.fields.push(RecordField {
                     name: name.clone(),
                     dtype: field_dtype,
-                    offset: usize::try_from(*offset).or_else(|_| self.numpy_error("a negative field offset"))?,
+                    offset: usize::try_from(*offset)
+                        .or_else(|_| self.numpy_error("a negative field offset"))?,
                 });
             }
         }
@@ -1000,7 +1053,12 @@ impl<'a> Machine<'a> {
     fn decode_array_state(&mut self, state: NodeId) -> R<Array> {
         let items = match self.arena.get(state) {
             Node::Tuple(items) => items.clone(),
-            other => return self.numpy_error(format!("an array state must be a tuple, not {}", other.kind())),
+            other => {
+                return self.numpy_error(format!(
+                    "an array state must be a tuple, not {}",
+                    other.kind()
+                ));
+            }
         };
         let items = match items.len() {
             5 => &items[1..],
@@ -1073,7 +1131,8 @@ impl<'a> Machine<'a> {
         let n = self.length(n as u64, "joblib array data")?;
         let bytes = self.take(n, "joblib array data")?.to_vec();
         self.arena.charge(n, self.at)?;
-        let array = Array::new(dtype, shape, fortran, Data::Raw(bytes)).or_else(|why| self.numpy_error(why))?;
+        let array = Array::new(dtype, shape, fortran, Data::Raw(bytes))
+            .or_else(|why| self.numpy_error(why))?;
         if let Some(slot) = self.arena.get_mut(target) {
             *slot = Node::Array(Box::new(array));
         }

@@ -226,7 +226,12 @@ pub fn element_count(shape: &[usize]) -> Option<usize> {
 
 impl Array {
     /// Builds an array, checking that the data fits the shape and dtype.
-    pub fn new(dtype: Dtype, shape: Vec<usize>, fortran: bool, data: Data) -> Result<Array, String> {
+    pub fn new(
+        dtype: Dtype,
+        shape: Vec<usize>,
+        fortran: bool,
+        data: Data,
+    ) -> Result<Array, String> {
         let count = element_count(&shape)
             .ok_or_else(|| format!("the array shape {shape:?} is too large"))?;
         match &data {
@@ -257,7 +262,10 @@ impl Array {
             }
         }
         for f in &dtype.fields {
-            if f.offset.checked_add(f.dtype.itemsize).is_none_or(|end| end > dtype.itemsize) {
+            if f.offset
+                .checked_add(f.dtype.itemsize)
+                .is_none_or(|end| end > dtype.itemsize)
+            {
                 return Err(format!(
                     "the record field {:?} lies outside its {}-byte record",
                     f.name, dtype.itemsize
@@ -397,7 +405,13 @@ mod tests {
     fn fortran_order_reads_in_c_order() {
         let d = Dtype::parse("f8", None, -1).unwrap();
         // [[1, 2, 3], [4, 5, 6]] stored column by column.
-        let a = Array::new(d, vec![2, 3], true, Data::Raw(f8(&[1., 4., 2., 5., 3., 6.]))).unwrap();
+        let a = Array::new(
+            d,
+            vec![2, 3],
+            true,
+            Data::Raw(f8(&[1., 4., 2., 5., 3., 6.])),
+        )
+        .unwrap();
         assert_eq!(a.to_f64().unwrap(), vec![1., 2., 3., 4., 5., 6.]);
     }
 
@@ -434,7 +448,13 @@ mod tests {
         assert!(Array::new(d.clone(), vec![3], false, Data::Raw(vec![0; 16])).is_err());
         assert!(Array::new(d, vec![usize::MAX, 3], false, Data::Raw(vec![])).is_err());
         let big = Dtype::parse("i8", Some('>'), -1).unwrap();
-        let a = Array::new(big, vec![1], false, Data::Raw((-2i64).to_be_bytes().to_vec())).unwrap();
+        let a = Array::new(
+            big,
+            vec![1],
+            false,
+            Data::Raw((-2i64).to_be_bytes().to_vec()),
+        )
+        .unwrap();
         assert_eq!(a.to_i64().unwrap(), vec![-2]);
     }
 }

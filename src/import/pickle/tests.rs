@@ -29,7 +29,10 @@ fn reads_plain_values() {
 fn forbidden_globals_name_the_global_and_offset() {
     let bytes = b"\x80\x02cposix\nsystem\nq\x00X\x04\x00\x00\x00trueq\x01\x85q\x02Rq\x03.";
     let e = load_default(bytes).unwrap_err();
-    assert!(matches!(&e, PickleError::Forbidden { module, name, offset: 2, .. } if module == "posix" && name == "system"), "{e}");
+    assert!(
+        matches!(&e, PickleError::Forbidden { module, name, offset: 2, .. } if module == "posix" && name == "system"),
+        "{e}"
+    );
     assert!(e.to_string().contains("`posix.system` (at byte 2)"), "{e}");
     let stack_global = b"\x80\x04\x8c\x08builtins\x8c\x04eval\x93.";
     let e = load_default(stack_global).unwrap_err();
@@ -57,7 +60,16 @@ fn limits_are_enforced() {
         .chain(std::iter::repeat_n(b'(', 1000))
         .collect();
     let e = load_default(&deep).unwrap_err();
-    assert!(matches!(e, PickleError::Limit { what: "nesting depth", .. }), "{e}");
+    assert!(
+        matches!(
+            e,
+            PickleError::Limit {
+                what: "nesting depth",
+                ..
+            }
+        ),
+        "{e}"
+    );
 
     // A 4 GiB string length in an 11-byte file: refused before allocating.
     let e = load_default(b"\x80\x04\x8d\xff\xff\xff\xff\x00\x00\x00\x00").unwrap_err();
@@ -81,7 +93,16 @@ fn limits_are_enforced() {
         ..Limits::default()
     };
     let e = load(&many, small).unwrap_err();
-    assert!(matches!(e, PickleError::Limit { what: "memory for decoded values", .. }), "{e}");
+    assert!(
+        matches!(
+            e,
+            PickleError::Limit {
+                what: "memory for decoded values",
+                ..
+            }
+        ),
+        "{e}"
+    );
     load(&many, Limits::default()).unwrap();
 }
 
