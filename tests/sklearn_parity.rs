@@ -150,3 +150,160 @@ fn every_fixture_matches_scikit_learn() {
     );
     assert!(checked_files > 0, "no fixture files were checked");
 }
+
+fn committed(name: &str) -> Vec<u8> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn tutorial_schema() -> lifeboat::schema::Schema {
+    let text = String::from_utf8(committed("examples/tutorial/titanic_tutorial.toml")).unwrap();
+    lifeboat::schema::Schema::from_toml(&text).unwrap()
+}
+
+#[test]
+fn the_tutorial_schema_applies_to_a_bare_array_model() {
+    let file = "tests/fixtures/sklearn/tutorial_rf_array.p5.pkl";
+    let bytes = committed(file);
+    let bare = lifeboat::import::from_bytes(&bytes, "titanic_model.pkl", None).unwrap();
+    let names: Vec<&str> = bare.schema.field_names().collect();
+    assert_eq!(names, ["x0", "x1", "x2", "x3", "x4", "x5", "x6"]);
+
+    let model =
+        lifeboat::import::from_bytes(&bytes, "titanic_model.pkl", Some(tutorial_schema())).unwrap();
+    assert_eq!(model.schema.name, "titanic");
+    assert_eq!(
+        model.schema.classes()[1].label.es.as_deref(),
+        Some("El pasajero sobrevive")
+    );
+    assert_eq!(model.schema.classes()[0].label.en, "Passenger dies");
+    // The same passengers, as a form sends them and as the bare array takes them.
+    for (pclass, sex, age, fare, embarked) in [
+        ("3", "0", "22", "7.25", "0"),
+        ("1", "1", "38", "71.2833", "1"),
+        ("2", "1", "4", "16.7", "2"),
+    ] {
+        let form = model
+            .schema
+            .parse_strings([
+                ("Pclass", pclass),
+                ("Sex", sex),
+                ("Age", age),
+                ("SibSp", "1"),
+                ("Parch", "0"),
+                ("Fare", fare),
+                ("Embarked", embarked),
+            ])
+            .unwrap();
+        let array = bare
+            .schema
+            .parse_strings([
+                ("x0", pclass),
+                ("x1", sex),
+                ("x2", age),
+                ("x3", "1"),
+                ("x4", "0"),
+                ("x5", fare),
+                ("x6", embarked),
+            ])
+            .unwrap();
+        assert_eq!(model.predict(&form), bare.predict(&array));
+    }
+    // Labelled choices refuse codes the model never saw.
+    let e = model
+        .schema
+        .parse_strings([
+            ("Pclass", "4"),
+            ("Sex", "0"),
+            ("Age", "22"),
+            ("SibSp", "1"),
+            ("Parch", "0"),
+            ("Fare", "7"),
+            ("Embarked", "0"),
+        ])
+        .unwrap_err();
+    assert!(e.to_string().contains("Pclass"), "{e}");
+}
+
+#[test]
+fn a_schema_that_does_not_fit_says_what_is_wrong() {
+    let bytes = committed("tests/fixtures/sklearn/tutorial_rf_array.p5.pkl");
+    let import = |toml: String| {
+        let schema = lifeboat::schema::Schema::from_toml(&toml).unwrap();
+        lifeboat::import::from_bytes(&bytes, "m.pkl", Some(schema))
+            .unwrap_err()
+            .to_string()
+    };
+    let text = String::from_utf8(committed("examples/tutorial/titanic_tutorial.toml")).unwrap();
+    let without_embarked = text[..text.rfind("[[fields]]").unwrap()].to_string();
+    let e = import(without_embarked);
+    assert!(
+        e.contains("lists 6 fields but the model takes 7 inputs"),
+        "{e}"
+    );
+    let e = import(text.replace(
+        "value = \"1\", label = { en = \"Passenger survives\"",
+        "value = \"yes\", label = { en = \"Passenger survives\"",
+    ));
+    assert!(
+        e.contains("the target lists the classes 0, yes but the model predicts 0, 1"),
+        "{e}"
+    );
+    let e = import(text.replace(
+        "{ value = \"0\", label = { en = \"Male\"",
+        "{ value = \"m\", label = { en = \"Male\"",
+    ));
+    assert!(
+        e.contains("every category value must be a number, not \"m\""),
+        "{e}"
+    );
+
+    // A pipeline trained on named columns matches fields by name.
+    let named = committed("tests/fixtures/sklearn/pipe_lr_names.p5.pkl");
+    let schema = lifeboat::schema::Schema::from_toml(&text).unwrap();
+    let e = lifeboat::import::from_bytes(&named, "m.pkl", Some(schema))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("field \"Sex\" lists the values 0, 1 but the model knows female, male"),
+        "{e}"
+    );
+}
+
+#[test]
+fn unsupported_and_damaged_files_say_why() {
+    let e = lifeboat::import::from_bytes(b"hello", "model.onnx", None)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("not a format lifeboat imports"), "{e}");
+    let model = lifeboat::import::from_bytes(
+        &committed("tests/fixtures/sklearn/lr_binary_array.p5.pkl"),
+        "lr.pkl",
+        None,
+    )
+    .unwrap();
+    let native = lifeboat::model::file::to_bytes(&model);
+    let e = lifeboat::import::from_bytes(&native, "lr.lifeboat", None)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("lifeboat model file already"), "{e}");
+    // The converted model survives the native file format with its reference rows.
+    let loaded = lifeboat::model::file::from_bytes(&native).unwrap();
+    assert_eq!(loaded.model, model);
+    assert!(!loaded.model.reference.is_empty());
+    let lifeboat::model::report::Origin::Imported {
+        producer, format, ..
+    } = &model.report.origin
+    else {
+        panic!("not imported")
+    };
+    assert!(
+        producer
+            .as_deref()
+            .is_some_and(|p| p.starts_with("scikit-learn ")),
+        "{producer:?}"
+    );
+    assert_eq!(format, "pickle");
+    assert_eq!(model.report.learner, "LogisticRegression");
+    assert!(model.report.params.iter().any(|(k, _)| k == "max_iter"));
+}
