@@ -33,6 +33,15 @@ pub enum Format {
 /// Why a file could not be imported.
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
+    #[error("could not read {file}: {source}")]
+    Io {
+        file: String,
+        source: std::io::Error,
+    },
+    #[error(
+        "{file} is larger than {limit} bytes; it is refused to protect memory (raise the limit if you trust it)"
+    )]
+    TooLarge { file: String, limit: usize },
     #[error("{file} is a lifeboat model file already; load it directly instead of importing it")]
     AlreadyLifeboat { file: String },
     #[error(
@@ -88,6 +97,34 @@ pub fn from_bytes(
     schema: Option<Schema>,
 ) -> Result<Model, ImportError> {
     from_bytes_with(bytes, file_name, schema, pickle::Limits::default())
+}
+
+/// Reads and imports a pickle or joblib file.
+///
+/// ```
+/// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/sklearn/tutorial_rf_array.p5.pkl");
+/// let model = lifeboat::import::from_path(std::path::Path::new(path), None).unwrap();
+/// assert_eq!(model.schema.fields.len(), 7); // x0 .. x6: it was trained on a bare array
+/// assert_eq!(model.report.learner, "RandomForestClassifier");
+/// ```
+pub fn from_path(path: &std::path::Path, schema: Option<Schema>) -> Result<Model, ImportError> {
+    use std::io::Read;
+    let file = path.display().to_string();
+    let limit = pickle::Limits::default().max_input_bytes;
+    let io = |source| ImportError::Io {
+        file: file.clone(),
+        source,
+    };
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .map_err(io)?
+        .take(limit as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() > limit {
+        return Err(ImportError::TooLarge { file, limit });
+    }
+    from_bytes(&bytes, &file, schema)
 }
 
 /// [`from_bytes`] with explicit resource limits.

@@ -12,7 +12,6 @@
 //! `_preprocessor` (an OrdinalEncoder in a ColumnTransformer), applied here
 //! like any other transformer.
 
-use crate::import::pickle::numpy::Array;
 use crate::model::trees::{Combine, Node as TreeNode, Split, Tree, TreeEnsemble};
 use crate::model::{Estimator, Link};
 
@@ -168,14 +167,14 @@ fn append(
     let bitset_idx = nodes
         .field_f64("bitset_idx")
         .unwrap_or_else(|| vec![0.0; value.len()]);
+    // Read once per tree: the rows of `raw_left_cat_bitsets`, (n_splits, 8) uint32.
     let left_sets = if predictor.is_none("raw_left_cat_bitsets") {
         None
     } else {
-        Some(
-            predictor
-                .array("raw_left_cat_bitsets")
-                .map_err(|e| e.to_string())?,
-        )
+        let sets = predictor
+            .array("raw_left_cat_bitsets")
+            .map_err(|e| e.to_string())?;
+        Some(sets.to_f64().ok_or("category sets are not numbers")?)
     };
     let n = value.len();
     if n == 0 {
@@ -209,7 +208,7 @@ fn append(
             }
             let f_u = f as u32;
             let split = if is_cat[i] != 0.0 {
-                let set = left_set(left_sets, bitset_idx[i])?;
+                let set = left_set(left_sets.as_deref(), bitset_idx[i])?;
                 let known = known.get(f as usize).copied().flatten().ok_or_else(|| {
                     format!(
                         "node {i} splits feature {f} by category, but it has no known categories"
@@ -253,13 +252,12 @@ fn append(
     Ok(())
 }
 
-/// Row `index` of `raw_left_cat_bitsets` (shape `(n_splits, 8)`, uint32).
-fn left_set(sets: Option<&Array>, index: f64) -> Result<[u32; WORDS], String> {
-    let sets = sets.ok_or("a categorical split without category sets")?;
-    let words = sets.to_f64().ok_or("category sets are not numbers")?;
+/// Row `index` of `raw_left_cat_bitsets`.
+fn left_set(words: Option<&[f64]>, index: f64) -> Result<[u32; WORDS], String> {
+    let words = words.ok_or("a categorical split without category sets")?;
     let start = (index as usize)
         .checked_mul(WORDS)
-        .filter(|s| index >= 0.0 && s + WORDS <= words.len());
+        .filter(|s| index >= 0.0 && s.checked_add(WORDS).is_some_and(|end| end <= words.len()));
     let start = start.ok_or_else(|| format!("category set {index} does not exist"))?;
     let mut out = [0u32; WORDS];
     for (w, slot) in out.iter_mut().enumerate() {
