@@ -202,6 +202,15 @@ pub fn import(
     }
     let fitted = estimator(&est, cols.len())?;
     let (infos, optional, preprocessor) = fields.finish(&cols, fitted.nan_ok)?;
+    // Inputs every transformer drops (a ColumnTransformer's remainder="drop")
+    // stay in the schema, optional, so clients may send whole rows as they
+    // send them to scikit-learn; the description says they are ignored.
+    let ignored: Vec<&str> = infos
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !preprocessor.columns.iter().any(|c| c.field as usize == *i))
+        .map(|(_, f)| f.name.as_str())
+        .collect();
 
     let stem = source
         .file_name
@@ -236,12 +245,17 @@ pub fn import(
         name: machine_name(&stem),
         title: Text::new(stem.clone()),
         description: Text::new(format!(
-            "{learner} imported from {}{}",
+            "{learner} imported from {}{}{}",
             source.file_name,
             version
                 .as_deref()
                 .map(|v| format!(" (scikit-learn {v})"))
-                .unwrap_or_default()
+                .unwrap_or_default(),
+            if ignored.is_empty() {
+                String::new()
+            } else {
+                format!("; the model ignores the inputs {}", ignored.join(", "))
+            }
         )),
         fields: schema_fields,
         target: SchemaTarget {
