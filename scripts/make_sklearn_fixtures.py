@@ -176,6 +176,14 @@ def models():
         if kw.get("loss") == "absolute_error":
             short += "_absolute"
         out.append((f"{short}_array", cls(**kw), "array", "regression"))
+    # One-vs-rest logistic regression, where this scikit-learn still has it (< 1.8).
+    try:
+        out.append(("lr_ovr_multiclass_array", LogisticRegression(multi_class="ovr", max_iter=1000), "array", "multiclass"))
+    except TypeError:
+        pass
+    # Categorical splits on a bare array: Pclass (1-3) and Embarked (0-2) codes.
+    out.append(("hgbc_categorical_array", HistGradientBoostingClassifier(categorical_features=[0, 6], **hgb),
+                "array", "binary"))
     # The tutorial's own shape: seven numeric-coded columns, no names.
     out.append(("tutorial_rf_array", RandomForestClassifier(n_estimators=10, max_depth=6, random_state=1), "array_imputed", "binary"))
 

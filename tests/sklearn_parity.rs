@@ -271,6 +271,32 @@ fn a_schema_that_does_not_fit_says_what_is_wrong() {
 }
 
 #[test]
+fn unsupported_classes_are_named_with_the_supported_list() {
+    // pickle.dumps(SVC()) in outline: a class outside the allow-list.
+    let svc = b"\x80\x04\x8c\x14sklearn.svm._classes\x8c\x03SVC\x93)\x81}b.";
+    let e = lifeboat::import::from_bytes(svc, "svc.pkl", None)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("sklearn.svm._classes.SVC (named at byte 29) is not supported"),
+        "{e}"
+    );
+    assert!(
+        e.contains("HistGradientBoostingRegressor") && e.contains("OneHotEncoder"),
+        "{e}"
+    );
+    // An allowed class that is not an estimator lifeboat converts.
+    let dummy = b"\x80\x04\x8c\rsklearn.dummy\x8c\x0fDummyClassifier\x93)\x81}b.";
+    let e = lifeboat::import::from_bytes(dummy, "d.pkl", None)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("sklearn.dummy.DummyClassifier is not supported"),
+        "{e}"
+    );
+}
+
+#[test]
 fn unsupported_and_damaged_files_say_why() {
     let e = lifeboat::import::from_bytes(b"hello", "model.onnx", None)
         .unwrap_err()

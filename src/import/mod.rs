@@ -154,9 +154,24 @@ pub fn from_bytes_with(
             (std::borrow::Cow::Owned(stream), c.name())
         }
     };
-    let tree = pickle::load(&stream, limits).map_err(|source| ImportError::Pickle {
-        file: file.clone(),
-        source,
+    let tree = pickle::load(&stream, limits).map_err(|source| match source {
+        // A scikit-learn class outside the allow-list is a model lifeboat does
+        // not convert: say which ones it does.
+        pickle::PickleError::Forbidden {
+            module,
+            name,
+            offset,
+            ..
+        } if module.starts_with("sklearn.") => ImportError::Sklearn {
+            file: file.clone(),
+            source: sklearn::SklearnError::UnknownClass {
+                class: format!("{module}.{name} (named at byte {offset})"),
+            },
+        },
+        source => ImportError::Pickle {
+            file: file.clone(),
+            source,
+        },
     })?;
     let origin = sklearn::Source {
         format: if container == "pickle" {

@@ -45,6 +45,15 @@ pub fn apply(
         if indices.is_empty() {
             continue;
         }
+        if let Some(bad) = indices.iter().find(|i| **i >= cols.len()) {
+            return Err(ct.bad(
+                "transformers_",
+                format!(
+                    "{name:?} selects column {bad}, but there are {} columns",
+                    cols.len()
+                ),
+            ));
+        }
         let selected: Vec<Col> = indices.iter().map(|i| cols[*i].clone()).collect();
         match ct.pickle.node(parts[1]) {
             Node::Str(s) if s == "drop" => {}
