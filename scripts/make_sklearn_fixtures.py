@@ -29,6 +29,7 @@ import sklearn
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import (
     ExtraTreesClassifier,
+    ExtraTreesRegressor,
     GradientBoostingClassifier,
     GradientBoostingRegressor,
     HistGradientBoostingClassifier,
@@ -168,6 +169,7 @@ def models():
         (Ridge, dict(alpha=2.0)),
         (DecisionTreeRegressor, dict(max_depth=6, random_state=0)),
         (RandomForestRegressor, dict(n_estimators=8, max_depth=5, random_state=0)),
+        (ExtraTreesRegressor, dict(n_estimators=8, max_depth=5, random_state=0)),
         (GradientBoostingRegressor, dict(n_estimators=15, max_depth=3, random_state=0)),
         (GradientBoostingRegressor, dict(n_estimators=15, max_depth=3, loss="absolute_error", random_state=0)),
         (HistGradientBoostingRegressor, hgb),
