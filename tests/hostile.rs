@@ -184,3 +184,13 @@ proptest! {
         let _ = from_bytes(&bytes, "random.pkl", None);
     }
 }
+
+#[test]
+fn a_pipeline_that_contains_itself_is_refused() {
+    // Pipeline(steps=[("p", <this pipeline>)]), built with the memo.
+    let bytes = b"\x80\x04\x8c\x10sklearn.pipeline\x8c\x08Pipeline\x93)\x81\x94}\x8c\x05steps](\x8c\x01ph\x00\x86es\x62.";
+    let err = from_bytes(bytes, "cycle.pkl", None)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("nests more than 32 levels"), "{err}");
+}

@@ -192,8 +192,12 @@ impl<'a> Machine<'a> {
 
     // ---- the stack ----
 
-    fn push(&mut self, id: NodeId) {
+    /// Pushes onto the stack. Every push is charged, so `DUP`/`GET` loops
+    /// cannot grow the stack past the memory limit.
+    fn push(&mut self, id: NodeId) -> R<()> {
+        self.arena.charge(std::mem::size_of::<NodeId>(), self.at)?;
         self.stack.push(id);
+        Ok(())
     }
 
     fn new_node(&mut self, node: Node, payload: usize) -> R<NodeId> {
@@ -203,8 +207,7 @@ impl<'a> Machine<'a> {
 
     fn push_new(&mut self, node: Node, payload: usize) -> R<()> {
         let id = self.new_node(node, payload)?;
-        self.push(id);
-        Ok(())
+        self.push(id)
     }
 
     fn pop(&mut self) -> R<NodeId> {
@@ -250,8 +253,7 @@ impl<'a> Machine<'a> {
         match self.memo.get(&index) {
             Some(id) => {
                 let id = *id;
-                self.push(id);
-                Ok(())
+                self.push(id)
             }
             None => self.malformed(format!("memo entry {index} is read before it is written")),
         }
@@ -349,7 +351,7 @@ impl<'a> Machine<'a> {
             }
             b'2' => {
                 let top = self.top()?;
-                self.push(top);
+                self.push(top)?;
             }
             // Constants and numbers.
             b'N' => self.push_new(Node::None, 0)?,
@@ -825,7 +827,7 @@ impl<'a> Machine<'a> {
         let dtype = self.dtype_of(*dtype)?;
         if dtype.kind == Kind::Object {
             // An object scalar is the object itself.
-            self.push(*value);
+            self.push(*value)?;
             return Ok(());
         }
         let Node::Bytes(bytes) = self.arena.get(*value) else {

@@ -104,6 +104,13 @@ fn limits_are_enforced() {
         "{e}"
     );
     load(&many, Limits::default()).unwrap();
+
+    // DUP makes no value but grows the stack: it is charged too.
+    let mut dups = vec![0x80, 4, b'N'];
+    dups.extend(std::iter::repeat_n(b'2', 400_000));
+    dups.push(b'.');
+    let e = load(&dups, small).unwrap_err();
+    assert!(matches!(e, PickleError::Limit { .. }), "{e}");
 }
 
 #[test]

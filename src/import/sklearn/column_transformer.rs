@@ -166,8 +166,9 @@ fn select(
         },
         Node::Object(o) if !o.list_items.is_empty() || o.class.name == "_RemainderColsList" => {
             // scikit-learn 1.5+ wraps the remainder's columns in a list subclass.
-            match o.state.and_then(|s| p.dict_get(s, "data")) {
-                Some(data) if o.list_items.is_empty() => select(ct, data, names, n),
+            let data = o.state.and_then(|s| p.dict_get(s, "data"));
+            match data.and_then(|d| p.items(d)) {
+                Some(items) if o.list_items.is_empty() => from_items(items),
                 _ => from_items(&o.list_items),
             }
         }

@@ -154,16 +154,19 @@ pub fn import(
     let root = Obj::at(tree, tree.root, "the file")?;
     let mut transformers = Vec::new();
     let mut est = root;
+    let mut levels = 0;
     while est.class() == "Pipeline" {
+        // A pickle can make a pipeline its own last step.
+        levels += 1;
+        if levels > MAX_NESTING {
+            return Err(SklearnError::TooDeep(MAX_NESTING));
+        }
         let mut steps = pipeline::steps(&est)?;
         let Some(last) = steps.pop() else {
             return Err(est.bad("steps", "is empty"));
         };
         transformers.extend(steps);
         est = last;
-        if transformers.len() > MAX_NESTING {
-            return Err(SklearnError::TooDeep(MAX_NESTING));
-        }
     }
     if !SUPPORTED_ESTIMATORS.contains(&est.class()) {
         if SUPPORTED_TRANSFORMERS
