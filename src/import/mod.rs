@@ -53,9 +53,11 @@ pub enum ImportError {
         file: String,
         source: joblib::ContainerError,
     },
-    #[error("{file}: {source}")]
+    #[error("{file}{}: {source}", .decompressed.map(|c| format!(" (offsets count in its {c}-decompressed contents)")).unwrap_or_default())]
     Pickle {
         file: String,
+        /// The compression of a joblib container, whose contents the offsets count in.
+        decompressed: Option<&'static str>,
         source: pickle::PickleError,
     },
     #[error("{file}: {source}")]
@@ -170,6 +172,7 @@ pub fn from_bytes_with(
         },
         source => ImportError::Pickle {
             file: file.clone(),
+            decompressed: (container != "pickle").then_some(container),
             source,
         },
     })?;
