@@ -1,9 +1,11 @@
-//! Measures how long importing a scikit-learn file takes (read, decompress,
-//! interpret, convert, check reference rows), and how long one prediction of
-//! the converted model takes.
+//! Measures how long importing a scikit-learn or ONNX file takes (read,
+//! decompress, interpret, convert, check reference rows), how long loading
+//! the converted `.lifeboat` file takes, and how long one prediction and one
+//! explanation of the converted model take.
 //!
 //! ```text
 //! cargo run --release --example import_timing -- model.pkl [more files...]
+//! cargo run --release --features onnx --example import_timing -- model.onnx
 //! ```
 
 use std::time::Instant;
@@ -44,22 +46,36 @@ fn main() {
             std::hint::black_box(model.predict(std::hint::black_box(row)));
         }
         let per_row = start.elapsed().as_secs_f64() / f64::from(n);
-        let lifeboat::model::Estimator::Trees(t) = &model.estimator else {
-            println!(
-                "{path}: {} bytes, import {:.1} ms (best of {runs}), predict {:.1} µs",
-                bytes.len(),
-                best * 1e3,
-                per_row * 1e6
-            );
-            continue;
+        let start = Instant::now();
+        let m = 100;
+        for _ in 0..m {
+            std::hint::black_box(model.explain(std::hint::black_box(row)));
+        }
+        let explain = start.elapsed().as_secs_f64() / f64::from(m);
+        let file = lifeboat::model::file::to_bytes(&model);
+        let mut load = f64::INFINITY;
+        for _ in 0..runs {
+            let start = Instant::now();
+            if let Err(e) = lifeboat::model::file::from_bytes(&file) {
+                eprintln!("{path}: the converted file does not load: {e}");
+                break;
+            }
+            load = load.min(start.elapsed().as_secs_f64());
+        }
+        let shape = match &model.estimator {
+            lifeboat::model::Estimator::Trees(t) => {
+                format!(", {} trees, {} nodes", t.trees.len(), t.nodes.len())
+            }
+            _ => String::new(),
         };
         println!(
-            "{path}: {} bytes, {} trees, {} nodes: import {:.1} ms (best of {runs}), predict {:.1} µs",
+            "{path}: {} bytes{shape} [{}]: import {:.1} ms, load converted {:.1} ms (best of {runs}), predict {:.1} µs, explain {:.1} µs",
             bytes.len(),
-            t.trees.len(),
-            t.nodes.len(),
+            model.estimator.family(),
             best * 1e3,
-            per_row * 1e6
+            load * 1e3,
+            per_row * 1e6,
+            explain * 1e6
         );
     }
 }

@@ -8,6 +8,8 @@ pub mod builtin;
 pub mod card;
 pub mod import;
 pub mod model;
+#[cfg(feature = "onnx")]
+pub mod onnx;
 pub mod schema;
 pub mod source;
 pub mod train;

@@ -1,5 +1,5 @@
 //! Where a model comes from: a built-in name, a `.lifeboat` file, or a file
-//! made by another tool (a scikit-learn pickle or joblib file) imported on the
+//! made by another tool (a scikit-learn pickle or joblib file, or an ONNX model) imported on the
 //! fly. Every command and the server resolve `--model` here, so they accept
 //! the same things.
 
@@ -35,7 +35,7 @@ pub enum SourceError {
     #[error("the schema {}: {error}", path.display())]
     Schema { path: PathBuf, error: DocumentError },
     #[error(
-        "--schema applies to imported models (pickle, joblib); {0} carries its own schema (retrain or convert the original with --schema to change it)"
+        "--schema applies to imported models (pickle, joblib, ONNX); {0} carries its own schema (retrain or convert the original with --schema to change it)"
     )]
     SchemaForNative(String),
 }

@@ -9,8 +9,8 @@ use clap::Args;
 use lifeboat::model::file;
 use lifeboat::source;
 
-/// Convert a scikit-learn model (a pickle or joblib file) into a .lifeboat
-/// model file.
+/// Convert a scikit-learn model (a pickle or joblib file) or an ONNX model
+/// into a .lifeboat model file.
 ///
 /// The pickle is read without executing it: only the scikit-learn and numpy
 /// classes lifeboat supports are accepted, and anything else (such as a
@@ -18,12 +18,16 @@ use lifeboat::source;
 /// naming it. The result predicts exactly as scikit-learn does, carries a
 /// schema (from the model's feature names and encoder categories, or from
 /// --schema) and self-checks at every load; serving it needs no import code.
+///
+/// An ONNX model keeps its graph inside the .lifeboat file (serving it needs
+/// a lifeboat built with the `onnx` feature); an operator lifeboat cannot run
+/// is named here, not when the model is served.
 #[derive(Debug, Args)]
 #[command(
     after_help = "Example:\n  lifeboat convert titanic_model.pkl --schema examples/tutorial/titanic_tutorial.toml --out titanic.lifeboat"
 )]
 pub struct ConvertArgs {
-    /// The model to convert: .pkl or .pickle (pickle protocols 2 to 5) or .joblib.
+    /// The model to convert: .pkl or .pickle (pickle protocols 2 to 5), .joblib or .onnx.
     #[arg(value_name = "FILE")]
     file: PathBuf,
     /// A schema (TOML) naming the inputs, with labels, ranges and translations;

@@ -16,7 +16,7 @@ use lifeboat::source;
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:\n  lifeboat inspect\n  lifeboat inspect my.lifeboat --json")]
 pub struct InspectArgs {
-    /// The model: a .lifeboat file, a scikit-learn .pkl/.joblib file, or
+    /// The model: a .lifeboat file, a scikit-learn .pkl/.joblib file, an .onnx file, or
     /// builtin:NAME (default: the built-in Titanic model).
     #[arg(value_name = "MODEL")]
     model: Option<String>,

@@ -26,7 +26,7 @@ const PRINT_FAILURES: u64 = 50;
 #[derive(Debug, Args)]
 #[command(after_help = "Example:\n  lifeboat predict --input test.csv --output predictions.csv")]
 pub struct PredictArgs {
-    /// The model: a .lifeboat file, a scikit-learn .pkl/.joblib file, or
+    /// The model: a .lifeboat file, a scikit-learn .pkl/.joblib file, an .onnx file, or
     /// builtin:NAME (default: the built-in Titanic model).
     #[arg(long, env = "LIFEBOAT_MODEL", value_name = "MODEL")]
     model: Option<String>,

@@ -6,11 +6,16 @@
 //! - [`sklearn`] maps scikit-learn objects onto lifeboat's own preprocessing
 //!   and estimators, so imported models share the one prediction path.
 //!
+//! ONNX files take another path: [`onnx`] keeps the graph itself as the
+//! estimator (run by the `onnx` feature) and derives the schema from it.
+//!
 //! `lifeboat convert` writes the result as a `.lifeboat` file, so serving never
-//! needs this code. ONNX is meant to sit beside pickle as another [`Format`].
+//! needs this code (an ONNX model still needs a build with the `onnx` feature).
 
 pub mod joblib;
+pub mod onnx;
 pub mod pickle;
+pub(crate) mod reference;
 pub mod sklearn;
 
 use sha2::{Digest, Sha256};
@@ -27,7 +32,8 @@ pub enum Format {
     Pickle,
     /// A compressed joblib container.
     Joblib(joblib::Container),
-    // ONNX goes here: detected by content (a protobuf ModelProto) or `.onnx`.
+    /// An ONNX model (a protobuf `ModelProto`).
+    Onnx,
 }
 
 /// Why a file could not be imported.
@@ -45,7 +51,7 @@ pub enum ImportError {
     #[error("{file} is a lifeboat model file already; load it directly instead of importing it")]
     AlreadyLifeboat { file: String },
     #[error(
-        "{file} is not a format lifeboat imports (it starts with {start}); expected a scikit-learn pickle (.pkl, .pickle) or joblib file (.joblib)"
+        "{file} is not a format lifeboat imports (it starts with {start}); expected a scikit-learn pickle (.pkl, .pickle), a joblib file (.joblib) or an ONNX model (.onnx)"
     )]
     UnknownFormat { file: String, start: String },
     #[error("{file}: {source}")]
@@ -65,6 +71,11 @@ pub enum ImportError {
         file: String,
         source: sklearn::SklearnError,
     },
+    #[error("{file}: {source}")]
+    Onnx {
+        file: String,
+        source: onnx::OnnxImportError,
+    },
 }
 
 /// Which format `bytes` are in: by content first, then by the file extension.
@@ -77,8 +88,14 @@ pub fn detect(bytes: &[u8], file_name: &str) -> Option<Format> {
         Some(c) => return Some(Format::Joblib(c)),
         None => {}
     }
+    if onnx::looks_like_onnx(bytes) {
+        return Some(Format::Onnx);
+    }
     // Protocol 0/1 pickles have no header; fall back on the name.
     let lower = file_name.to_ascii_lowercase();
+    if lower.ends_with(".onnx") {
+        return Some(Format::Onnx);
+    }
     if [".pkl", ".pickle", ".joblib", ".sav"]
         .iter()
         .any(|ext| lower.ends_with(ext))
@@ -88,7 +105,7 @@ pub fn detect(bytes: &[u8], file_name: &str) -> Option<Format> {
     None
 }
 
-/// Imports a scikit-learn model from the bytes of a pickle or joblib file.
+/// Imports a model from the bytes of a pickle, joblib or ONNX file.
 ///
 /// `file_name` is recorded in the model's report (without directories) and
 /// used to name the model; `schema` optionally gives field names, labels,
@@ -101,7 +118,7 @@ pub fn from_bytes(
     from_bytes_with(bytes, file_name, schema, pickle::Limits::default())
 }
 
-/// Reads and imports a pickle or joblib file.
+/// Reads and imports a pickle, joblib or ONNX file.
 ///
 /// ```
 /// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/sklearn/tutorial_rf_array.p5.pkl");
@@ -145,6 +162,14 @@ pub fn from_bytes_with(
                 file,
             });
         }
+        Some(Format::Onnx) => {
+            let source = onnx::Source {
+                file_name: file.clone(),
+                file_sha256: hex(&Sha256::digest(bytes)),
+            };
+            return onnx::import(bytes, source, schema)
+                .map_err(|source| ImportError::Onnx { file, source });
+        }
         Some(Format::Pickle) => (std::borrow::Cow::Borrowed(bytes), "pickle"),
         Some(Format::Joblib(c)) => {
             let stream = joblib::unpack(bytes, c, limits.max_input_bytes).map_err(|source| {
@@ -186,6 +211,32 @@ pub fn from_bytes_with(
         file_sha256: hex(&Sha256::digest(bytes)),
     };
     sklearn::import(&tree, origin, schema).map_err(|source| ImportError::Sklearn { file, source })
+}
+
+/// A schema name from a file name: letters, digits, `-`, `_`, `.`.
+pub(crate) fn machine_name(stem: &str) -> String {
+    let name: String = stem
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(64)
+        .collect();
+    if name.is_empty() {
+        "model".into()
+    } else {
+        name
+    }
+}
+
+pub(crate) fn now() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
 }
 
 fn base_name(path: &str) -> &str {

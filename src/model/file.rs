@@ -172,7 +172,9 @@ fn not_a_model(bytes: &[u8]) -> LoadError {
         | [0xfd, b'7', b'z', b'X', b'Z', ..] => {
             Some("it looks like a compressed joblib file: load it with a .joblib name")
         }
-        [0x08, ..] => Some("it may be an ONNX model: load it with a .onnx name"),
+        [0x08, ..] => Some(
+            "it may be an ONNX model: load it with --model or convert it with `lifeboat convert`",
+        ),
         _ => None,
     };
     LoadError::NotAModel { found, hint }
@@ -267,6 +269,7 @@ mod tests {
         match &mut model.estimator {
             crate::model::Estimator::Linear(m) => m.intercepts[0] += 0.5,
             crate::model::Estimator::Trees(t) => t.base_score[0] += 0.5,
+            crate::model::Estimator::Onnx(_) => panic!("the tiny model is linear"),
         }
         let err = from_bytes(&to_bytes(&model)).unwrap_err();
         assert!(err.to_string().contains("reference row 0"), "{err}");

@@ -7,8 +7,10 @@
 
 pub mod file;
 pub mod linear;
+pub mod onnx;
 pub mod pipeline;
 pub mod report;
+pub mod shapley;
 pub mod trees;
 pub mod treeshap;
 
@@ -16,6 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::schema::{Row, Schema, TargetKind};
 pub use linear::LinearModel;
+pub use onnx::OnnxEstimator;
 pub use pipeline::{Column, Preprocessor, Step};
 pub use report::Report;
 pub use trees::TreeEnsemble;
@@ -38,6 +41,8 @@ pub struct Model {
 pub enum Estimator {
     Linear(LinearModel),
     Trees(TreeEnsemble),
+    /// An imported ONNX graph, run by the `onnx` feature.
+    Onnx(OnnxEstimator),
 }
 
 /// How raw scores become the answer.
@@ -78,7 +83,8 @@ pub struct Explanation {
     /// Which raw output is explained (see [`Model::explained_output`]).
     pub output: usize,
     pub units: Units,
-    /// The score of an average input (the training mean, or the tree covers).
+    /// The score of an average input (the training mean, or the tree covers),
+    /// or, for ONNX graphs, of the model's stored baseline input.
     pub base: f64,
     /// The score for this row: `base + Σ contributions`.
     pub score: f64,
@@ -144,6 +150,7 @@ impl Estimator {
         match self {
             Estimator::Linear(m) => m.n_features(),
             Estimator::Trees(t) => t.n_features as usize,
+            Estimator::Onnx(o) => o.n_features(),
         }
     }
 
@@ -151,12 +158,25 @@ impl Estimator {
         match self {
             Estimator::Linear(m) => m.n_outputs(),
             Estimator::Trees(t) => t.n_outputs as usize,
+            Estimator::Onnx(o) => o.n_outputs(),
         }
     }
 
-    /// Whether NaN ("missing") features are allowed in.
+    /// Whether NaN ("missing") features are allowed in. An ONNX graph does its
+    /// own imputation; which of its inputs may be missing is decided at import.
     pub fn accepts_missing(&self) -> bool {
-        matches!(self, Estimator::Trees(_))
+        matches!(self, Estimator::Trees(_) | Estimator::Onnx(_))
+    }
+
+    /// How far a reference row's answer may drift from the recorded one. ONNX
+    /// graphs compute in float32 with kernels chosen for the CPU at hand, so a
+    /// file converted on one machine may differ in the last float32 bits on
+    /// another; our own estimators compute the same float64 steps everywhere.
+    pub fn reference_tolerance(&self) -> f64 {
+        match self {
+            Estimator::Onnx(_) => 1e-5,
+            _ => 1e-9,
+        }
     }
 
     #[inline]
@@ -164,6 +184,7 @@ impl Estimator {
         match self {
             Estimator::Linear(m) => m.raw(x, out),
             Estimator::Trees(t) => t.raw(x, out),
+            Estimator::Onnx(o) => o.raw(x, out),
         }
     }
 
@@ -174,6 +195,7 @@ impl Estimator {
             Estimator::Trees(t) if t.trees.len() == 1 => "decision tree",
             Estimator::Trees(t) if t.combine == trees::Combine::Mean => "tree ensemble (averaged)",
             Estimator::Trees(_) => "tree ensemble (boosted)",
+            Estimator::Onnx(_) => "ONNX graph",
         }
     }
 }
@@ -228,6 +250,7 @@ impl Model {
         match &self.estimator {
             Estimator::Linear(m) => m.check(),
             Estimator::Trees(t) => t.check(),
+            Estimator::Onnx(o) => o.check().and_then(|()| o.check_baseline(&self.schema)),
         }
         .map_err(ModelError::Estimator)?;
         let (nf, pf) = (self.estimator.n_features(), self.preprocessor.n_features());
@@ -280,13 +303,14 @@ impl Model {
     }
 
     fn check_reference(&self) -> Result<(), ModelError> {
+        let tolerance = self.estimator.reference_tolerance();
         for (i, r) in self.reference.iter().enumerate() {
             let got = self.answer_vector(&self.predict(&r.row));
             let close = got.len() == r.expected.len()
                 && got
                     .iter()
                     .zip(&r.expected)
-                    .all(|(g, e)| (g - e).abs() <= 1e-9 * e.abs().max(1.0));
+                    .all(|(g, e)| (g - e).abs() <= tolerance * e.abs().max(1.0));
             if !close {
                 return Err(ModelError::ReferenceMismatch {
                     row: i,
@@ -407,6 +431,10 @@ impl Model {
                 }
                 t.expected_value()[output]
             }
+            Estimator::Onnx(o) => {
+                let explanation = self.explain_by_baseline(o, &scratch, output);
+                return (prediction, explanation);
+            }
         };
         let mut contributions = vec![0.0; self.schema.fields.len()];
         for (j, c) in per_feature.iter().enumerate() {
@@ -420,6 +448,59 @@ impl Model {
             contributions,
         };
         (prediction, explanation)
+    }
+
+    /// Baseline Shapley values over the fields (see [`shapley`]): for models
+    /// whose insides we do not read. `scratch` holds the row's features and
+    /// raw scores.
+    fn explain_by_baseline(
+        &self,
+        o: &OnnxEstimator,
+        scratch: &Scratch,
+        output: usize,
+    ) -> Explanation {
+        let n = self.preprocessor.n_features();
+        let width = o.n_outputs();
+        let mut baseline = vec![0.0; n];
+        self.preprocessor.transform(&o.baseline, &mut baseline);
+        let fields = self.schema.fields.len();
+        // The players: fields that feed the graph, with the columns they own.
+        let mut owned: Vec<Vec<usize>> = vec![Vec::new(); fields];
+        for j in 0..n {
+            owned[self.preprocessor.field_of(j)].push(j);
+        }
+        let players: Vec<usize> = (0..fields).filter(|f| !owned[*f].is_empty()).collect();
+        let groups: Vec<Vec<usize>> = players.iter().map(|f| owned[*f].clone()).collect();
+        let score = scratch.raw[output];
+        let eval = |rows: &[f64], count: usize| {
+            let mut out = vec![0.0; count * width];
+            o.raw_batch(rows, count, &mut out)?;
+            Ok(out.chunks(width).map(|r| r[output]).collect())
+        };
+        let mut contributions = vec![0.0; fields];
+        let base = match shapley::values(&groups, &scratch.features, &baseline, eval) {
+            Ok(s) => {
+                for (p, phi) in players.iter().zip(&s.phi) {
+                    contributions[*p] = *phi;
+                }
+                // The batch may round the row's own score differently from the
+                // single-row run in the last float32 bit; the explanation
+                // adds up to the score the prediction shows.
+                s.base + (score - s.score)
+            }
+            Err(e) => {
+                tracing::error!("the ONNX graph failed while explaining a row: {e}");
+                contributions.fill(f64::NAN);
+                f64::NAN
+            }
+        };
+        Explanation {
+            output,
+            units: self.units(),
+            base,
+            score,
+            contributions,
+        }
     }
 }
 

@@ -25,7 +25,6 @@ mod object;
 mod one_hot_encoder;
 mod ordinal_encoder;
 mod pipeline;
-mod reference;
 mod simple_imputer;
 mod standard_scaler;
 mod tree;
@@ -245,7 +244,7 @@ pub fn import(
         Target::Value => TargetKind::Value { unit: None },
     };
     let derived = Schema {
-        name: machine_name(&stem),
+        name: super::machine_name(&stem),
         title: Text::new(stem.clone()),
         description: Text::new(format!(
             "{learner} imported from {}{}{}",
@@ -269,7 +268,7 @@ pub fn import(
     };
     let report = Report {
         lifeboat_version: env!("CARGO_PKG_VERSION").to_string(),
-        created: now(),
+        created: super::now(),
         learner: learner.clone(),
         params: est.params(),
         origin: Origin::Imported {
@@ -294,7 +293,7 @@ pub fn import(
         model = user_schema::apply(model, user, named)?;
         model.check_shapes()?;
     }
-    let rows = reference::rows(&model);
+    let rows = super::reference::rows(&model);
     model.set_reference(rows);
     model.check()?;
     Ok(model)
@@ -456,30 +455,4 @@ fn field(info: &features::FieldInfo, optional: bool) -> Field {
         optional,
         default: None,
     }
-}
-
-/// A schema name from a file name: letters, digits, `-`, `_`, `.`.
-fn machine_name(stem: &str) -> String {
-    let name: String = stem
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .take(64)
-        .collect();
-    if name.is_empty() {
-        "model".into()
-    } else {
-        name
-    }
-}
-
-fn now() -> String {
-    time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
 }

@@ -1,4 +1,4 @@
-//! Reference rows for imported models: a few inputs built from the schema
+//! Reference rows for imported models (scikit-learn and ONNX): a few inputs built from the schema
 //! alone (no training data is in the file), recorded with their answers so
 //! that every later load of the converted model checks itself.
 
