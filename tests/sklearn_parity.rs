@@ -298,10 +298,15 @@ fn unsupported_classes_are_named_with_the_supported_list() {
 
 #[test]
 fn unsupported_and_damaged_files_say_why() {
-    let e = lifeboat::import::from_bytes(b"hello", "model.onnx", None)
+    let e = lifeboat::import::from_bytes(b"hello", "model.bin", None)
         .unwrap_err()
         .to_string();
     assert!(e.contains("not a format lifeboat imports"), "{e}");
+    // A .onnx name is read as ONNX, and the error says what is wrong with it.
+    let e = lifeboat::import::from_bytes(b"hello", "model.onnx", None)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("ONNX"), "{e}");
     let model = lifeboat::import::from_bytes(
         &committed("tests/fixtures/sklearn/lr_binary_array.p5.pkl"),
         "lr.pkl",

@@ -100,10 +100,11 @@ impl OnnxInput {
             // Validation keeps "missing" away from inputs without a marker.
             return missing.unwrap_or(unseen);
         }
-        if value >= 0.0 && value.fract() == 0.0 {
-            if let Some(c) = categories.get(value as usize) {
-                return c;
-            }
+        if value >= 0.0
+            && value.fract() == 0.0
+            && let Some(c) = categories.get(value as usize)
+        {
+            return c;
         }
         unseen
     }

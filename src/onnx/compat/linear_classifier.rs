@@ -44,7 +44,7 @@ pub fn build(
         ),
     };
     let classes = intercepts.len();
-    if classes == 0 || coefficients.is_empty() || coefficients.len() % classes != 0 {
+    if classes == 0 || coefficients.is_empty() || !coefficients.len().is_multiple_of(classes) {
         bail!(
             "LinearClassifier {name:?} has {} coefficients for {classes} intercepts",
             coefficients.len()
