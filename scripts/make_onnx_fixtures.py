@@ -310,8 +310,10 @@ def main():
     try:
         convert_sklearn(hgb, initial_types=[("X", FloatTensorType([None, 7]))], target_opset=OPSET)
     except Exception as e:  # noqa: BLE001 - the message is what we record
+        cause = e.__cause__ or e
         expected["unconverted"].append({"estimator": "HistGradientBoostingClassifier",
-                                        "error": f"{type(e).__name__}: {str(e).splitlines()[0][:200]}"})
+                                        "error": f"{type(e).__name__}: {str(e).splitlines()[0][:80]}...",
+                                        "cause": f"{type(cause).__name__}: {str(cause)[:200]}"})
 
     with open(outdir / "expected.json", "w") as f:
         json.dump(expected, f, indent=1)

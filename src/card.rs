@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use crate::model::Estimator;
 use crate::model::file::Loaded;
 use crate::model::report::{Metrics, Origin};
-use crate::schema::{Field, FieldKind, Lang, TargetKind, Text};
+use crate::schema::{Cell, Field, FieldKind, Lang, TargetKind, Text};
 
 fn text(t: &Text) -> Value {
     json!({ "en": t.en, "es": t.get(Lang::Es) })
@@ -84,6 +84,35 @@ fn coefficients(loaded: &Loaded) -> Value {
         })
         .collect();
     json!(outputs)
+}
+
+/// For models explained against a baseline input (ONNX graphs): that input,
+/// field by field, as text ("missing" for a missing value).
+pub fn explanation_baseline(model: &crate::model::Model) -> Option<Vec<(String, String)>> {
+    let Estimator::Onnx(onnx) = &model.estimator else {
+        return None;
+    };
+    Some(
+        model
+            .schema
+            .fields
+            .iter()
+            .zip(&onnx.baseline.cells)
+            .map(|(f, cell)| {
+                let text = match (cell, &f.kind) {
+                    (Cell::Missing, _) => "missing".to_string(),
+                    (Cell::Number(x), _) => x.to_string(),
+                    (Cell::Category(i), FieldKind::Category(spec)) => spec
+                        .values
+                        .get(*i as usize)
+                        .map_or_else(|| format!("#{i}"), |c| c.value.clone()),
+                    (Cell::Category(i), _) => format!("#{i}"),
+                    (Cell::Unseen, _) => "(an unseen value)".to_string(),
+                };
+                (f.name.clone(), text)
+            })
+            .collect(),
+    )
 }
 
 /// The whole card.
@@ -166,6 +195,11 @@ pub fn card(loaded: &Loaded) -> Value {
             "params": params(&report.params),
             "features": model.preprocessor.columns.iter().map(|c| c.name.clone()).collect::<Vec<_>>(),
             "explanation_units": model.units().describe(),
+            // ONNX graphs are explained by baseline Shapley values: each field's
+            // share of the change from the answer for this input.
+            "explanation_baseline": explanation_baseline(model).map(|b| {
+                Value::Object(b.into_iter().map(|(k, v)| (k, json!(v))).collect())
+            }),
         },
         "provenance": {
             "created": report.created,

@@ -57,6 +57,12 @@ fn inspect_shows_what_the_graph_takes() {
     assert_eq!(json["provenance"]["origin"]["producer"], "skl2onnx 1.20.0");
     assert_eq!(json["estimator"]["family"], "ONNX graph");
     assert_eq!(json["estimator"]["explanation_units"], "probability");
+    // Explanations compare with a stored baseline: here every field is
+    // imputed by the graph, so the baseline leaves them all missing (the
+    // graph's medians and most frequent values).
+    let baseline = &json["estimator"]["explanation_baseline"];
+    assert_eq!(baseline["Age"], "missing");
+    assert_eq!(baseline["Sex"], "missing");
 
     let text = stdout(lifeboat().args(["inspect", PIPELINE]));
     assert!(
@@ -64,6 +70,10 @@ fn inspect_shows_what_the_graph_takes() {
         "{text}"
     );
     assert!(text.contains("LinearClassifier"), "{text}");
+    assert!(
+        text.contains("explains  each field's share of the change from the answer for the baseline input Age=missing"),
+        "{text}"
+    );
 }
 
 #[test]

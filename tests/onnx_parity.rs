@@ -304,3 +304,115 @@ proptest::proptest! {
         }
     }
 }
+
+/// A schema for pipe_lr's inputs, with `sex` and `extra` spliced in.
+fn pipe_schema(sex: &str, extra: &str) -> lifeboat::schema::Schema {
+    let text = format!(
+        r#"name = "titanic"
+title = {{ en = "Titanic" }}
+[target]
+name = "Survived"
+classes = [
+  {{ value = "0", label = {{ en = "Passenger dies" }} }},
+  {{ value = "1", label = {{ en = "Passenger survives" }} }},
+]
+[[fields]]
+name = "Age"
+kind = "number"
+optional = true
+[[fields]]
+name = "Fare"
+kind = "number"
+[[fields]]
+name = "SibSp"
+kind = "integer"
+[[fields]]
+name = "Parch"
+kind = "integer"
+{sex}
+[[fields]]
+name = "Embarked"
+kind = "category"
+optional = true
+values = [{{ value = "S", label = {{ en = "Southampton", es = "Southampton" }} }}, {{ value = "C" }}, {{ value = "Q" }}]
+{extra}
+"#
+    );
+    lifeboat::schema::Schema::from_toml(&text).unwrap()
+}
+
+#[test]
+fn a_user_schema_must_fit_the_graph() {
+    let bytes = std::fs::read(dir().join("pipe_lr.zipmap.onnx")).unwrap();
+    let import = |schema| lifeboat::import::from_bytes(&bytes, "pipe_lr.onnx", Some(schema));
+    let sex = "[[fields]]\nname = \"Sex\"\nkind = \"category\"\nvalues = [{ value = \"male\" }, { value = \"female\" }]";
+    let model = import(pipe_schema(sex, "")).unwrap();
+    assert_eq!(model.schema.classes()[1].label.en, "Passenger survives");
+    // The user's category order is kept, and answers do not change with it.
+    let derived = lifeboat::import::from_bytes(&bytes, "pipe_lr.onnx", None).unwrap();
+    let row = |m: &Model| {
+        m.schema
+            .parse_strings([
+                ("Age", "30"),
+                ("Fare", "20"),
+                ("SibSp", "0"),
+                ("Parch", "0"),
+                ("Sex", "female"),
+                ("Embarked", "C"),
+            ])
+            .unwrap()
+    };
+    assert_eq!(model.predict(&row(&model)), derived.predict(&row(&derived)));
+
+    let e = import(pipe_schema(
+        "[[fields]]\nname = \"Sex\"\nkind = \"number\"",
+        "",
+    ))
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("\"Sex\"") && e.contains("as text"), "{e}");
+    let e = import(pipe_schema(
+        sex,
+        "[[fields]]\nname = \"Cabin\"\nkind = \"number\"",
+    ))
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("7 fields") && e.contains("6 inputs"), "{e}");
+    let bad_sex = "[[fields]]\nname = \"Sex\"\nkind = \"category\"\nvalues = [{ value = \"m\" }, { value = \"f\" }]";
+    // The graph ignores unknown categories, so unknown values are allowed but
+    // a closed list naming none the graph knows is most likely a mistake: it
+    // still imports (the graph decides), and answers as for unseen values.
+    assert!(import(pipe_schema(bad_sex, "")).is_ok());
+}
+
+#[test]
+fn a_field_may_be_optional_only_where_the_graph_takes_missing_values() {
+    let tutorial = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/tutorial/titanic_tutorial.toml"),
+    )
+    .unwrap();
+    let age_optional = tutorial.replace("name = \"Age\"\n", "name = \"Age\"\noptional = true\n");
+    assert_ne!(age_optional, tutorial);
+    let schema = || lifeboat::schema::Schema::from_toml(&age_optional).unwrap();
+    let read = |f: &str| std::fs::read(dir().join(f)).unwrap();
+    // A linear model answers NaN for a missing age: it must be given.
+    let e = lifeboat::import::from_bytes(
+        &read("lr_binary_array.nozipmap.onnx"),
+        "lr.onnx",
+        Some(schema()),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("\"Age\" is optional, but the graph cannot take a missing"),
+        "{e}"
+    );
+    // Trees route a missing value: it may be left out.
+    let forest = lifeboat::import::from_bytes(
+        &read("rfc_binary_array.nozipmap.onnx"),
+        "rf.onnx",
+        Some(schema()),
+    )
+    .unwrap();
+    assert!(forest.schema.fields[2].optional);
+}

@@ -57,6 +57,13 @@ pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
     if !params.is_empty() {
         println!("settings  {}", params.join(", "));
     }
+    if let Some(baseline) = card::explanation_baseline(model) {
+        let cells: Vec<String> = baseline.iter().map(|(f, v)| format!("{f}={v}")).collect();
+        println!(
+            "explains  each field's share of the change from the answer for the baseline input {}",
+            cells.join(", ")
+        );
+    }
     println!(
         "created   {} by lifeboat {}",
         report.created, report.lifeboat_version
