@@ -13,6 +13,10 @@ cd "$(dirname "$0")/.."
 echo "== Rust tests"
 cargo nextest run --no-fail-fast
 cargo test --doc --quiet
+# ONNX support is a cargo feature (see ARCHITECTURE.md): test the build with it
+# too (parity with onnxruntime, the ONNX command line, the compatibility ops).
+echo "== Rust tests with the onnx feature"
+cargo nextest run --features onnx --no-fail-fast
 
 python=${PYTHON:-python3}
 have() { "$python" -c "import $1" >/dev/null 2>&1; }

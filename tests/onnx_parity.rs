@@ -8,6 +8,9 @@
 //! Explanations add up to the answer. A graph with an operator lifeboat does
 //! not run is refused at load with the operator named, and damaged files give
 //! errors, never a panic.
+//!
+//! Set `LIFEBOAT_ONNX_FIXTURES=DIR` to check fixtures made by other versions
+//! of skl2onnx and onnxruntime (`scripts/check_onnx_versions.sh`).
 #![cfg(feature = "onnx")]
 
 use std::path::PathBuf;
@@ -19,7 +22,10 @@ use serde_json::{Map, Value};
 const TOLERANCE: f64 = 1e-5;
 
 fn dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/onnx")
+    match std::env::var_os("LIFEBOAT_ONNX_FIXTURES") {
+        Some(dir) => PathBuf::from(dir),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/onnx"),
+    }
 }
 
 fn expected() -> Value {

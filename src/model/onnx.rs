@@ -341,6 +341,14 @@ mod tests {
     use super::*;
     use crate::schema::tests::titanic_like;
 
+    /// The web server shares one model between threads.
+    #[test]
+    fn models_are_send_and_sync() {
+        fn shared<T: Send + Sync>() {}
+        shared::<crate::model::Model>();
+        shared::<OnnxEstimator>();
+    }
+
     #[test]
     fn category_text_maps_indices_unseen_and_missing() {
         let cats = ["S".to_string(), "C".to_string()];

@@ -589,3 +589,130 @@ impl CompatOp for TreeEnsemble {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tract_onnx::pb::AttributeProto;
+
+    fn ints(name: &str, v: &[i64]) -> AttributeProto {
+        AttributeProto {
+            name: name.into(),
+            ints: v.to_vec(),
+            ..Default::default()
+        }
+    }
+
+    fn floats(name: &str, v: &[f32]) -> AttributeProto {
+        AttributeProto {
+            name: name.into(),
+            floats: v.to_vec(),
+            ..Default::default()
+        }
+    }
+
+    fn strings(name: &str, v: &[&str]) -> AttributeProto {
+        AttributeProto {
+            name: name.into(),
+            strings: v.iter().map(|s| s.as_bytes().to_vec()).collect(),
+            ..Default::default()
+        }
+    }
+
+    /// One tree: node 0 tests feature 0 with `mode` against 1.0, children
+    /// `true_id` and 2; `leaves` are (node, class, weight).
+    fn stump(mode: &str, true_id: i64, leaves: &[(i64, i64, f32)]) -> NodeProto {
+        NodeProto {
+            op_type: "TreeEnsembleClassifier".into(),
+            name: "t".into(),
+            attribute: vec![
+                ints("nodes_treeids", &[0, 0, 0]),
+                ints("nodes_nodeids", &[0, 1, 2]),
+                ints("nodes_featureids", &[0, 0, 0]),
+                strings("nodes_modes", &[mode, "LEAF", "LEAF"]),
+                floats("nodes_values", &[1.0, 0.0, 0.0]),
+                ints("nodes_truenodeids", &[true_id, 0, 0]),
+                ints("nodes_falsenodeids", &[2, 0, 0]),
+                ints("nodes_missing_value_tracks_true", &[1, 0, 0]),
+                ints("class_treeids", &vec![0; leaves.len()]),
+                ints(
+                    "class_nodeids",
+                    &leaves.iter().map(|l| l.0).collect::<Vec<_>>(),
+                ),
+                ints("class_ids", &leaves.iter().map(|l| l.1).collect::<Vec<_>>()),
+                floats(
+                    "class_weights",
+                    &leaves.iter().map(|l| l.2).collect::<Vec<_>>(),
+                ),
+                ints("classlabels_int64s", &[0, 1]),
+            ],
+            ..Default::default()
+        }
+    }
+
+    /// Leaf 1 says class 0, leaf 2 class 1, as skl2onnx writes a decision tree.
+    const TREE: &[(i64, i64, f32)] = &[(1, 0, 1.0), (1, 1, 0.0), (2, 0, 0.0), (2, 1, 1.0)];
+
+    fn scores(op: &TreeEnsemble, x: f32) -> Vec<f32> {
+        let mut out = vec![0.0; 2];
+        op.score(&[x], &mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn every_branch_mode_and_missing_values() {
+        let op = parse(&stump("BRANCH_GTE", 1, TREE), true).unwrap();
+        assert_eq!(scores(&op, 1.0), vec![1.0, 0.0]);
+        assert_eq!(scores(&op, 0.5), vec![0.0, 1.0]);
+        // nodes_missing_value_tracks_true sends NaN to the true branch.
+        assert_eq!(scores(&op, f32::NAN), vec![1.0, 0.0]);
+        let op = parse(&stump("BRANCH_LT", 1, TREE), true).unwrap();
+        assert_eq!(scores(&op, 1.0), vec![0.0, 1.0]);
+        let op = parse(&stump("BRANCH_NEQ", 1, TREE), true).unwrap();
+        assert_eq!(scores(&op, 1.0), vec![0.0, 1.0]);
+    }
+
+    #[test]
+    fn damaged_trees_are_refused_when_built() {
+        let e = parse(&stump("BRANCH_LEQ", 0, TREE), true)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("does not come after it"), "{e}");
+        let e = parse(&stump("BRANCH_LEQ", 7, TREE), true)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("has no node 7"), "{e}");
+        let e = parse(&stump("BRANCH_LEQ", 1, &[(1, 5, 1.0)]), true)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("output 5 of 2"), "{e}");
+        let e = parse(&stump("BRANCH_SOMETIMES", 1, TREE), true)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("BRANCH_SOMETIMES"), "{e}");
+        let e = parse(&stump("BRANCH_LEQ", 1, &[(0, 0, 1.0)]), true)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("not a leaf"), "{e}");
+    }
+
+    #[test]
+    fn one_class_binary_leaves_follow_onnxruntime() {
+        // Gradient boosting: leaves score class 0 only (log-odds of either
+        // sign), one base value, LOGISTIC: two probabilities.
+        let mut node = stump("BRANCH_LEQ", 1, &[(1, 0, 1.0), (2, 0, -1.0)]);
+        node.attribute.push(floats("base_values", &[0.5]));
+        node.attribute.push(AttributeProto {
+            name: "post_transform".into(),
+            s: b"LOGISTIC".to_vec(),
+            ..Default::default()
+        });
+        let op = parse(&node, true).unwrap();
+        let s = scores(&op, 0.0);
+        let p = logistic(1.5);
+        assert!(
+            (s[1] - p).abs() < 1e-7 && (s[0] - (1.0 - p)).abs() < 1e-6,
+            "{s:?}"
+        );
+    }
+}
