@@ -92,7 +92,7 @@ def preprocess(pclass_onehot):
 
 
 def models():
-    """(name, estimator, input kind, target, extra skl2onnx options)."""
+    """(name, estimator, input kind, target, extra skl2onnx options from the fitted estimator)."""
     out = []
     classifiers = [
         ("lr", LogisticRegression(max_iter=1000)),
@@ -127,14 +127,16 @@ def models():
         out.append((name, pipe, "frame_pclass" if pclass else "frame", target, None))
     # The same binary pipeline with StandardScaler exported as Sub and Div
     # (skl2onnx's `div` option) instead of the ai.onnx.ml Scaler.
+    # (Options name the fitted scaler, which ColumnTransformer clones at fit time.)
     pipe = Pipeline([("columns", preprocess(False)), ("model", LogisticRegression(max_iter=1000))])
-    scaler = pipe.named_steps["columns"].transformers[0][1].named_steps["scale"]
-    out.append(("pipe_lr_div", pipe, "frame", "binary", {id(scaler): {"div": "div"}}))
+    out.append(("pipe_lr_div", pipe, "frame", "binary",
+                lambda fitted: {id(fitted.named_steps["columns"].named_transformers_["num"].named_steps["scale"]):
+                                {"div": "div"}}))
     return out
 
 
 def export(name, est, kind, target, extra, zipmap):
-    options = dict(extra or {})
+    options = dict(extra(est) if extra else {})
     final = est[-1] if isinstance(est, Pipeline) else est
     if target != "regression":
         options[id(final)] = {"zipmap": zipmap}
@@ -287,6 +289,8 @@ def main():
         classes = [label_text(c) for c in getattr(est, "classes_", [])]
         for zipmap in ([True, False] if target != "regression" else [None]):
             model = export(name, est, kind, target, extra, zipmap)
+            if extra:
+                assert not any(n.op_type == "Scaler" for n in model.graph.node), "the div option was not applied"
             file = f"{name}{'' if zipmap is None else ('.zipmap' if zipmap else '.nozipmap')}.onnx"
             write(outdir / file, model)
             session = ort.InferenceSession(str(outdir / file), providers=["CPUExecutionProvider"])
