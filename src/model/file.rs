@@ -60,6 +60,9 @@ pub enum LoadError {
     Decode(String),
     #[error("the model in the file is not consistent: {0}")]
     Invalid(#[from] ModelError),
+    /// A sound file this build cannot run (an ONNX model without the `onnx` feature).
+    #[error("{0}")]
+    Unsupported(String),
 }
 
 /// A loaded model and the digest of the file it came from.
@@ -112,7 +115,10 @@ pub fn from_bytes(bytes: &[u8]) -> Result<Loaded, LoadError> {
     let payload = checked_payload(bytes)?;
     let model: Model =
         postcard::from_bytes(payload).map_err(|e| LoadError::Decode(e.to_string()))?;
-    model.check()?;
+    model.check().map_err(|e| match e {
+        ModelError::Unsupported(why) => LoadError::Unsupported(why),
+        e => LoadError::Invalid(e),
+    })?;
     Ok(Loaded {
         model,
         sha256: hex(&Sha256::digest(bytes)),

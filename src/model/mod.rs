@@ -126,6 +126,9 @@ pub enum ModelError {
     Pipeline(#[from] pipeline::PipelineError),
     #[error("the estimator is not valid: {0}")]
     Estimator(String),
+    /// The model is fine, but this build cannot run it (and says how to get one that can).
+    #[error("{0}")]
+    Unsupported(String),
     #[error("the parts do not fit together: {0}")]
     Shape(String),
     #[error(
@@ -250,7 +253,10 @@ impl Model {
         match &self.estimator {
             Estimator::Linear(m) => m.check(),
             Estimator::Trees(t) => t.check(),
-            Estimator::Onnx(o) => o.check().and_then(|()| o.check_baseline(&self.schema)),
+            Estimator::Onnx(o) => {
+                o.check()?;
+                o.check_baseline(&self.schema)
+            }
         }
         .map_err(ModelError::Estimator)?;
         let (nf, pf) = (self.estimator.n_features(), self.preprocessor.n_features());

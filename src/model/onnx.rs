@@ -21,6 +21,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::ModelError;
 use crate::schema::{Cell, FieldKind, Row, Schema};
 
 /// An ONNX graph and how to feed it.
@@ -166,7 +167,16 @@ impl OnnxEstimator {
     }
 
     /// Checks the data, then builds the runnable plan (once).
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), ModelError> {
+        self.check_data().map_err(ModelError::Estimator)?;
+        match self.engine() {
+            Ok(_) => Ok(()),
+            Err(e) if e == NO_ONNX => Err(ModelError::Unsupported(e)),
+            Err(e) => Err(ModelError::Estimator(e)),
+        }
+    }
+
+    fn check_data(&self) -> Result<(), String> {
         if self.inputs.is_empty() {
             return Err("the graph has no inputs".into());
         }
@@ -214,7 +224,7 @@ impl OnnxEstimator {
                 }
             }
         }
-        self.engine().map(|_| ())
+        Ok(())
     }
 
     /// Checks that the baseline is a valid row of `schema`.
@@ -417,7 +427,12 @@ mod tests {
             baseline: Row { cells: vec![] },
             plan: Plan::default(),
         };
-        assert!(e.check().unwrap_err().contains("more than one place"));
+        assert!(
+            e.check()
+                .unwrap_err()
+                .to_string()
+                .contains("more than one place")
+        );
     }
 
     #[cfg(not(feature = "onnx"))]
@@ -435,9 +450,33 @@ mod tests {
             baseline: Row { cells: vec![] },
             plan: Plan::default(),
         };
-        assert_eq!(e.check().unwrap_err(), NO_ONNX);
+        assert_eq!(
+            e.check().unwrap_err(),
+            ModelError::Unsupported(NO_ONNX.into())
+        );
         let mut out = [0.0];
         e.raw(&[1.0], &mut out);
         assert!(out[0].is_nan());
+
+        // A converted file says so when it is loaded.
+        let mut model = crate::model::tests::tiny_model();
+        model.estimator = crate::model::Estimator::Onnx(OnnxEstimator {
+            inputs: vec![OnnxInput::Tensor {
+                name: "x".into(),
+                dtype: TensorType::F32,
+                features: (0..8).collect(),
+            }],
+            width: 2,
+            baseline: default_baseline(&model.schema),
+            ..e
+        });
+        model.link = crate::model::Link::Identity;
+        let bytes = crate::model::file::to_bytes(&model);
+        let err = crate::model::file::from_bytes(&bytes).unwrap_err();
+        assert!(
+            matches!(err, crate::model::file::LoadError::Unsupported(_)),
+            "{err}"
+        );
+        assert!(err.to_string().contains("--features onnx"), "{err}");
     }
 }

@@ -4,7 +4,7 @@
 
 use crate::model::onnx::{OnnxEstimator, OnnxInput, TensorType, default_baseline};
 use crate::model::report::{Origin, Report};
-use crate::model::{Column, Estimator, Link, Model, Preprocessor, Step};
+use crate::model::{Column, Estimator, Link, Model, ModelError, Preprocessor, Step};
 use crate::onnx::graph;
 use crate::schema::{
     Category, CategorySpec, Class, Field, FieldKind, NumberSpec, Schema, Target, TargetKind, Text,
@@ -94,7 +94,10 @@ pub fn import(
         .map(|(s, n)| derived_field(s, n))
         .collect();
     let probe = estimator(bytes, &inputs, &slots, &fields, &output, width)?;
-    probe.check().map_err(OnnxImportError::Graph)?;
+    probe.check().map_err(|e| match e {
+        ModelError::Estimator(why) => OnnxImportError::Graph(why),
+        e => e.into(),
+    })?;
     let ok = nan_ok(&probe, &slots, &fields)?;
     for (s, ok) in slots.iter_mut().zip(ok) {
         s.nan_ok = ok && !s.exposed;
