@@ -177,6 +177,10 @@ pub fn import(
     let ordered: Vec<Slot> = order.iter().map(|i| slots[*i].clone()).collect();
     let mut onnx = estimator(bytes, &inputs, &ordered, &schema.fields, &output, width)?;
     onnx.baseline = default_baseline(&schema);
+    if onnx.inputs == probe.inputs {
+        // The same feeding: reuse the plan built for the probe.
+        onnx.plan = probe.plan.clone();
+    }
     let preprocessor = preprocessor(&ordered, &schema.fields);
     let mut params = vec![("output".to_string(), output.clone())];
     let opsets: Vec<String> = proto
