@@ -8,5 +8,6 @@ pub mod builtin;
 pub mod card;
 pub mod model;
 pub mod schema;
+pub mod serve;
 pub mod source;
 pub mod train;

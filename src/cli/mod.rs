@@ -3,6 +3,7 @@
 mod inspect;
 mod predict;
 mod schema;
+mod serve;
 mod table;
 mod train;
 
@@ -21,7 +22,8 @@ A typical session:
   lifeboat inspect                        what the built-in model takes and how good it is
   lifeboat predict --input passengers.csv score a CSV file (adds prediction columns)
   lifeboat train --data train.csv --target Survived --out my.lifeboat
-                                          train your own model from a CSV file";
+                                          train your own model from a CSV file
+  lifeboat serve                          put the model on the web at http://localhost:5000";
 
 #[derive(Debug, Parser)]
 #[command(name = "lifeboat", version, about = ABOUT, long_about = LONG_ABOUT)]
@@ -36,6 +38,7 @@ enum Command {
     Predict(predict::PredictArgs),
     Inspect(inspect::InspectArgs),
     Schema(schema::SchemaArgs),
+    Serve(serve::ServeArgs),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -44,6 +47,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Predict(args) => predict::run(args),
         Command::Inspect(args) => inspect::run(args),
         Command::Schema(args) => schema::run(args),
+        Command::Serve(args) => serve::run(args),
     }
 }
 
