@@ -1,5 +1,6 @@
 //! Argument definitions (clap) and dispatch to one module per command.
 
+mod healthcheck;
 mod inspect;
 mod predict;
 mod schema;
@@ -39,6 +40,7 @@ enum Command {
     Inspect(inspect::InspectArgs),
     Schema(schema::SchemaArgs),
     Serve(serve::ServeArgs),
+    Healthcheck(healthcheck::HealthcheckArgs),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -48,6 +50,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Inspect(args) => inspect::run(args),
         Command::Schema(args) => schema::run(args),
         Command::Serve(args) => serve::run(args),
+        Command::Healthcheck(args) => healthcheck::run(args),
     }
 }
 

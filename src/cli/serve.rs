@@ -70,7 +70,9 @@ fn parse_size(s: &str) -> Result<usize, String> {
     let t = s.trim();
     let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let (n, unit) = t.split_at(split);
-    let n: usize = n.parse().map_err(|_| format!("{s:?} is not a size such as 1MB"))?;
+    let n: usize = n
+        .parse()
+        .map_err(|_| format!("{s:?} is not a size such as 1MB"))?;
     let mult = match unit.trim().to_ascii_lowercase().as_str() {
         "" | "b" => 1,
         "k" | "kb" | "kib" => 1 << 10,
@@ -92,7 +94,8 @@ fn seconds(what: &str, v: f64) -> anyhow::Result<Duration> {
 
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let mut config = ServeConfig {
-        model: args.model,
+        // An empty LIFEBOAT_MODEL (as a platform may set it) means the built-in model.
+        model: args.model.filter(|m| !m.trim().is_empty()),
         host: args.host,
         port: args.port,
         templates: args.templates,

@@ -156,7 +156,9 @@ impl<'de> Deserialize<'de> for Input {
                     rows.push(p);
                 }
                 if rows.is_empty() {
-                    return Err(de::Error::custom("the array is empty; send at least one object"));
+                    return Err(de::Error::custom(
+                        "the array is empty; send at least one object",
+                    ));
                 }
                 Ok(Input::Many(rows))
             }

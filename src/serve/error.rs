@@ -32,7 +32,9 @@ pub enum ApiError {
     /// The request is well-formed but not what the endpoint takes.
     BadRequest(String),
     /// The body is larger than the configured limit (bytes).
-    TooLarge { limit: usize },
+    TooLarge {
+        limit: usize,
+    },
     UnsupportedMediaType {
         got: String,
         expected: &'static str,
@@ -166,7 +168,10 @@ impl ApiError {
                 format!("no Content-Type was given; send {expected}")
             }
             UnsupportedMediaType { got, expected } => {
-                format!("Content-Type {:?} is not accepted; send {expected}", cap(got))
+                format!(
+                    "Content-Type {:?} is not accepted; send {expected}",
+                    cap(got)
+                )
             }
             Invalid(problems) => {
                 let mut parts: Vec<String> = problems
@@ -198,7 +203,9 @@ impl ApiError {
         match self {
             NotFound(_) => "No hay ninguna página en esta dirección.".into(),
             MethodNotAllowed => "Esta dirección no admite ese método.".into(),
-            TooLarge { limit } => format!("El archivo o formulario supera el límite de {limit} bytes."),
+            TooLarge { limit } => {
+                format!("El archivo o formulario supera el límite de {limit} bytes.")
+            }
             Timeout => "La petición tardó demasiado y se detuvo.".into(),
             Unavailable => "El servidor se está deteniendo; inténtelo de nuevo.".into(),
             Internal(_) => "Algo falló de nuestro lado; ha quedado registrado.".into(),
@@ -208,7 +215,11 @@ impl ApiError {
 
     /// Field problems of one row, in `lang`, with JSON pointers under `prefix`
     /// (`""` for a single object, `"/3"` for the fourth element of an array).
-    pub fn from_row_errors(errors: &RowErrors, row: Option<usize>, lang: Lang) -> Vec<FieldProblem> {
+    pub fn from_row_errors(
+        errors: &RowErrors,
+        row: Option<usize>,
+        lang: Lang,
+    ) -> Vec<FieldProblem> {
         errors
             .0
             .iter()
@@ -227,7 +238,6 @@ impl ApiError {
             })
             .collect()
     }
-
 }
 
 fn escape_pointer(s: &str) -> String {
@@ -315,7 +325,8 @@ fn render_plain(error: &ApiError, protocol: Protocol) -> Response {
             json_response(status, "application/json", body.to_string().into_bytes())
         }
         Protocol::Text => {
-            let mut r = (status, format!("{}: {}\n", error.title(), error.detail())).into_response();
+            let mut r =
+                (status, format!("{}: {}\n", error.title(), error.detail())).into_response();
             r.headers_mut().insert(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("text/plain; charset=utf-8"),
@@ -405,18 +416,16 @@ where
 
 /// Reads a whole body of at most `limit` bytes.
 pub async fn read_body(body: axum::body::Body, limit: usize) -> Result<Bytes, ApiError> {
-    axum::body::to_bytes(body, limit)
-        .await
-        .map_err(|e| {
-            let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
-            while let Some(s) = source {
-                if s.is::<http_body_util::LengthLimitError>() {
-                    return ApiError::TooLarge { limit };
-                }
-                source = s.source();
+    axum::body::to_bytes(body, limit).await.map_err(|e| {
+        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+        while let Some(s) = source {
+            if s.is::<http_body_util::LengthLimitError>() {
+                return ApiError::TooLarge { limit };
             }
-            ApiError::BadRequest("the request body could not be read".into())
-        })
+            source = s.source();
+        }
+        ApiError::BadRequest("the request body could not be read".into())
+    })
 }
 
 /// The media type of a request, lower-cased, without parameters.

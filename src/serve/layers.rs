@@ -172,7 +172,13 @@ fn set_security_headers(headers: &mut HeaderMap) {
 
 /// The HTML error page, in the visitor's language. In `--dev`, a request from
 /// this machine also sees the internal detail (a template error, say).
-fn error_page(state: &AppState, err: &ApiError, lang: Lang, explicit: bool, show: bool) -> Response {
+fn error_page(
+    state: &AppState,
+    err: &ApiError,
+    lang: Lang,
+    explicit: bool,
+    show: bool,
+) -> Response {
     let status = err.status(Protocol::Html);
     let detail = match (err, show) {
         (ApiError::Internal(d), true) if !d.is_empty() => d.clone(),

@@ -27,8 +27,9 @@ where
         mut writer: Writer<'_>,
         event: &Event<'_>,
     ) -> fmt::Result {
-        let format =
-            format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
+        let format = format_description!(
+            "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+        );
         let now = OffsetDateTime::now_utc();
         let ts = now.format(&format).map_err(|_| fmt::Error)?;
         let level = event.metadata().level().as_str().to_ascii_lowercase();

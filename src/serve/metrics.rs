@@ -14,8 +14,8 @@ use axum::http::Method;
 
 /// Latency buckets in seconds: predictions take microseconds, batches seconds.
 const BUCKETS: [f64; 18] = [
-    0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
-    1.0, 2.5, 5.0, 10.0, 25.0,
+    0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
+    2.5, 5.0, 10.0, 25.0,
 ];
 /// Distinct status codes counted per route and method (more go to "other").
 const STATUS_SLOTS: usize = 16;
@@ -188,7 +188,10 @@ impl Metrics {
             out,
             "# HELP lifeboat_http_request_duration_seconds Time from request to response head."
         )?;
-        writeln!(out, "# TYPE lifeboat_http_request_duration_seconds histogram")?;
+        writeln!(
+            out,
+            "# TYPE lifeboat_http_request_duration_seconds histogram"
+        )?;
         for (route, per_method) in self.routes.iter().zip(&self.series) {
             for (method, s) in METHODS.iter().zip(per_method) {
                 let count = s.count.load(Relaxed);

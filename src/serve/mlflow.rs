@@ -27,7 +27,12 @@ pub fn routes() -> Routes {
         .route("/version", get(version))
 }
 
-const FORMATS: [&str; 4] = ["dataframe_split", "dataframe_records", "instances", "inputs"];
+const FORMATS: [&str; 4] = [
+    "dataframe_split",
+    "dataframe_records",
+    "instances",
+    "inputs",
+];
 
 async fn ping() -> Response {
     ([(header::CONTENT_TYPE, "application/json")], "\n").into_response()
@@ -62,7 +67,10 @@ async fn invocations(
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok((
         StatusCode::OK,
-        [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
         body,
     )
         .into_response())
@@ -134,6 +142,9 @@ fn csv_rows(schema: &Schema, body: &[u8]) -> Result<Vec<Row>, ApiError> {
         ))
     };
     let text = std::str::from_utf8(body).map_err(|_| bad("the body is not UTF-8 text".into()))?;
+    if text.trim().is_empty() {
+        return Err(bad("the body is empty".into()));
+    }
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(false)
@@ -228,7 +239,10 @@ fn split_rows(schema: &Schema, data: Value, problems: &mut Problems) -> Result<V
     let Value::Object(mut split) = data else {
         return Err(shape_error());
     };
-    if split.keys().any(|k| !matches!(k.as_str(), "data" | "columns" | "index")) {
+    if split
+        .keys()
+        .any(|k| !matches!(k.as_str(), "data" | "columns" | "index"))
+    {
         return Err(shape_error());
     }
     let Some(Value::Array(data)) = split.remove("data") else {
@@ -283,7 +297,11 @@ fn positional(
 }
 
 /// Row objects; keys the model does not use are ignored, as MLflow does.
-fn records_rows(schema: &Schema, items: &[Value], problems: &mut Problems) -> Result<Vec<Row>, ApiError> {
+fn records_rows(
+    schema: &Schema,
+    items: &[Value],
+    problems: &mut Problems,
+) -> Result<Vec<Row>, ApiError> {
     let mut rows = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
         let Value::Object(record) = item else {
@@ -299,7 +317,10 @@ fn records_rows(schema: &Schema, items: &[Value], problems: &mut Problems) -> Re
     Ok(rows)
 }
 
-fn record_row(schema: &Schema, record: &Map<String, Value>) -> Result<Row, crate::schema::RowErrors> {
+fn record_row(
+    schema: &Schema,
+    record: &Map<String, Value>,
+) -> Result<Row, crate::schema::RowErrors> {
     schema.parse_json_pairs(
         record
             .iter()

@@ -292,7 +292,10 @@ pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> Result
     let shutdown = async move {
         shutdown_signal().await;
         signal_state.set_draining();
-        tracing::info!(grace_s = grace.as_secs(), "shutting down: finishing in-flight requests");
+        tracing::info!(
+            grace_s = grace.as_secs(),
+            "shutting down: finishing in-flight requests"
+        );
         let _ = tx.send(());
     };
     let server = axum::serve(listener, app).with_graceful_shutdown(shutdown);

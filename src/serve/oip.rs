@@ -29,11 +29,20 @@ pub fn routes() -> Routes {
         .route("/v2/health/live", get(live))
         .route("/v2/health/ready", get(ready))
         .route("/v2/models/{name}", get(model_metadata))
-        .route("/v2/models/{name}/versions/{version}", get(model_metadata_versioned))
+        .route(
+            "/v2/models/{name}/versions/{version}",
+            get(model_metadata_versioned),
+        )
         .route("/v2/models/{name}/ready", get(model_ready))
-        .route("/v2/models/{name}/versions/{version}/ready", get(model_ready_versioned))
+        .route(
+            "/v2/models/{name}/versions/{version}/ready",
+            get(model_ready_versioned),
+        )
         .route("/v2/models/{name}/infer", post(infer))
-        .route("/v2/models/{name}/versions/{version}/infer", post(infer_versioned))
+        .route(
+            "/v2/models/{name}/versions/{version}/infer",
+            post(infer_versioned),
+        )
 }
 
 fn json_response(status: StatusCode, body: &Value) -> Response {
@@ -150,7 +159,11 @@ fn output_metadata(schema: &Schema) -> Vec<Value> {
     if classes.is_empty() {
         return vec![json!({ "name": "predict", "datatype": "FP64", "shape": [-1, 1] })];
     }
-    let dt = if integer_classes(schema) { "INT64" } else { "BYTES" };
+    let dt = if integer_classes(schema) {
+        "INT64"
+    } else {
+        "BYTES"
+    };
     vec![
         json!({ "name": "predict", "datatype": dt, "shape": [-1, 1] }),
         json!({ "name": "predict_proba", "datatype": "FP64", "shape": [-1, classes.len()] }),
@@ -171,10 +184,17 @@ async fn model_ready_versioned(
     model_ready_of(&state, &name, Some(&version))
 }
 
-fn model_ready_of(state: &AppState, name: &str, version: Option<&str>) -> Result<Response, OipError> {
+fn model_ready_of(
+    state: &AppState,
+    name: &str,
+    version: Option<&str>,
+) -> Result<Response, OipError> {
     check_model(state, name, version)?;
     let ok = state.is_ready();
-    Ok(json_response(status_of(ok), &json!({ "name": name, "ready": ok })))
+    Ok(json_response(
+        status_of(ok),
+        &json!({ "name": name, "ready": ok }),
+    ))
 }
 
 async fn infer(
@@ -241,11 +261,11 @@ fn infer_model(
     check_model(state, name, version)?;
     refuse_binary(headers)?;
     let request: InferRequest = serde_json::from_slice(body).map_err(|e| error::json_error(&e))?;
-    if request
-        .inputs
-        .iter()
-        .any(|t| t.parameters.as_ref().is_some_and(|p| p.contains_key("binary_data_size")))
-    {
+    if request.inputs.iter().any(|t| {
+        t.parameters
+            .as_ref()
+            .is_some_and(|p| p.contains_key("binary_data_size"))
+    }) {
         return Err(binary_refused().into());
     }
     let _ = &request.parameters;
@@ -287,7 +307,10 @@ fn refuse_binary(headers: &HeaderMap) -> Result<(), ApiError> {
     Ok(())
 }
 
-fn requested_outputs(schema: &Schema, outputs: Option<&[RequestedOutput]>) -> Result<Vec<&'static str>, ApiError> {
+fn requested_outputs(
+    schema: &Schema,
+    outputs: Option<&[RequestedOutput]>,
+) -> Result<Vec<&'static str>, ApiError> {
     let available: &[&'static str] = if schema.is_classifier() {
         &["predict", "predict_proba"]
     } else {
@@ -386,7 +409,9 @@ fn flatten<'a>(data: &'a Value, out: &mut Vec<&'a Value>, depth: usize) -> Resul
             }
             Ok(())
         }
-        Value::Array(_) => Err(ApiError::BadRequest("tensor data is nested too deeply".into())),
+        Value::Array(_) => Err(ApiError::BadRequest(
+            "tensor data is nested too deeply".into(),
+        )),
         other => {
             out.push(other);
             Ok(())
@@ -395,7 +420,7 @@ fn flatten<'a>(data: &'a Value, out: &mut Vec<&'a Value>, depth: usize) -> Resul
 }
 
 /// Checks a tensor's shape against its data and its datatype against each element.
-fn elements<'a>(t: &'a InputTensor) -> Result<Vec<&'a Value>, ApiError> {
+fn elements(t: &InputTensor) -> Result<Vec<&Value>, ApiError> {
     let name = error::cap(&t.name);
     let mut values = Vec::new();
     flatten(&t.data, &mut values, 0)?;
@@ -464,7 +489,11 @@ fn rows(schema: &Schema, inputs: &[InputTensor]) -> Result<Vec<Row>, ApiError> {
         let n = inputs[0].shape[0] as usize;
         for i in 0..n {
             let cells = &values[i * k..(i + 1) * k];
-            let pairs = schema.fields.iter().zip(cells).map(|(f, v)| (f.name.as_str(), *v));
+            let pairs = schema
+                .fields
+                .iter()
+                .zip(cells)
+                .map(|(f, v)| (f.name.as_str(), *v));
             match schema.parse_json_pairs(pairs) {
                 Ok(row) => rows.push(row),
                 Err(errors) => problems.add(&errors, Some(i), Lang::En),

@@ -106,6 +106,14 @@ pub fn example_row(schema: &Schema) -> Map<String, Value> {
         .collect()
 }
 
+/// An example value as an OIP tensor of the field's datatype carries it.
+fn oip_value(kind: &FieldKind, v: &Value) -> Value {
+    match (super::oip::datatype(kind), v) {
+        ("INT64", Value::String(s)) => s.parse::<i64>().map_or(v.clone(), |n| json!(n)),
+        _ => v.clone(),
+    }
+}
+
 fn field_schema(f: &crate::schema::Field) -> Value {
     let mut s = match &f.kind {
         FieldKind::Number(n) | FieldKind::Integer(n) => {
@@ -185,7 +193,7 @@ impl Document {
                     "name": f.name,
                     "shape": [1],
                     "datatype": super::oip::datatype(&f.kind),
-                    "data": [row[&f.name]],
+                    "data": [oip_value(&f.kind, &row[&f.name])],
                 })
             })
             .collect();
@@ -219,9 +227,7 @@ impl Document {
             ));
         };
         let html = |d: &str| json!({ "200": { "description": d, "content": { "text/html": {} } } });
-        let json_ok = |d: &str, schema: Value| {
-            json!({ "200": { "description": d, "content": { "application/json": { "schema": schema } } } })
-        };
+        let json_ok = |d: &str, schema: Value| json!({ "200": { "description": d, "content": { "application/json": { "schema": schema } } } });
         let problem = json!({ "content": { "application/problem+json": { "schema": { "$ref": "#/components/schemas/Problem" } } } });
         let mlflow_err = json!({ "content": { "application/json": { "schema": { "$ref": "#/components/schemas/MlflowError" } } } });
         let oip_err = json!({ "content": { "application/json": { "schema": { "$ref": "#/components/schemas/OipError" } } } });
@@ -236,28 +242,64 @@ impl Document {
             "schema": { "type": "string", "enum": ["en", "es"] } });
 
         // Pages.
-        op("pages", "GET", "/", "The prediction form",
+        op(
+            "pages",
+            "GET",
+            "/",
+            "The prediction form",
             "An HTML form generated from the model's schema.",
-            vec![get("/")], json!({ "parameters": [lang_param], "responses": html("The form") }));
+            vec![get("/")],
+            json!({ "parameters": [lang_param], "responses": html("The form") }),
+        );
         let form_body = json!({ "required": true, "content": { "application/x-www-form-urlencoded": { "schema": { "$ref": "#/components/schemas/Input" } } } });
         for path in ["/predict", "/result"] {
-            op("pages", "GET", path, "The prediction form (same as /)",
+            op(
+                "pages",
+                "GET",
+                path,
+                "The prediction form (same as /)",
                 "So that language links on the result page work.",
-                vec![get(path)], json!({ "parameters": [lang_param], "responses": html("The form") }));
-            op("pages", "POST", path, "Submit the form: the result page",
+                vec![get(path)],
+                json!({ "parameters": [lang_param], "responses": html("The form") }),
+            );
+            op(
+                "pages",
+                "POST",
+                path,
+                "Submit the form: the result page",
                 "The predicted outcome in words, its probability, a chart of why, the values entered and the form again. Invalid values give the form back with a message next to each field (422).",
                 vec![format!("curl -s {BASE}{path} {}", form.join(" "))],
                 json!({ "parameters": [lang_param], "requestBody": form_body,
-                        "responses": with(with(html("The result page"), "422", "The form with a message per invalid field", &json!({ "content": { "text/html": {} } })), "415", "Not a form", &json!({ "content": { "text/html": {} } })) }));
+                        "responses": with(with(html("The result page"), "422", "The form with a message per invalid field", &json!({ "content": { "text/html": {} } })), "415", "Not a form", &json!({ "content": { "text/html": {} } })) }),
+            );
         }
-        op("pages", "GET", "/model", "The model card",
+        op(
+            "pages",
+            "GET",
+            "/model",
+            "The model card",
             "Learner, cross-validation metrics, confusion matrix, importance, inputs and provenance.",
-            vec![get("/model")], json!({ "parameters": [lang_param], "responses": html("The model card") }));
-        op("pages", "GET", "/batch", "The CSV upload page", "A form to upload a CSV file.",
-            vec![get("/batch")], json!({ "parameters": [lang_param], "responses": html("The upload form") }));
-        op("pages", "POST", "/batch", "Score a CSV file",
+            vec![get("/model")],
+            json!({ "parameters": [lang_param], "responses": html("The model card") }),
+        );
+        op(
+            "pages",
+            "GET",
+            "/batch",
+            "The CSV upload page",
+            "A form to upload a CSV file.",
+            vec![get("/batch")],
+            json!({ "parameters": [lang_param], "responses": html("The upload form") }),
+        );
+        op(
+            "pages",
+            "POST",
+            "/batch",
+            "Score a CSV file",
             "Upload a CSV file (multipart/form-data field `file`, or a text/csv body). Browsers get a page with a summary, the rejected rows and a download link; with `Accept: text/csv` (or ?format=csv) the scored CSV itself comes back, with the number of rejected rows in the X-Rejected-Rows header. ?explain=true adds contribution columns.",
-            vec![format!("printf '{csv}' | curl -s {BASE}/batch -H 'Content-Type: text/csv' -H 'Accept: text/csv' --data-binary @-")],
+            vec![format!(
+                "printf '{csv}' | curl -s {BASE}/batch -H 'Content-Type: text/csv' -H 'Accept: text/csv' --data-binary @-"
+            )],
             json!({ "parameters": [lang_param,
                         { "name": "explain", "in": "query", "required": false, "schema": { "type": "boolean" } },
                         { "name": "format", "in": "query", "required": false, "schema": { "type": "string", "enum": ["csv"] } }],
@@ -268,26 +310,68 @@ impl Document {
                         "200": { "description": "The result page, or the scored CSV", "content": { "text/html": {}, "text/csv": { "schema": { "type": "string" } } } },
                         "413": { "description": "The file is larger than the upload limit", "content": { "text/html": {} } },
                         "415": { "description": "Neither a form upload nor CSV", "content": { "text/html": {} } },
-                        "422": { "description": "The file cannot be scored (a required column is missing, say)", "content": { "text/html": {}, "application/problem+json": { "schema": { "$ref": "#/components/schemas/Problem" } } } } } }));
-        op("pages", "GET", "/docs", "This page", "The API documentation, made from /openapi.json.",
-            vec![get("/docs")], json!({ "parameters": [lang_param], "responses": html("This page") }));
-        op("pages", "GET", "/static/{path}", "Static files", "Style sheets and icons, embedded in the binary.",
+                        "422": { "description": "The file cannot be scored (a required column is missing, say)", "content": { "text/html": {}, "application/problem+json": { "schema": { "$ref": "#/components/schemas/Problem" } } } } } }),
+        );
+        op(
+            "pages",
+            "GET",
+            "/docs",
+            "This page",
+            "The API documentation, made from /openapi.json.",
+            vec![get("/docs")],
+            json!({ "parameters": [lang_param], "responses": html("This page") }),
+        );
+        op(
+            "pages",
+            "GET",
+            "/static/{path}",
+            "Static files",
+            "Style sheets and icons, embedded in the binary.",
             vec![get("/static/css/style.css")],
             json!({ "parameters": [{ "name": "path", "in": "path", "required": true, "schema": { "type": "string" } }],
-                    "responses": { "200": { "description": "The file" }, "404": { "description": "No such file" } } }));
-        op("pages", "GET", "/favicon.ico", "The icon", "The site icon (SVG).",
-            vec![get("/favicon.ico")], json!({ "responses": { "200": { "description": "The icon", "content": { "image/svg+xml": {} } } } }));
+                    "responses": { "200": { "description": "The file" }, "404": { "description": "No such file" } } }),
+        );
+        op(
+            "pages",
+            "GET",
+            "/favicon.ico",
+            "The icon",
+            "The site icon (SVG).",
+            vec![get("/favicon.ico")],
+            json!({ "responses": { "200": { "description": "The icon", "content": { "image/svg+xml": {} } } } }),
+        );
 
         // Our API.
-        let predict_responses = with(with(with(with(
-            json_ok("One prediction per input object (an object for an object, an array for an array)",
-                json!({ "oneOf": [ { "$ref": "#/components/schemas/Prediction" },
-                                   { "type": "array", "items": { "$ref": "#/components/schemas/Prediction" } } ] })),
-            "400", "Malformed JSON, or JSON of the wrong shape", &problem),
-            "413", "The body is larger than the limit", &problem),
-            "415", "The body is not JSON (Content-Type)", &problem),
-            "422", "Invalid values: one entry per field problem in `errors`", &problem);
-        op("api", "POST", "/api/v1/predict", "Predict",
+        let predict_responses = with(
+            with(
+                with(
+                    with(
+                        json_ok(
+                            "One prediction per input object (an object for an object, an array for an array)",
+                            json!({ "oneOf": [ { "$ref": "#/components/schemas/Prediction" },
+                                   { "type": "array", "items": { "$ref": "#/components/schemas/Prediction" } } ] }),
+                        ),
+                        "400",
+                        "Malformed JSON, or JSON of the wrong shape",
+                        &problem,
+                    ),
+                    "413",
+                    "The body is larger than the limit",
+                    &problem,
+                ),
+                "415",
+                "The body is not JSON (Content-Type)",
+                &problem,
+            ),
+            "422",
+            "Invalid values: one entry per field problem in `errors`",
+            &problem,
+        );
+        op(
+            "api",
+            "POST",
+            "/api/v1/predict",
+            "Predict",
             "One JSON object (a row) or an array of them. Labels are in English unless ?lang=es or Accept-Language asks for Spanish. ?explain=true adds per-field contributions.",
             vec![
                 json_post("/api/v1/predict", &row_json),
@@ -299,19 +383,39 @@ impl Document {
                         "schema": { "oneOf": [ { "$ref": "#/components/schemas/Input" },
                                                { "type": "array", "minItems": 1, "items": { "$ref": "#/components/schemas/Input" } } ] },
                         "example": row_json } } },
-                    "responses": predict_responses }));
-        op("api", "GET", "/api/v1/model", "The model card as JSON",
+                    "responses": predict_responses }),
+        );
+        op(
+            "api",
+            "GET",
+            "/api/v1/model",
+            "The model card as JSON",
             "Inputs with their labels and ranges, classes, learner, cross-validation metrics, importance and provenance.",
-            vec![get("/api/v1/model")], json!({ "responses": json_ok("The model card", json!({ "type": "object" })) }));
-        op("api", "GET", "/openapi.json", "This document", "OpenAPI 3.1.",
-            vec![get("/openapi.json")], json!({ "responses": json_ok("The OpenAPI document", json!({ "type": "object" })) }));
+            vec![get("/api/v1/model")],
+            json!({ "responses": json_ok("The model card", json!({ "type": "object" })) }),
+        );
+        op(
+            "api",
+            "GET",
+            "/openapi.json",
+            "This document",
+            "OpenAPI 3.1.",
+            vec![get("/openapi.json")],
+            json!({ "responses": json_ok("The OpenAPI document", json!({ "type": "object" })) }),
+        );
 
         // MLflow.
-        op("mlflow", "POST", "/invocations", "Score (MLflow protocol)",
+        op(
+            "mlflow",
+            "POST",
+            "/invocations",
+            "Score (MLflow protocol)",
             "The MLflow scoring protocol: a JSON object with exactly one of dataframe_split, dataframe_records, instances or inputs (and optionally params, ignored), or a CSV body (text/csv or application/csv) whose first line names the columns. Columns the model does not use are ignored.",
             vec![
                 json_post("/invocations", &mlflow_split),
-                format!("printf '{csv}' | curl -s {BASE}/invocations -H 'Content-Type: text/csv' --data-binary @-"),
+                format!(
+                    "printf '{csv}' | curl -s {BASE}/invocations -H 'Content-Type: text/csv' --data-binary @-"
+                ),
             ],
             json!({ "requestBody": { "required": true, "content": {
                         "application/json": { "schema": { "$ref": "#/components/schemas/MlflowRequest" }, "example": mlflow_split },
@@ -321,58 +425,150 @@ impl Document {
                         json_ok("Predictions, one per row", json!({ "$ref": "#/components/schemas/MlflowResponse" })),
                         "400", "Malformed input or invalid values (error_code BAD_REQUEST or INVALID_PARAMETER_VALUE)", &mlflow_err),
                         "413", "The body is larger than the limit", &mlflow_err),
-                        "415", "Not JSON or CSV, or a charset other than UTF-8", &mlflow_err) }));
-        for (path, what) in [("/ping", "Health (MLflow)"), ("/health", "Health (MLflow, same as /ping)")] {
-            op("mlflow", "GET", path, what, "200 with a body of one newline while the model is loaded.",
-                vec![get(path)], json!({ "responses": { "200": { "description": "Loaded", "content": { "application/json": {} } } } }));
+                        "415", "Not JSON or CSV, or a charset other than UTF-8", &mlflow_err) }),
+        );
+        for (path, what) in [
+            ("/ping", "Health (MLflow)"),
+            ("/health", "Health (MLflow, same as /ping)"),
+        ] {
+            op(
+                "mlflow",
+                "GET",
+                path,
+                what,
+                "200 with a body of one newline while the model is loaded.",
+                vec![get(path)],
+                json!({ "responses": { "200": { "description": "Loaded", "content": { "application/json": {} } } } }),
+            );
         }
-        op("mlflow", "GET", "/version", "Server version (MLflow)", "The lifeboat version, as a bare string.",
-            vec![get("/version")], json!({ "responses": { "200": { "description": "The version", "content": { "application/json": {} } } } }));
+        op(
+            "mlflow",
+            "GET",
+            "/version",
+            "Server version (MLflow)",
+            "The lifeboat version, as a bare string.",
+            vec![get("/version")],
+            json!({ "responses": { "200": { "description": "The version", "content": { "application/json": {} } } } }),
+        );
 
         // Open Inference Protocol.
         let model_path = format!("/v2/models/{name}");
         let versioned = format!("/v2/models/{name}/versions/{version}");
         let path_params = |versioned: bool| {
-            let mut p = vec![json!({ "name": "name", "in": "path", "required": true, "schema": { "type": "string", "enum": [name] } })];
+            let mut p = vec![
+                json!({ "name": "name", "in": "path", "required": true, "schema": { "type": "string", "enum": [name] } }),
+            ];
             if versioned {
                 p.push(json!({ "name": "version", "in": "path", "required": true, "schema": { "type": "string", "enum": [version] } }));
             }
             json!(p)
         };
         let not_found = |v: Value| with(v, "404", "No such model or version", &oip_err);
-        op("oip", "GET", "/v2", "Server metadata",
+        op(
+            "oip",
+            "GET",
+            "/v2",
+            "Server metadata",
             "Name, version and extensions (none: the binary tensor extension is not supported; use JSON tensors).",
-            vec![get("/v2")], json!({ "responses": json_ok("Server metadata", json!({ "$ref": "#/components/schemas/ServerMetadata" })) }));
-        op("oip", "GET", "/v2/health/live", "Server live", "200 {\"live\": true}.",
-            vec![get("/v2/health/live")], json!({ "responses": json_ok("Live", json!({ "type": "object", "properties": { "live": { "type": "boolean" } } })) }));
-        op("oip", "GET", "/v2/health/ready", "Server ready", "200 {\"ready\": true}; 503 {\"ready\": false} while shutting down.",
-            vec![get("/v2/health/ready")], json!({ "responses": with(json_ok("Ready", json!({ "type": "object", "properties": { "ready": { "type": "boolean" } } })), "503", "Not ready", &json!({})) }));
-        for (path, v, curl) in [("/v2/models/{name}", false, model_path.clone()), ("/v2/models/{name}/versions/{version}", true, versioned.clone())] {
-            op("oip", "GET", path, "Model metadata",
+            vec![get("/v2")],
+            json!({ "responses": json_ok("Server metadata", json!({ "$ref": "#/components/schemas/ServerMetadata" })) }),
+        );
+        op(
+            "oip",
+            "GET",
+            "/v2/health/live",
+            "Server live",
+            "200 {\"live\": true}.",
+            vec![get("/v2/health/live")],
+            json!({ "responses": json_ok("Live", json!({ "type": "object", "properties": { "live": { "type": "boolean" } } })) }),
+        );
+        op(
+            "oip",
+            "GET",
+            "/v2/health/ready",
+            "Server ready",
+            "200 {\"ready\": true}; 503 {\"ready\": false} while shutting down.",
+            vec![get("/v2/health/ready")],
+            json!({ "responses": with(json_ok("Ready", json!({ "type": "object", "properties": { "ready": { "type": "boolean" } } })), "503", "Not ready", &json!({})) }),
+        );
+        for (path, v, curl) in [
+            ("/v2/models/{name}", false, model_path.clone()),
+            (
+                "/v2/models/{name}/versions/{version}",
+                true,
+                versioned.clone(),
+            ),
+        ] {
+            op(
+                "oip",
+                "GET",
+                path,
+                "Model metadata",
                 "Inputs (one per column, with the datatype to send) and outputs predict and predict_proba.",
-                vec![get(&curl)], json!({ "parameters": path_params(v), "responses": not_found(json_ok("Model metadata", json!({ "$ref": "#/components/schemas/ModelMetadata" }))) }));
-            op("oip", "GET", &format!("{path}/ready"), "Model ready", "200 {\"name\", \"ready\": true}.",
-                vec![get(&format!("{curl}/ready"))], json!({ "parameters": path_params(v), "responses": not_found(json_ok("Ready", json!({ "type": "object" }))) }));
-            op("oip", "POST", &format!("{path}/infer"), "Inference",
+                vec![get(&curl)],
+                json!({ "parameters": path_params(v), "responses": not_found(json_ok("Model metadata", json!({ "$ref": "#/components/schemas/ModelMetadata" }))) }),
+            );
+            op(
+                "oip",
+                "GET",
+                &format!("{path}/ready"),
+                "Model ready",
+                "200 {\"name\", \"ready\": true}.",
+                vec![get(&format!("{curl}/ready"))],
+                json!({ "parameters": path_params(v), "responses": not_found(json_ok("Ready", json!({ "type": "object" }))) }),
+            );
+            op(
+                "oip",
+                "POST",
+                &format!("{path}/infer"),
+                "Inference",
                 "One tensor per input column (shape [n] or [n, 1]; BYTES for strings; null for a missing value), or one [n, k] tensor with the inputs as columns in order. Outputs predict ([n, 1]) and predict_proba ([n, classes]). The body is read as JSON whatever the Content-Type.",
                 vec![json_post(&format!("{curl}/infer"), &oip_request)],
                 json!({ "parameters": path_params(v),
                         "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/InferenceRequest" }, "example": oip_request } } },
                         "responses": with(with(not_found(json_ok("The outputs", json!({ "$ref": "#/components/schemas/InferenceResponse" }))),
                             "400", "Malformed request, binary tensors, or invalid values", &oip_err),
-                            "413", "The body is larger than the limit", &oip_err) }));
+                            "413", "The body is larger than the limit", &oip_err) }),
+            );
         }
 
         // Operations.
-        op("ops", "GET", "/livez", "Liveness", "200 while the process answers.",
-            vec![get("/livez")], json!({ "responses": json_ok("Live", json!({ "type": "object" })) }));
-        op("ops", "GET", "/readyz", "Readiness", "200 while taking traffic; 503 once draining after SIGTERM.",
-            vec![get("/readyz")], json!({ "responses": with(json_ok("Ready", json!({ "type": "object" })), "503", "Draining", &json!({})) }));
-        op("ops", "GET", "/healthz", "Health", "Liveness, readiness and what is served, for people.",
-            vec![get("/healthz")], json!({ "responses": json_ok("Health", json!({ "type": "object" })) }));
-        op("ops", "GET", "/metrics", "Prometheus metrics",
+        op(
+            "ops",
+            "GET",
+            "/livez",
+            "Liveness",
+            "200 while the process answers.",
+            vec![get("/livez")],
+            json!({ "responses": json_ok("Live", json!({ "type": "object" })) }),
+        );
+        op(
+            "ops",
+            "GET",
+            "/readyz",
+            "Readiness",
+            "200 while taking traffic; 503 once draining after SIGTERM.",
+            vec![get("/readyz")],
+            json!({ "responses": with(json_ok("Ready", json!({ "type": "object" })), "503", "Draining", &json!({})) }),
+        );
+        op(
+            "ops",
+            "GET",
+            "/healthz",
+            "Health",
+            "Liveness, readiness and what is served, for people.",
+            vec![get("/healthz")],
+            json!({ "responses": json_ok("Health", json!({ "type": "object" })) }),
+        );
+        op(
+            "ops",
+            "GET",
+            "/metrics",
+            "Prometheus metrics",
             "Requests by route, method and status; latency histograms; requests in flight; predictions by class; model info.",
-            vec![get("/metrics")], json!({ "responses": { "200": { "description": "Text exposition format 0.0.4", "content": { "text/plain": {} } } } }));
+            vec![get("/metrics")],
+            json!({ "responses": { "200": { "description": "Text exposition format 0.0.4", "content": { "text/plain": {} } } } }),
+        );
 
         let mut paths = Map::new();
         for (o, spec) in &ops {
@@ -381,7 +577,12 @@ impl Document {
             spec["summary"] = json!(o.summary);
             spec["description"] = json!(o.description);
             spec["tags"] = json!([o.tag]);
-            spec["x-codeSamples"] = json!(o.curl.iter().map(|c| json!({ "lang": "Shell", "label": "curl", "source": c })).collect::<Vec<_>>());
+            spec["x-codeSamples"] = json!(
+                o.curl
+                    .iter()
+                    .map(|c| json!({ "lang": "Shell", "label": "curl", "source": c }))
+                    .collect::<Vec<_>>()
+            );
             let entry = paths.entry(o.path.clone()).or_insert_with(|| json!({}));
             entry[o.method.to_lowercase()] = spec;
         }
@@ -445,7 +646,12 @@ fn components(schema: &Schema, classes: &[&str]) -> Value {
         .collect();
     let probabilities: Map<String, Value> = classes
         .iter()
-        .map(|c| (c.to_string(), json!({ "type": "number", "minimum": 0, "maximum": 1 })))
+        .map(|c| {
+            (
+                c.to_string(),
+                json!({ "type": "number", "minimum": 0, "maximum": 1 }),
+            )
+        })
         .collect();
     let contributions: Map<String, Value> = schema
         .fields

@@ -147,6 +147,14 @@ fn dir_templates(dir: &Path) -> Result<Vec<(String, String)>, TemplateError> {
 fn build_env(dir: Option<&Path>) -> Result<Environment<'static>, TemplateError> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
+    // Flask's Jinja users often set these too: block tags leave no blank lines.
+    if let Ok(syntax) = minijinja::syntax::SyntaxConfig::builder()
+        .trim_blocks(true)
+        .lstrip_blocks(true)
+        .build()
+    {
+        env.set_syntax(syntax);
+    }
     env.add_filter("fill", fill);
     let mut sources: HashMap<String, String> = EmbeddedTemplates::iter()
         .filter_map(|name| {
@@ -295,7 +303,10 @@ mod tests {
         let mut env = Environment::new();
         env.add_filter("fill", fill);
         let out = env
-            .render_str("{{ 'a {x} b {y}'|fill(x=1, y='z') }}", minijinja::context! {})
+            .render_str(
+                "{{ 'a {x} b {y}'|fill(x=1, y='z') }}",
+                minijinja::context! {},
+            )
             .unwrap();
         assert_eq!(out, "a 1 b z");
     }

@@ -50,7 +50,12 @@ impl<S: Send + Sync> FromRequestParts<S> for Page {
 
 /// Renders a template as an HTML response; a template error is an internal
 /// error (logged; shown in `--dev` to this machine only).
-fn render(state: &AppState, name: &str, status: StatusCode, ctx: Value) -> Result<Response, PageError> {
+fn render(
+    state: &AppState,
+    name: &str,
+    status: StatusCode,
+    ctx: Value,
+) -> Result<Response, PageError> {
     let html = state
         .templates
         .render(name, ctx)
@@ -80,13 +85,24 @@ fn form_page(
         answer => answer.map(Serde),
         ..views.base(page.explicit)
     };
-    let name = if answer.is_some() { "result.html" } else { "index.html" };
+    let name = if answer.is_some() {
+        "result.html"
+    } else {
+        "index.html"
+    };
     render(state, name, status, ctx)
 }
 
 async fn form_show(State(state): State<AppState>, page: Page) -> Result<Response, PageError> {
     let values = state.lang_views(page.lang).defaults();
-    form_page(&state, page, StatusCode::OK, &values, &Default::default(), None)
+    form_page(
+        &state,
+        page,
+        StatusCode::OK,
+        &values,
+        &Default::default(),
+        None,
+    )
 }
 
 async fn predict_form(
@@ -105,11 +121,25 @@ async fn predict_form(
         Ok(row) => {
             let (prediction, explanation) = state.explain(&row);
             let answer = view::answer(&state.loaded, &row, &prediction, &explanation, page.lang);
-            form_page(&state, page, StatusCode::OK, &values, &Default::default(), Some(&answer))
+            form_page(
+                &state,
+                page,
+                StatusCode::OK,
+                &values,
+                &Default::default(),
+                Some(&answer),
+            )
         }
         Err(errors) => {
             let errors = view::field_errors(schema, &errors, page.lang);
-            form_page(&state, page, StatusCode::UNPROCESSABLE_ENTITY, &values, &errors, None)
+            form_page(
+                &state,
+                page,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &values,
+                &errors,
+                None,
+            )
         }
     }
 }
@@ -163,7 +193,12 @@ fn batch_page(
     problem: Option<&str>,
 ) -> Result<Response, PageError> {
     let views = state.lang_views(page.lang);
-    let columns: Vec<String> = state.model().schema.field_names().map(String::from).collect();
+    let columns: Vec<String> = state
+        .model()
+        .schema
+        .field_names()
+        .map(String::from)
+        .collect();
     let ctx = minijinja::context! {
         page => "batch",
         fields => views.fields.clone(),
@@ -258,7 +293,13 @@ async fn batch_score(
     let upload = match read_upload(&state, request).await {
         Ok(u) => u,
         Err(e @ ApiError::BadRequest(_)) if !csv_out => {
-            return batch_page(&state, page, StatusCode::BAD_REQUEST, None, Some(&e.detail()));
+            return batch_page(
+                &state,
+                page,
+                StatusCode::BAD_REQUEST,
+                None,
+                Some(&e.detail()),
+            );
         }
         Err(e) => return Err(e.into()),
     };
@@ -300,7 +341,13 @@ async fn batch_score(
         }
         Err(e) => {
             let msg = e.to_string();
-            return batch_page(&state, page, StatusCode::UNPROCESSABLE_ENTITY, None, Some(&msg));
+            return batch_page(
+                &state,
+                page,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                Some(&msg),
+            );
         }
     };
     let filename = scored_name(&upload.filename);
@@ -319,14 +366,21 @@ fn scored_name(uploaded: &str) -> String {
         .filter(|c| c.is_ascii_alphanumeric() || "-_.".contains(*c))
         .take(60)
         .collect();
-    let clean = if clean.is_empty() { "data".into() } else { clean };
+    let clean = if clean.is_empty() {
+        "data".into()
+    } else {
+        clean
+    };
     format!("{clean}-scored.csv")
 }
 
 fn csv_response(out: Vec<u8>, filename: &str, failed: u64) -> Response {
     let mut r = (StatusCode::OK, out).into_response();
     let h = r.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
     if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }

@@ -227,13 +227,11 @@ fn form_field(i: usize, f: &Field, lang: Lang) -> FormField {
     };
     let default = match (&f.kind, &f.default) {
         // A boolean default may be written "yes" or "1"; the select uses true/false.
-        (FieldKind::Boolean, Some(d)) => {
-            match crate::schema::validate::parse_str(f, d) {
-                Ok(crate::schema::Cell::Number(v)) if v == 1.0 => "true".into(),
-                Ok(crate::schema::Cell::Number(_)) => "false".into(),
-                _ => String::new(),
-            }
-        }
+        (FieldKind::Boolean, Some(d)) => match crate::schema::validate::parse_str(f, d) {
+            Ok(crate::schema::Cell::Number(1.0)) => "true".into(),
+            Ok(crate::schema::Cell::Number(_)) => "false".into(),
+            _ => String::new(),
+        },
         (_, d) => d.clone().unwrap_or_default(),
     };
     FormField {
@@ -623,14 +621,8 @@ fn card(loaded: &Loaded, lang: Lang) -> Card {
                 .map(|(i, r)| CvRow {
                     chosen: i as u32 == cv.chosen,
                     learner: r.learner.clone(),
-                    accuracy: format!(
-                        "{:.3} ± {:.3}",
-                        r.metrics.accuracy, r.metrics.accuracy_std
-                    ),
-                    roc_auc: r
-                        .metrics
-                        .roc_auc
-                        .map_or("–".into(), |a| format!("{a:.3}")),
+                    accuracy: format!("{:.3} ± {:.3}", r.metrics.accuracy, r.metrics.accuracy_std),
+                    roc_auc: r.metrics.roc_auc.map_or("–".into(), |a| format!("{a:.3}")),
                     log_loss: format!("{:.4}", r.metrics.log_loss),
                 })
                 .collect(),
@@ -639,7 +631,9 @@ fn card(loaded: &Loaded, lang: Lang) -> Card {
                 .iter()
                 .map(|c| c.label.get(lang).to_string())
                 .collect(),
-            confusion: chosen.map(|r| r.metrics.confusion.clone()).unwrap_or_default(),
+            confusion: chosen
+                .map(|r| r.metrics.confusion.clone())
+                .unwrap_or_default(),
         }
     });
     let importance = (!report.field_importance.is_empty()).then(|| {
@@ -743,7 +737,11 @@ mod tests {
         assert_eq!(c.bars[1].x + c.bars[1].width, c.zero);
         assert_eq!(c.bars[1].text, "−1.00");
         assert_eq!(c.bars[1].anchor, "end");
-        assert!(c.bars.iter().all(|b| b.x >= LABEL_W && b.x + b.width <= CHART_W));
+        assert!(
+            c.bars
+                .iter()
+                .all(|b| b.x >= LABEL_W && b.x + b.width <= CHART_W)
+        );
     }
 
     #[test]
