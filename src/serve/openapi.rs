@@ -99,11 +99,19 @@ pub fn example_row(schema: &Schema) -> Map<String, Value> {
                 }
                 (FieldKind::Boolean, Ok(Cell::Number(v))) => json!(v == 1.0),
                 (_, Ok(Cell::Missing)) => Value::Null,
+                (FieldKind::Category(_), Ok(_)) => {
+                    integer_text(&text).map_or_else(|| json!(text), |n| json!(n))
+                }
                 _ => json!(text),
             };
             (f.name.clone(), value)
         })
         .collect()
+}
+
+/// The integer a category value spells exactly (`"3"`, not `"03"`).
+fn integer_text(s: &str) -> Option<i64> {
+    s.parse::<i64>().ok().filter(|n| n.to_string() == s)
 }
 
 /// An example value as an OIP tensor of the field's datatype carries it.
@@ -129,9 +137,14 @@ fn field_schema(f: &crate::schema::Field) -> Value {
             s
         }
         FieldKind::Category(c) => {
-            let mut s = json!({ "type": "string" });
+            // Categories such as ticket classes 1, 2, 3 may be sent as numbers too.
+            let numbers: Option<Vec<i64>> =
+                c.values.iter().map(|v| integer_text(&v.value)).collect();
+            let mut s = json!({ "type": if numbers.is_some() { json!(["string", "integer"]) } else { json!("string") } });
             if !c.open {
-                s["enum"] = json!(c.values.iter().map(|v| &v.value).collect::<Vec<_>>());
+                let mut values: Vec<Value> = c.values.iter().map(|v| json!(v.value)).collect();
+                values.extend(numbers.into_iter().flatten().map(|n| json!(n)));
+                s["enum"] = json!(values);
             }
             s
         }
@@ -145,7 +158,14 @@ fn field_schema(f: &crate::schema::Field) -> Value {
     if f.optional {
         // Optional fields may be null or left out; the model imputes them.
         let t = s["type"].clone();
-        s["type"] = json!([t, "null"]);
+        let t = match t {
+            Value::Array(mut types) => {
+                types.push(json!("null"));
+                Value::Array(types)
+            }
+            t => json!([t, "null"]),
+        };
+        s["type"] = t;
         if let Some(Value::Array(values)) = s.get_mut("enum") {
             values.push(Value::Null);
         }
