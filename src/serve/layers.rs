@@ -16,15 +16,12 @@ use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
 
 use super::AppState;
 use super::error::{self, ApiError, ErrorPage, Protocol};
 use super::i18n;
 use crate::schema::Lang;
-
-/// The request id, for handlers that log.
-#[derive(Debug, Clone)]
-pub struct RequestId(pub String);
 
 /// A detail of an internal error, logged with the request id, never sent.
 #[derive(Debug, Clone)]
@@ -47,7 +44,14 @@ pub fn wrap(routes: Router<AppState>, state: AppState) -> Router {
         .layer(DefaultBodyLimit::disable())
         .layer(CatchPanicLayer::custom(on_panic))
         .layer(middleware::from_fn_with_state(state.clone(), around))
-        .layer(CompressionLayer::new().gzip(true))
+        // Small answers (a prediction is ~150 bytes) cost more to gzip than to send.
+        .layer(
+            CompressionLayer::new().gzip(true).compress_when(
+                SizeAbove::new(1024)
+                    .and(NotForContentType::IMAGES)
+                    .and(NotForContentType::SSE),
+            ),
+        )
         .with_state(state)
 }
 
@@ -93,7 +97,7 @@ fn request_id(state: &AppState, headers: &HeaderMap) -> String {
 }
 
 /// The middleware around every request.
-pub async fn around(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+pub async fn around(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let start = Instant::now();
     let _in_flight = state.metrics.start();
     let id = request_id(&state, request.headers());
@@ -105,7 +109,6 @@ pub async fn around(State(state): State<AppState>, mut request: Request, next: N
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .is_some_and(|c| c.0.ip().is_loopback());
-    request.extensions_mut().insert(RequestId(id.clone()));
 
     let mut response = match tokio::time::timeout(state.config.timeout, next.run(request)).await {
         Ok(r) => r,

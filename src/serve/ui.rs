@@ -72,16 +72,16 @@ fn form_page(
     state: &AppState,
     page: Page,
     status: StatusCode,
-    values: &std::collections::BTreeMap<String, String>,
-    errors: &std::collections::BTreeMap<String, String>,
+    values: Value,
+    errors: Value,
     answer: Option<&view::Answer>,
 ) -> Result<Response, PageError> {
     let views = state.lang_views(page.lang);
     let ctx = minijinja::context! {
         page => if answer.is_some() { "result" } else { "index" },
         fields => views.fields.clone(),
-        values => Serde(values),
-        errors => Serde(errors),
+        values => values,
+        errors => errors,
         answer => answer.map(Serde),
         ..views.base(page.explicit)
     };
@@ -94,15 +94,9 @@ fn form_page(
 }
 
 async fn form_show(State(state): State<AppState>, page: Page) -> Result<Response, PageError> {
-    let values = state.lang_views(page.lang).defaults();
-    form_page(
-        &state,
-        page,
-        StatusCode::OK,
-        &values,
-        &Default::default(),
-        None,
-    )
+    let views = state.lang_views(page.lang);
+    let (values, errors) = (views.defaults.clone(), views.no_errors.clone());
+    form_page(&state, page, StatusCode::OK, values, errors, None)
 }
 
 async fn predict_form(
@@ -115,33 +109,24 @@ async fn predict_form(
     let pairs: Vec<(Cow<str>, Cow<str>)> = form_urlencoded::parse(&body).collect();
     let pairs = || pairs.iter().map(|(k, v)| (k.as_ref(), v.as_ref()));
     let views = state.lang_views(page.lang);
-    let values = view::kept_values(views.form_fields(), pairs());
+    let values = Value::from(Serde(view::kept_values(views.form_fields(), pairs())));
     let schema = &state.model().schema;
-    match schema.parse_strings(pairs()) {
+    let (status, errors, answer) = match schema.parse_strings(pairs()) {
         Ok(row) => {
             let (prediction, explanation) = state.explain(&row);
             let answer = view::answer(&state.loaded, &row, &prediction, &explanation, page.lang);
-            form_page(
-                &state,
-                page,
-                StatusCode::OK,
-                &values,
-                &Default::default(),
-                Some(&answer),
-            )
+            (StatusCode::OK, views.no_errors.clone(), Some(answer))
         }
         Err(errors) => {
             let errors = view::field_errors(schema, &errors, page.lang);
-            form_page(
-                &state,
-                page,
+            (
                 StatusCode::UNPROCESSABLE_ENTITY,
-                &values,
-                &errors,
+                Value::from(Serde(errors)),
                 None,
             )
         }
-    }
+    };
+    form_page(&state, page, status, values, errors, answer.as_ref())
 }
 
 fn require_form(headers: &HeaderMap) -> Result<(), ApiError> {

@@ -49,6 +49,9 @@ pub struct LangViews {
     /// language choice (explicit keeps `?lang=` in links and form actions).
     base: [Value; 2],
     pub fields: Value,
+    /// The form's starting values (each field's default), and no errors.
+    pub defaults: Value,
+    pub no_errors: Value,
     pub card: Value,
     field_list: Vec<FormField>,
 }
@@ -124,10 +127,16 @@ impl LangViews {
             .enumerate()
             .map(|(i, f)| form_field(i, f, lang))
             .collect();
+        let defaults: BTreeMap<String, String> = field_list
+            .iter()
+            .map(|f| (f.name.clone(), f.default.clone()))
+            .collect();
         LangViews {
             lang,
             base: [base(false), base(true)],
             fields: Value::from(Serde(&field_list)),
+            defaults: Value::from(Serde(&defaults)),
+            no_errors: Value::from(Serde(BTreeMap::<String, String>::new())),
             card: Value::from(Serde(&card(loaded, lang))),
             field_list,
         }
@@ -139,14 +148,6 @@ impl LangViews {
 
     pub fn form_fields(&self) -> &[FormField] {
         &self.field_list
-    }
-
-    /// The form's starting values: each field's default.
-    pub fn defaults(&self) -> BTreeMap<String, String> {
-        self.field_list
-            .iter()
-            .map(|f| (f.name.clone(), f.default.clone()))
-            .collect()
     }
 }
 
