@@ -260,7 +260,21 @@ pub fn all_routes() -> Routes {
         .merge(ops::routes())
 }
 
-/// The whole app, ready to serve: routes, fallbacks and layers.
+/// The whole app, ready to serve: routes, fallbacks and layers. Needs no
+/// socket:
+///
+/// ```
+/// use tower::ServiceExt;
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let state = lifeboat::serve::AppState::new(Default::default()).unwrap();
+/// let request = axum::http::Request::get("/v2/health/ready")
+///     .body(axum::body::Body::empty())
+///     .unwrap();
+/// let response = lifeboat::serve::router(state).oneshot(request).await.unwrap();
+/// assert_eq!(response.status(), 200);
+/// # }
+/// ```
 pub fn router(state: AppState) -> Router {
     layers::wrap(all_routes().router, state)
 }

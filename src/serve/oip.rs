@@ -217,10 +217,11 @@ async fn infer_versioned(
 
 #[derive(Debug, Deserialize)]
 pub struct InferRequest {
+    /// Echoed in the response. Request-level `parameters` (MLServer's
+    /// `content_type`, tritonclient's `binary_data_output`) change nothing
+    /// here and are ignored, as are other fields clients add.
     #[serde(default)]
     id: Option<Value>,
-    #[serde(default)]
-    parameters: Option<Map<String, Value>>,
     inputs: Vec<InputTensor>,
     #[serde(default)]
     outputs: Option<Vec<RequestedOutput>>,
@@ -268,7 +269,6 @@ fn infer_model(
     }) {
         return Err(binary_refused().into());
     }
-    let _ = &request.parameters;
     let schema = &state.model().schema;
     let wanted = requested_outputs(schema, request.outputs.as_deref())?;
     let rows = rows(schema, &request.inputs)?;
