@@ -54,7 +54,7 @@ pub struct ServeArgs {
     /// The largest CSV file accepted on /batch.
     #[arg(long, env = "LIFEBOAT_UPLOAD_LIMIT", default_value = "32MB", value_parser = parse_size)]
     upload_limit: usize,
-    /// Seconds before a request is answered with 503 (keep it under Heroku's 30).
+    /// Seconds before a request is answered with 503 (keep it under Heroku's 30; 0: no limit).
     #[arg(long, env = "LIFEBOAT_TIMEOUT", default_value_t = 20.0)]
     timeout: f64,
     /// Seconds in-flight requests get to finish after SIGTERM (Heroku kills at 30).
@@ -85,10 +85,10 @@ fn parse_size(s: &str) -> Result<usize, String> {
 }
 
 fn seconds(what: &str, v: f64) -> anyhow::Result<Duration> {
-    if v.is_finite() && v > 0.0 && v <= 3600.0 {
+    if v.is_finite() && (0.0..=3600.0).contains(&v) {
         Ok(Duration::from_secs_f64(v))
     } else {
-        anyhow::bail!("--{what} must be a number of seconds between 0 and 3600, not {v}")
+        anyhow::bail!("--{what} must be a number of seconds from 0 to 3600, not {v}")
     }
 }
 

@@ -110,9 +110,13 @@ pub async fn around(State(state): State<AppState>, request: Request, next: Next)
         .get::<ConnectInfo<SocketAddr>>()
         .is_some_and(|c| c.0.ip().is_loopback());
 
-    let mut response = match tokio::time::timeout(state.config.timeout, next.run(request)).await {
-        Ok(r) => r,
-        Err(_) => error::render(&ApiError::Timeout, Protocol::for_path(&path)),
+    let mut response = if state.config.timeout.is_zero() {
+        next.run(request).await
+    } else {
+        match tokio::time::timeout(state.config.timeout, next.run(request)).await {
+            Ok(r) => r,
+            Err(_) => error::render(&ApiError::Timeout, Protocol::for_path(&path)),
+        }
     };
     if response.extensions().get::<Panicked>().is_some() {
         let detail = response.extensions_mut().remove::<InternalDetail>();

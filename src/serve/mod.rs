@@ -106,6 +106,8 @@ pub struct Inner {
     /// The model card (`/api/v1/model`), serialized once.
     pub card_json: Bytes,
     pub openapi: openapi::Document,
+    /// Pages that depend only on the language, rendered once (not in `--dev`).
+    pub pages: std::sync::OnceLock<ui::PageCache>,
     ready: AtomicBool,
     started: Instant,
     boot: u32,
@@ -152,7 +154,7 @@ impl AppState {
             .map(|d| d.subsec_nanos() ^ (d.as_secs() as u32))
             .unwrap_or(0)
             ^ std::process::id();
-        Ok(AppState(Arc::new(Inner {
+        let state = AppState(Arc::new(Inner {
             loaded,
             config,
             templates,
@@ -160,11 +162,16 @@ impl AppState {
             views,
             card_json,
             openapi,
+            pages: std::sync::OnceLock::new(),
             ready: AtomicBool::new(true),
             started: Instant::now(),
             boot,
             requests: AtomicU64::new(0),
-        })))
+        }));
+        if !state.config.dev {
+            let _ = state.pages.set(ui::PageCache::build(&state));
+        }
+        Ok(state)
     }
 
     pub fn model(&self) -> &crate::model::Model {

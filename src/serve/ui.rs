@@ -10,7 +10,7 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Multipart, Path, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use minijinja::Value;
 use minijinja::value::Serde;
@@ -48,55 +48,143 @@ impl<S: Send + Sync> FromRequestParts<S> for Page {
     }
 }
 
-/// Renders a template as an HTML response; a template error is an internal
-/// error (logged; shown in `--dev` to this machine only).
+/// Renders a template; a template error is an internal error (logged; shown
+/// in `--dev` to this machine only).
+fn render_html(state: &AppState, name: &str, ctx: Value) -> Result<String, ApiError> {
+    state
+        .templates
+        .render(name, ctx)
+        .map_err(|e| ApiError::Internal(super::templates::describe(&e)))
+}
+
+fn html_response(status: StatusCode, html: impl Into<axum::body::Body>) -> Response {
+    let mut response = (status, html.into()).into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    h.insert(header::VARY, HeaderValue::from_static("Accept-Language"));
+    response
+}
+
 fn render(
     state: &AppState,
     name: &str,
     status: StatusCode,
     ctx: Value,
 ) -> Result<Response, PageError> {
-    let html = state
-        .templates
-        .render(name, ctx)
-        .map_err(|e| ApiError::Internal(super::templates::describe(&e)))?;
-    let mut response = (status, Html(html)).into_response();
-    response
-        .headers_mut()
-        .insert(header::VARY, HeaderValue::from_static("Accept-Language"));
-    Ok(response)
+    Ok(html_response(status, render_html(state, name, ctx)?))
 }
 
-/// The form page, with values and (after a failed submit) errors.
+/// The pages that depend only on the language: rendered once at startup
+/// (except in `--dev`), so showing them costs a copy of a pointer.
+#[derive(Default)]
+pub struct PageCache(Vec<(Fixed, Lang, bool, Bytes)>);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fixed {
+    Form,
+    Model,
+    Batch,
+}
+
+impl PageCache {
+    /// Renders every fixed page in both languages; a page that fails to
+    /// render is left out and rendered per request (showing the error).
+    pub fn build(state: &AppState) -> PageCache {
+        let mut pages = Vec::new();
+        for which in [Fixed::Form, Fixed::Model, Fixed::Batch] {
+            for lang in Lang::ALL {
+                for explicit in [false, true] {
+                    if let Ok(html) = fixed_html(state, which, Page { lang, explicit }) {
+                        pages.push((which, lang, explicit, Bytes::from(html)));
+                    }
+                }
+            }
+        }
+        PageCache(pages)
+    }
+
+    fn get(&self, which: Fixed, page: Page) -> Option<Bytes> {
+        self.0
+            .iter()
+            .find(|(w, l, e, _)| *w == which && *l == page.lang && *e == page.explicit)
+            .map(|(.., b)| b.clone())
+    }
+}
+
+fn fixed_html(state: &AppState, which: Fixed, page: Page) -> Result<String, ApiError> {
+    let views = state.lang_views(page.lang);
+    let base = views.base(page.explicit);
+    match which {
+        Fixed::Form => render_html(
+            state,
+            "index.html",
+            minijinja::context! {
+                page => "index",
+                fields => views.fields.clone(),
+                values => views.defaults.clone(),
+                errors => views.no_errors.clone(),
+                answer => Value::from(()),
+                ..base
+            },
+        ),
+        Fixed::Model => render_html(
+            state,
+            "model.html",
+            minijinja::context! { page => "model", card => views.card.clone(), ..base },
+        ),
+        Fixed::Batch => render_html(state, "batch.html", batch_context(state, page, None, None)),
+    }
+}
+
+fn fixed_page(state: &AppState, which: Fixed, page: Page) -> Result<Response, PageError> {
+    if let Some(html) = state.pages.get().and_then(|c| c.get(which, page)) {
+        return Ok(html_response(StatusCode::OK, html));
+    }
+    Ok(html_response(
+        StatusCode::OK,
+        fixed_html(state, which, page)?,
+    ))
+}
+
+/// The result page, or the form with errors.
 fn form_page(
     state: &AppState,
     page: Page,
-    status: StatusCode,
     values: Value,
-    errors: Value,
-    answer: Option<&view::Answer>,
+    outcome: Result<&view::Answer, view::FormErrors>,
 ) -> Result<Response, PageError> {
     let views = state.lang_views(page.lang);
-    let ctx = minijinja::context! {
-        page => if answer.is_some() { "result" } else { "index" },
-        fields => views.fields.clone(),
-        values => values,
-        errors => errors,
-        answer => answer.map(Serde),
-        ..views.base(page.explicit)
-    };
-    let name = if answer.is_some() {
-        "result.html"
-    } else {
-        "index.html"
-    };
-    render(state, name, status, ctx)
+    let base = views.base(page.explicit);
+    let fields = views.fields.clone();
+    match outcome {
+        Ok(answer) => {
+            let ctx = minijinja::context! {
+                page => "result", fields, values,
+                errors => views.no_errors.clone(),
+                answer => Serde(answer),
+                ..base
+            };
+            render(state, "result.html", StatusCode::OK, ctx)
+        }
+        Err(errors) => {
+            let ctx = minijinja::context! {
+                page => "index", fields, values,
+                errors => Serde(&errors.by_field),
+                form_error => errors.form_error,
+                error_count => errors.count,
+                answer => Value::from(()),
+                ..base
+            };
+            render(state, "index.html", StatusCode::UNPROCESSABLE_ENTITY, ctx)
+        }
+    }
 }
 
 async fn form_show(State(state): State<AppState>, page: Page) -> Result<Response, PageError> {
-    let views = state.lang_views(page.lang);
-    let (values, errors) = (views.defaults.clone(), views.no_errors.clone());
-    form_page(&state, page, StatusCode::OK, values, errors, None)
+    fixed_page(&state, Fixed::Form, page)
 }
 
 async fn predict_form(
@@ -111,22 +199,17 @@ async fn predict_form(
     let views = state.lang_views(page.lang);
     let values = Value::from(Serde(view::kept_values(views.form_fields(), pairs())));
     let schema = &state.model().schema;
-    let (status, errors, answer) = match schema.parse_strings(pairs()) {
+    match schema.parse_strings(pairs()) {
         Ok(row) => {
             let (prediction, explanation) = state.explain(&row);
             let answer = view::answer(&state.loaded, &row, &prediction, &explanation, page.lang);
-            (StatusCode::OK, views.no_errors.clone(), Some(answer))
+            form_page(&state, page, values, Ok(&answer))
         }
         Err(errors) => {
             let errors = view::field_errors(schema, &errors, page.lang);
-            (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Value::from(Serde(errors)),
-                None,
-            )
+            form_page(&state, page, values, Err(errors))
         }
-    };
-    form_page(&state, page, status, values, errors, answer.as_ref())
+    }
 }
 
 fn require_form(headers: &HeaderMap) -> Result<(), ApiError> {
@@ -142,17 +225,11 @@ fn require_form(headers: &HeaderMap) -> Result<(), ApiError> {
 }
 
 async fn model_show(State(state): State<AppState>, page: Page) -> Result<Response, PageError> {
-    let views = state.lang_views(page.lang);
-    let ctx = minijinja::context! {
-        page => "model",
-        card => views.card.clone(),
-        ..views.base(page.explicit)
-    };
-    render(&state, "model.html", StatusCode::OK, ctx)
+    fixed_page(&state, Fixed::Model, page)
 }
 
 async fn batch_show(State(state): State<AppState>, page: Page) -> Result<Response, PageError> {
-    batch_page(&state, page, StatusCode::OK, None, None)
+    fixed_page(&state, Fixed::Batch, page)
 }
 
 /// What a batch run gives the page.
@@ -170,13 +247,12 @@ struct BatchView {
     filename: String,
 }
 
-fn batch_page(
+fn batch_context(
     state: &AppState,
     page: Page,
-    status: StatusCode,
     result: Option<&BatchView>,
     problem: Option<&str>,
-) -> Result<Response, PageError> {
+) -> Value {
     let views = state.lang_views(page.lang);
     let columns: Vec<String> = state
         .model()
@@ -184,7 +260,7 @@ fn batch_page(
         .field_names()
         .map(String::from)
         .collect();
-    let ctx = minijinja::context! {
+    minijinja::context! {
         page => "batch",
         fields => views.fields.clone(),
         columns => columns,
@@ -192,8 +268,22 @@ fn batch_page(
         problem => problem.map(String::from),
         max_errors => batch::KEEP_ERRORS,
         ..views.base(page.explicit)
-    };
-    render(state, "batch.html", status, ctx)
+    }
+}
+
+fn batch_page(
+    state: &AppState,
+    page: Page,
+    status: StatusCode,
+    result: Option<&BatchView>,
+    problem: Option<&str>,
+) -> Result<Response, PageError> {
+    render(
+        state,
+        "batch.html",
+        status,
+        batch_context(state, page, result, problem),
+    )
 }
 
 /// The uploaded CSV: from a form (`multipart/form-data`, field `file`) or a

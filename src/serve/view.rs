@@ -80,6 +80,9 @@ pub struct FormField {
     pub max: Option<String>,
     pub step: String,
     pub unit: String,
+    /// `min`, `max`, `step` and `required` of a number input, as attributes
+    /// (made here from numbers only, so safe to insert unescaped).
+    pub attrs: String,
     pub options: Vec<Choice>,
     pub default: String,
 }
@@ -119,6 +122,8 @@ impl LangViews {
                 model => Serde(&model),
                 dev => dev,
                 version => env!("CARGO_PKG_VERSION"),
+                form_error => "",
+                error_count => 0,
             }
         };
         let field_list: Vec<FormField> = schema
@@ -136,7 +141,12 @@ impl LangViews {
             base: [base(false), base(true)],
             fields: Value::from(Serde(&field_list)),
             defaults: Value::from(Serde(&defaults)),
-            no_errors: Value::from(Serde(BTreeMap::<String, String>::new())),
+            no_errors: Value::from(Serde(
+                field_list
+                    .iter()
+                    .map(|f| (f.name.clone(), String::new()))
+                    .collect::<BTreeMap<_, _>>(),
+            )),
             card: Value::from(Serde(&card(loaded, lang))),
             field_list,
         }
@@ -235,6 +245,19 @@ fn form_field(i: usize, f: &Field, lang: Lang) -> FormField {
         },
         (_, d) => d.clone().unwrap_or_default(),
     };
+    let mut attrs = String::new();
+    if control == "number" {
+        if let Some(v) = &min {
+            attrs.push_str(&format!(" min=\"{v}\""));
+        }
+        if let Some(v) = &max {
+            attrs.push_str(&format!(" max=\"{v}\""));
+        }
+        attrs.push_str(&format!(" step=\"{step}\""));
+        if !f.optional {
+            attrs.push_str(" required");
+        }
+    }
     FormField {
         name: f.name.clone(),
         id: html_id(i, &f.name),
@@ -246,6 +269,7 @@ fn form_field(i: usize, f: &Field, lang: Lang) -> FormField {
         max,
         step,
         unit,
+        attrs,
         options,
         default,
     }
@@ -268,24 +292,39 @@ pub fn kept_values<'a>(
     values
 }
 
-/// Field errors keyed by field name (the first per field), in `lang`; errors
-/// about names the form does not have are listed under `""`.
-pub fn field_errors(schema: &Schema, errors: &RowErrors, lang: Lang) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
+/// What the form shows after a failed submit.
+pub struct FormErrors {
+    /// A message (or `""`) for every field, keyed by field name.
+    pub by_field: BTreeMap<String, String>,
+    /// Problems with names the form does not have.
+    pub form_error: String,
+    pub count: usize,
+}
+
+/// Field errors keyed by field name (the first per field), in `lang`.
+pub fn field_errors(schema: &Schema, errors: &RowErrors, lang: Lang) -> FormErrors {
+    let mut by_field: BTreeMap<String, String> = schema
+        .fields
+        .iter()
+        .map(|f| (f.name.clone(), String::new()))
+        .collect();
+    let mut others = Vec::new();
     for e in &errors.0 {
-        let key = if schema.field_index(&e.field).is_some() {
-            e.field.clone()
-        } else {
-            String::new()
-        };
-        let msg = if key.is_empty() {
-            format!("{}: {}", super::error::cap(&e.field), e.describe(lang))
-        } else {
-            e.describe(lang)
-        };
-        out.entry(key).or_insert(msg);
+        match by_field.get_mut(&e.field) {
+            Some(slot) if slot.is_empty() => *slot = e.describe(lang),
+            Some(_) => {}
+            None => others.push(format!(
+                "{}: {}",
+                super::error::cap(&e.field),
+                e.describe(lang)
+            )),
+        }
     }
-    out
+    FormErrors {
+        by_field,
+        form_error: others.join("; "),
+        count: errors.0.len(),
+    }
 }
 
 /// The answer, laid out for result.html.
