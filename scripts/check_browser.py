@@ -17,6 +17,7 @@ import re
 import shutil
 import sys
 import tempfile
+import time
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
@@ -31,6 +32,9 @@ DRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 
 passed = 0
 failed = []
+
+
+DOWNLOADS = tempfile.mkdtemp(prefix="lifeboat-downloads-")
 
 
 def browser(lang=None, width=1000, height=1500):
@@ -51,7 +55,11 @@ def browser(lang=None, width=1000, height=1500):
         f"--window-size={width},{height}",
     ]:
         opts.add_argument(arg)
-    prefs = {"profile.managed_default_content_settings.javascript": 2}
+    prefs = {
+        "profile.managed_default_content_settings.javascript": 2,
+        "download.default_directory": DOWNLOADS,
+        "download.prompt_for_download": False,
+    }
     if lang:
         opts.add_argument(f"--lang={lang}")
         prefs["intl.accept_languages"] = lang
@@ -156,6 +164,33 @@ def _():
         d.find_element(By.CSS_SELECTOR, "form.predict button[type=submit]").click()
         assert d.find_element(By.CSS_SELECTOR, "h1.verdict").text == "El pasajero muere"
         assert "probabilidad" in d.find_element(By.CSS_SELECTOR, ".probability").text
+    finally:
+        d.quit()
+
+
+@check("CSV files: upload, see the summary and rejected rows, download the scored file")
+def _():
+    csv = os.path.join(DOWNLOADS, "passengers.csv")
+    with open(csv, "w") as f:
+        f.write("Pclass,Sex,Age,SibSp,Parch,Fare,Embarked\n3,male,22,1,0,7.25,S\n1,female,38,1,0,71.2833,C\n2,robot,30,0,0,10,S\n")
+    d = browser()
+    try:
+        d.get(BASE + "/batch")
+        d.find_element(By.ID, "file").send_keys(csv)
+        d.find_element(By.CSS_SELECTOR, "form.upload button[type=submit]").click()
+        summary = d.find_element(By.CSS_SELECTOR, ".summary").text
+        assert summary == "3 rows: 2 scored, 1 rejected.", summary
+        assert "robot" in d.find_element(By.CSS_SELECTOR, ".result-batch").text
+        d.find_element(By.CSS_SELECTOR, "a[download]").click()
+        target = os.path.join(DOWNLOADS, "passengers-scored.csv")
+        deadline = time.time() + 10
+        while not os.path.exists(target) and time.time() < deadline:
+            time.sleep(0.1)
+        with open(target) as f:
+            lines = f.read().splitlines()
+        assert lines[0].endswith(",prediction,label,probability_0,probability_1"), lines[0]
+        assert len(lines) == 3, lines
+        no_csp_violations(d)
     finally:
         d.quit()
 
