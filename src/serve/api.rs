@@ -7,8 +7,8 @@
 
 use std::fmt;
 
-use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use serde_json::Value;
 
-use super::error::{self, ApiError, Body, Problem, Problems};
+use super::error::{self, ApiError, Problem, Problems};
 use super::{AppState, Routes, i18n};
 use crate::model::{Explanation, Prediction};
 use crate::schema::{Lang, Row, Schema};
@@ -49,16 +49,16 @@ pub fn query_flag(query: Option<&str>, name: &str) -> Result<bool, ApiError> {
 
 async fn predict_json(
     State(state): State<AppState>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-    Body(body, ..): Body<Problem>,
+    request: Request,
 ) -> Result<Response, Problem> {
-    error::is_json(&headers)?;
-    let explain = query_flag(query.as_deref(), "explain")?;
-    let (lang, _) = i18n::negotiate(query.as_deref(), &headers);
+    let (parts, body) = request.into_parts();
+    error::is_json(&parts.headers)?;
+    let query = parts.uri.query();
+    let explain = query_flag(query, "explain")?;
+    let (lang, _) = i18n::negotiate(query, &parts.headers);
+    let body = error::read_body(body, state.config.body_limit).await?;
     let input: Input = serde_json::from_slice(&body).map_err(|e| error::json_error(&e))?;
-    let schema = &state.model().schema;
-    let (rows, many) = input.validate(schema, lang)?;
+    let (rows, many) = input.validate(&state.model().schema, lang)?;
     let answers: Vec<Answer> = rows
         .iter()
         .map(|row| Answer::new(&state, row, explain, lang))

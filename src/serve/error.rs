@@ -452,15 +452,21 @@ pub fn media_type(headers: &axum::http::HeaderMap) -> (String, Vec<(String, Stri
 
 /// Whether the request says its body is JSON (`application/json` or `+json`).
 pub fn is_json(headers: &axum::http::HeaderMap) -> Result<(), ApiError> {
-    let (essence, _) = media_type(headers);
-    if essence == "application/json" || essence.ends_with("+json") {
-        Ok(())
-    } else {
-        Err(ApiError::UnsupportedMediaType {
-            got: essence,
-            expected: "application/json",
-        })
+    let essence = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or("").trim());
+    if let Some(e) = essence {
+        let json = e.eq_ignore_ascii_case("application/json")
+            || (e.len() > 5 && e[e.len() - 5..].eq_ignore_ascii_case("+json"));
+        if json {
+            return Ok(());
+        }
     }
+    Err(ApiError::UnsupportedMediaType {
+        got: essence.unwrap_or("").to_ascii_lowercase(),
+        expected: "application/json",
+    })
 }
 
 /// Turns a serde_json error into a message naming line and column, without the input.

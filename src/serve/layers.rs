@@ -102,7 +102,8 @@ pub async fn around(State(state): State<AppState>, request: Request, next: Next)
     let _in_flight = state.metrics.start();
     let id = request_id(&state, request.headers());
     let method = request.method().clone();
-    let path = request.uri().path().to_string();
+    let uri = request.uri().clone();
+    let path = uri.path();
     let route = request.extensions().get::<MatchedPath>().cloned();
     let (lang, explicit) = i18n::negotiate(request.uri().query(), request.headers());
     let local = request
@@ -115,21 +116,18 @@ pub async fn around(State(state): State<AppState>, request: Request, next: Next)
     } else {
         match tokio::time::timeout(state.config.timeout, next.run(request)).await {
             Ok(r) => r,
-            Err(_) => error::render(&ApiError::Timeout, Protocol::for_path(&path)),
+            Err(_) => error::render(&ApiError::Timeout, Protocol::for_path(path)),
         }
     };
     if response.extensions().get::<Panicked>().is_some() {
         let detail = response.extensions_mut().remove::<InternalDetail>();
-        response = error::render(
-            &ApiError::Internal(String::new()),
-            Protocol::for_path(&path),
-        );
+        response = error::render(&ApiError::Internal(String::new()), Protocol::for_path(path));
         if let Some(d) = detail {
             response.extensions_mut().insert(d);
         }
     }
     if let Some(InternalDetail(detail)) = response.extensions().get::<InternalDetail>() {
-        tracing::error!(request_id = %id, path = %error::cap(&path), error = %detail, "internal error");
+        tracing::error!(request_id = %id, path = short(path), error = %detail, "internal error");
     }
     if let Some(ErrorPage(err)) = response.extensions_mut().remove::<ErrorPage>() {
         let show = state.templates.is_dev() && local;
@@ -148,13 +146,25 @@ pub async fn around(State(state): State<AppState>, request: Request, next: Next)
     tracing::info!(
         request_id = %id,
         method = %method,
-        path = %error::cap(&path),
+        path = short(path),
         route = route_str.unwrap_or(super::metrics::UNMATCHED),
         status,
         duration_ms = elapsed.as_secs_f64() * 1e3,
         "request"
     );
     response
+}
+
+/// A path cut to 200 bytes (at a character boundary) for the log, without copying.
+fn short(path: &str) -> &str {
+    if path.len() <= 200 {
+        return path;
+    }
+    let mut end = 200;
+    while !path.is_char_boundary(end) {
+        end -= 1;
+    }
+    &path[..end]
 }
 
 fn set_security_headers(headers: &mut HeaderMap) {

@@ -337,8 +337,10 @@ pub struct Answer {
     pub probability: String,
     /// Position of the predicted class, for styling (`class-0`, `class-1`).
     pub index: usize,
-    pub probabilities: Chart,
-    pub chart: Chart,
+    /// SVG: a bar per class (empty for regression).
+    pub probabilities_svg: String,
+    /// SVG: a bar per field, its contribution.
+    pub chart_svg: String,
     /// The class the contributions are about.
     pub explained: String,
     pub units: String,
@@ -440,6 +442,65 @@ pub fn plain_chart(items: &[(String, f64, String)]) -> Chart {
     }
 }
 
+impl Chart {
+    /// The chart as inline SVG (presentation attributes and CSS classes only:
+    /// no inline style, so the CSP needs no exception). Built here rather than
+    /// in a template because it is on the result page's hot path: a template
+    /// loop costs tens of microseconds for what this does in one or two.
+    pub fn svg(&self, label: &str) -> String {
+        use std::fmt::Write;
+        let mut out = String::with_capacity(256 + self.bars.len() * 300);
+        let _ = write!(
+            out,
+            "<svg class=\"chart\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"{label}\" preserveAspectRatio=\"xMinYMin meet\">\
+             <line class=\"axis\" x1=\"{z}\" x2=\"{z}\" y1=\"0\" y2=\"{h}\"></line>",
+            w = self.width,
+            h = self.height,
+            z = self.zero,
+            label = escape(label),
+        );
+        for b in &self.bars {
+            let text_y = b.y + 15.0;
+            let _ = write!(
+                out,
+                "<text class=\"label\" x=\"{lx}\" y=\"{text_y}\" text-anchor=\"end\">{label}</text>\
+                 <rect class=\"{class}\" x=\"{x}\" y=\"{y}\" width=\"{w}\" height=\"20\" rx=\"3\"></rect>\
+                 <text class=\"value\" x=\"{tx}\" y=\"{text_y}\" text-anchor=\"{anchor}\">{text}</text>",
+                lx = self.label_x,
+                label = escape(&b.label),
+                class = if b.positive { "pos" } else { "neg" },
+                x = b.x,
+                y = b.y,
+                w = b.width,
+                tx = b.text_x,
+                anchor = b.anchor,
+                text = escape(&b.text),
+            );
+        }
+        out.push_str("</svg>");
+        out
+    }
+}
+
+/// Escapes text for HTML and SVG content and attribute values.
+fn escape(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.contains(['&', '<', '>', '"', '\'']) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 16);
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 fn round1(v: f64) -> f64 {
     (v * 10.0).round() / 10.0
 }
@@ -478,7 +539,7 @@ pub fn answer(
                 classes[*index].label.get(lang).to_string(),
                 percent(probabilities[*index], lang),
                 *index,
-                plain_chart(&items),
+                plain_chart(&items).svg(i18n::get("probabilities", lang)),
             )
         }
         Prediction::Value(v) => (
@@ -486,7 +547,7 @@ pub fn answer(
             format!("{v:.4}"),
             String::new(),
             0,
-            plain_chart(&[]),
+            String::new(),
         ),
     };
     let mut items: Vec<(String, f64)> = schema
@@ -508,8 +569,8 @@ pub fn answer(
         label,
         probability,
         index,
-        probabilities,
-        chart: signed_chart(&items, 2),
+        probabilities_svg: probabilities,
+        chart_svg: signed_chart(&items, 2).svg(i18n::get("why", lang)),
         explained,
         units: units(explanation.units, lang).to_string(),
         entered: entered(schema, row, lang),
@@ -579,7 +640,8 @@ pub struct Card {
     pub provenance: Vec<Choice>,
     pub classes: Vec<Choice>,
     pub cv: Option<CvView>,
-    pub importance: Option<Chart>,
+    /// SVG: mean absolute contribution per field.
+    pub importance_svg: Option<String>,
     pub units: String,
     pub inputs: Vec<InputRow>,
 }
@@ -684,7 +746,7 @@ fn card(loaded: &Loaded, lang: Lang) -> Card {
             .map(|(f, v)| (f.label.get(lang).to_string(), *v, format!("{v:.3}")))
             .collect();
         items.sort_by(|a, b| b.1.total_cmp(&a.1));
-        plain_chart(&items)
+        plain_chart(&items).svg(t("importance"))
     });
     let inputs = schema
         .fields
@@ -759,7 +821,7 @@ fn card(loaded: &Loaded, lang: Lang) -> Card {
             })
             .collect(),
         cv,
-        importance,
+        importance_svg: importance,
         units: units(model.units(), lang).to_string(),
         inputs,
     }
@@ -782,6 +844,14 @@ mod tests {
                 .iter()
                 .all(|b| b.x >= LABEL_W && b.x + b.width <= CHART_W)
         );
+    }
+
+    #[test]
+    fn svg_escapes_labels() {
+        let svg = signed_chart(&[("<b>\"x\"".into(), 1.0)], 1).svg("a & b");
+        assert!(svg.contains("aria-label=\"a &amp; b\""), "{svg}");
+        assert!(svg.contains(">&lt;b&gt;&quot;x&quot;</text>"), "{svg}");
+        assert!(!svg.contains("style="));
     }
 
     #[test]
