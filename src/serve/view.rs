@@ -448,37 +448,63 @@ impl Chart {
     /// in a template because it is on the result page's hot path: a template
     /// loop costs tens of microseconds for what this does in one or two.
     pub fn svg(&self, label: &str) -> String {
-        use std::fmt::Write;
         let mut out = String::with_capacity(256 + self.bars.len() * 300);
-        let _ = write!(
-            out,
-            "<svg class=\"chart\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"{label}\" preserveAspectRatio=\"xMinYMin meet\">\
-             <line class=\"axis\" x1=\"{z}\" x2=\"{z}\" y1=\"0\" y2=\"{h}\"></line>",
-            w = self.width,
-            h = self.height,
-            z = self.zero,
-            label = escape(label),
-        );
+        out.push_str("<svg class=\"chart\" viewBox=\"0 0 ");
+        tenths(&mut out, self.width);
+        out.push(' ');
+        tenths(&mut out, self.height);
+        out.push_str("\" role=\"img\" aria-label=\"");
+        out.push_str(&escape(label));
+        out.push_str("\" preserveAspectRatio=\"xMinYMin meet\"><line class=\"axis\" x1=\"");
+        tenths(&mut out, self.zero);
+        out.push_str("\" x2=\"");
+        tenths(&mut out, self.zero);
+        out.push_str("\" y1=\"0\" y2=\"");
+        tenths(&mut out, self.height);
+        out.push_str("\"></line>");
         for b in &self.bars {
             let text_y = b.y + 15.0;
-            let _ = write!(
-                out,
-                "<text class=\"label\" x=\"{lx}\" y=\"{text_y}\" text-anchor=\"end\">{label}</text>\
-                 <rect class=\"{class}\" x=\"{x}\" y=\"{y}\" width=\"{w}\" height=\"20\" rx=\"3\"></rect>\
-                 <text class=\"value\" x=\"{tx}\" y=\"{text_y}\" text-anchor=\"{anchor}\">{text}</text>",
-                lx = self.label_x,
-                label = escape(&b.label),
-                class = if b.positive { "pos" } else { "neg" },
-                x = b.x,
-                y = b.y,
-                w = b.width,
-                tx = b.text_x,
-                anchor = b.anchor,
-                text = escape(&b.text),
-            );
+            out.push_str("<text class=\"label\" x=\"");
+            tenths(&mut out, self.label_x);
+            out.push_str("\" y=\"");
+            tenths(&mut out, text_y);
+            out.push_str("\" text-anchor=\"end\">");
+            out.push_str(&escape(&b.label));
+            out.push_str("</text><rect class=\"");
+            out.push_str(if b.positive { "pos" } else { "neg" });
+            out.push_str("\" x=\"");
+            tenths(&mut out, b.x);
+            out.push_str("\" y=\"");
+            tenths(&mut out, b.y);
+            out.push_str("\" width=\"");
+            tenths(&mut out, b.width);
+            out.push_str("\" height=\"20\" rx=\"3\"></rect><text class=\"value\" x=\"");
+            tenths(&mut out, b.text_x);
+            out.push_str("\" y=\"");
+            tenths(&mut out, text_y);
+            out.push_str("\" text-anchor=\"");
+            out.push_str(b.anchor);
+            out.push_str("\">");
+            out.push_str(&escape(&b.text));
+            out.push_str("</text>");
         }
         out.push_str("</svg>");
         out
+    }
+}
+
+/// Writes a coordinate with at most one decimal (`12`, `12.5`, `-3.1`);
+/// coordinates are rounded to tenths, and this is much cheaper than `{}` for f64.
+fn tenths(out: &mut String, v: f64) {
+    let t = (v * 10.0).round() as i64;
+    if t < 0 {
+        out.push('-');
+    }
+    let t = t.unsigned_abs();
+    out.push_str(itoa::Buffer::new().format(t / 10));
+    if !t.is_multiple_of(10) {
+        out.push('.');
+        out.push(char::from(b'0' + (t % 10) as u8));
     }
 }
 
@@ -844,6 +870,16 @@ mod tests {
                 .iter()
                 .all(|b| b.x >= LABEL_W && b.x + b.width <= CHART_W)
         );
+    }
+
+    #[test]
+    fn coordinates_in_tenths() {
+        let mut s = String::new();
+        for v in [0.0, 12.0, 12.54, -3.06, 0.04] {
+            tenths(&mut s, v);
+            s.push(' ');
+        }
+        assert_eq!(s, "0 12 12.5 -3.1 0 ");
     }
 
     #[test]
