@@ -149,7 +149,7 @@ pub async fn around(State(state): State<AppState>, request: Request, next: Next)
         path = short(path),
         route = route_str.unwrap_or(super::metrics::UNMATCHED),
         status,
-        duration_ms = elapsed.as_secs_f64() * 1e3,
+        duration_us = elapsed.as_micros() as u64,
         "request"
     );
     response

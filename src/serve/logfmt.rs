@@ -1,7 +1,8 @@
 //! Log lines in logfmt (`ts=… level=info msg="request" status=200 …`), the
 //! key=value convention Heroku's own router logs use, so `heroku logs` and
 //! log drains can filter on any key. Installed by `lifeboat serve` behind a
-//! non-blocking writer, so a slow stdout never holds a request.
+//! queue and a writer thread ([`Sink`]), so a slow stdout never holds a
+//! request and a request never waits for a write.
 
 use std::fmt;
 
@@ -113,19 +114,153 @@ fn write_value(w: &mut Writer<'_>, value: &str) -> fmt::Result {
     w.write_char('"')
 }
 
-/// Installs the logfmt subscriber on stdout (non-blocking, lossy when the
-/// buffer is full rather than slowing requests). Keep the guard alive: lines
-/// still buffered are written when it is dropped.
-pub fn install(filter: &str) -> tracing_appender::non_blocking::WorkerGuard {
-    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
-        .lossy(true)
-        .finish(std::io::stdout());
+/// Log lines waiting for the writer thread, at most this many (more are dropped).
+const QUEUE: usize = 16 * 1024;
+/// How often the writer thread writes what is queued.
+const PERIOD: std::time::Duration = std::time::Duration::from_millis(10);
+
+/// Where events go: each event is formatted into its own small buffer on the
+/// request's thread and queued, without waking anyone; a writer thread wakes
+/// every [`PERIOD`], writes everything queued with one system call, and
+/// sleeps again. Unlike a channel whose reader blocks, a request never pays
+/// for a thread wake-up, and a slow stdout drops lines rather than slowing
+/// requests.
+pub struct Sink {
+    tx: std::sync::mpsc::SyncSender<Vec<u8>>,
+}
+
+/// One event's bytes, queued when dropped.
+pub struct EventBuf<'a> {
+    buf: Vec<u8>,
+    tx: &'a std::sync::mpsc::SyncSender<Vec<u8>>,
+}
+
+impl std::io::Write for EventBuf<'_> {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for EventBuf<'_> {
+    fn drop(&mut self) {
+        if !self.buf.is_empty() {
+            let _ = self.tx.try_send(std::mem::take(&mut self.buf));
+        }
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Sink {
+    type Writer = EventBuf<'a>;
+
+    fn make_writer(&'a self) -> EventBuf<'a> {
+        EventBuf {
+            buf: Vec::with_capacity(256),
+            tx: &self.tx,
+        }
+    }
+}
+
+/// Writes what is still queued when dropped: keep it until the process ends.
+pub struct Guard {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// A sink writing to `out` from its own thread.
+pub fn sink(out: impl std::io::Write + Send + 'static) -> (Sink, Guard) {
+    use std::sync::atomic::Ordering;
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(QUEUE);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stopping = stop.clone();
+    let thread = std::thread::Builder::new()
+        .name("lifeboat-log".into())
+        .spawn(move || {
+            use std::io::Write;
+            let mut out = std::io::BufWriter::with_capacity(64 << 10, out);
+            loop {
+                let last = stopping.load(Ordering::Relaxed);
+                while let Ok(line) = rx.try_recv() {
+                    let _ = out.write_all(&line);
+                }
+                let _ = out.flush();
+                if last {
+                    break;
+                }
+                std::thread::sleep(PERIOD);
+            }
+        })
+        .ok();
+    (Sink { tx }, Guard { stop, thread })
+}
+
+/// Installs the logfmt subscriber on stdout. Keep the guard alive: lines
+/// still queued are written when it is dropped.
+pub fn install(filter: &str) -> Guard {
+    let (sink, guard) = sink(std::io::stdout());
     let filter = tracing_subscriber::EnvFilter::try_new(filter)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()
         .event_format(Logfmt)
         .with_env_filter(filter)
-        .with_writer(writer)
+        .with_writer(sink)
         .try_init();
     guard
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Clone, Default)]
+    struct Shared(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Shared {
+        fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(data);
+            Ok(data.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn lines_are_logfmt_and_all_written_by_the_time_the_guard_drops() {
+        let out = Shared::default();
+        let (sink, guard) = sink(out.clone());
+        let subscriber = tracing_subscriber::fmt()
+            .event_format(Logfmt)
+            .with_writer(sink)
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            for i in 0..100u64 {
+                tracing::info!(n = i, path = "/a b", ok = true, "request");
+            }
+        });
+        drop(guard);
+        let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 100);
+        assert!(lines[7].starts_with("ts="), "{}", lines[7]);
+        assert!(
+            lines[7].ends_with(" level=info msg=request n=7 path=\"/a b\" ok=true"),
+            "{}",
+            lines[7]
+        );
+    }
 }
