@@ -60,7 +60,7 @@ fn serve_logs_answers_and_stops_on_sigterm() {
         "path=/livez",
         "route=/livez",
         "status=200",
-        "duration_ms=",
+        "duration_us=",
     ] {
         assert!(log.contains(kv), "{kv} not in {log}");
     }
