@@ -66,7 +66,10 @@ def browser(lang=None, width=1000, height=1500):
     opts.add_experimental_option("prefs", prefs)
     opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     # Both paths are given, so Selenium Manager never tries to download a driver.
-    return webdriver.Chrome(service=Service(executable_path=DRIVER), options=opts)
+    d = webdriver.Chrome(service=Service(executable_path=DRIVER), options=opts)
+    # After a submit, look for the next page's elements until it has loaded.
+    d.implicitly_wait(10)
+    return d
 
 
 def check(name):
@@ -183,7 +186,7 @@ def _():
         assert "robot" in d.find_element(By.CSS_SELECTOR, ".result-batch").text
         d.find_element(By.CSS_SELECTOR, "a[download]").click()
         target = os.path.join(DOWNLOADS, "passengers-scored.csv")
-        deadline = time.time() + 10
+        deadline = time.time() + 30
         while not os.path.exists(target) and time.time() < deadline:
             time.sleep(0.1)
         with open(target) as f:

@@ -371,10 +371,13 @@ pub struct Chart {
 
 const ROW: f64 = 30.0;
 const CHART_W: f64 = 640.0;
-const LABEL_W: f64 = 200.0;
+/// Room for labels of about 32 characters at the chart's font size.
+const LABEL_W: f64 = 240.0;
+/// Longer labels are cut with an ellipsis.
+const MAX_LABEL: usize = 32;
 
 /// A chart of signed values around a zero line (contributions).
-pub fn signed_chart(items: &[(String, f64)], decimals: usize) -> Chart {
+pub fn signed_chart(items: &[(String, f64)], decimals: usize, lang: Lang) -> Chart {
     let zero = LABEL_W + (CHART_W - LABEL_W) / 2.0;
     let room = (CHART_W - LABEL_W) / 2.0 - 60.0;
     let max = items.iter().map(|(_, v)| v.abs()).fold(0.0, f64::max);
@@ -391,9 +394,13 @@ pub fn signed_chart(items: &[(String, f64)], decimals: usize) -> Chart {
                 (zero - width - 4.0, "end")
             };
             let sign = if positive { "+" } else { "−" };
+            let mut text = format!("{sign}{:.*}", decimals, v.abs());
+            if lang == Lang::Es {
+                text = text.replace('.', ",");
+            }
             Bar {
                 label: label.clone(),
-                text: format!("{sign}{:.*}", decimals, v.abs()),
+                text,
                 x: round1(x),
                 width: round1(width.max(if *v != 0.0 { 1.0 } else { 0.0 })),
                 y: i as f64 * ROW + 6.0,
@@ -469,7 +476,13 @@ impl Chart {
             out.push_str("\" y=\"");
             tenths(&mut out, text_y);
             out.push_str("\" text-anchor=\"end\">");
-            out.push_str(&escape(&b.label));
+            if b.label.chars().count() > MAX_LABEL {
+                let cut: String = b.label.chars().take(MAX_LABEL - 1).collect();
+                out.push_str(&escape(&cut));
+                out.push('…');
+            } else {
+                out.push_str(&escape(&b.label));
+            }
             out.push_str("</text><rect class=\"");
             out.push_str(if b.positive { "pos" } else { "neg" });
             out.push_str("\" x=\"");
@@ -596,7 +609,7 @@ pub fn answer(
         probability,
         index,
         probabilities_svg: probabilities,
-        chart_svg: signed_chart(&items, 2).svg(i18n::get("why", lang)),
+        chart_svg: signed_chart(&items, 2, lang).svg(i18n::get("why", lang)),
         explained,
         units: units(explanation.units, lang).to_string(),
         entered: entered(schema, row, lang),
@@ -769,7 +782,15 @@ fn card(loaded: &Loaded, lang: Lang) -> Card {
             .fields
             .iter()
             .zip(&report.field_importance)
-            .map(|(f, v)| (f.label.get(lang).to_string(), *v, format!("{v:.3}")))
+            .map(|(f, v)| {
+                let text = format!("{v:.3}");
+                let text = if lang == Lang::Es {
+                    text.replace('.', ",")
+                } else {
+                    text
+                };
+                (f.label.get(lang).to_string(), *v, text)
+            })
             .collect();
         items.sort_by(|a, b| b.1.total_cmp(&a.1));
         plain_chart(&items).svg(t("importance"))
@@ -859,7 +880,7 @@ mod tests {
 
     #[test]
     fn signed_chart_geometry() {
-        let c = signed_chart(&[("a".into(), 2.0), ("b".into(), -1.0)], 2);
+        let c = signed_chart(&[("a".into(), 2.0), ("b".into(), -1.0)], 2, Lang::En);
         assert_eq!(c.bars[0].x, c.zero);
         assert!(c.bars[0].width > c.bars[1].width);
         assert_eq!(c.bars[1].x + c.bars[1].width, c.zero);
@@ -884,7 +905,13 @@ mod tests {
 
     #[test]
     fn svg_escapes_labels() {
-        let svg = signed_chart(&[("<b>\"x\"".into(), 1.0)], 1).svg("a & b");
+        let svg = signed_chart(&[("<b>\"x\"".into(), 1.0)], 1, Lang::Es).svg("a & b");
+        assert!(svg.contains(">+1,0</text>"), "{svg}");
+        let long = signed_chart(&[("x".repeat(50), 1.0)], 1, Lang::En).svg("");
+        assert!(
+            long.contains(&format!(">{}…</text>", "x".repeat(31))),
+            "{long}"
+        );
         assert!(svg.contains("aria-label=\"a &amp; b\""), "{svg}");
         assert!(svg.contains(">&lt;b&gt;&quot;x&quot;</text>"), "{svg}");
         assert!(!svg.contains("style="));
