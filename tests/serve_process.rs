@@ -6,10 +6,20 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// Kills the server if the test fails before stopping it.
+struct Server(std::process::Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 #[test]
 fn serve_logs_answers_and_stops_on_sigterm() {
     let bin = env!("CARGO_BIN_EXE_lifeboat");
-    let mut child = Command::new(bin)
+    let child = Command::new(bin)
         .args(["serve", "--host", "127.0.0.1"])
         .env("PORT", "0")
         .env_remove("LIFEBOAT_MODEL")
@@ -17,7 +27,8 @@ fn serve_logs_answers_and_stops_on_sigterm() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut server = Server(child);
+    let mut lines = BufReader::new(server.0.stdout.take().unwrap()).lines();
     // The first line is the effective configuration, with the bound address.
     let first = lines.next().unwrap().unwrap();
     assert!(first.contains("msg=\"lifeboat 0.1.0 serving\""), "{first}");
@@ -66,7 +77,7 @@ fn serve_logs_answers_and_stops_on_sigterm() {
     }
 
     let start = Instant::now();
-    let pid = child.id().to_string();
+    let pid = server.0.id().to_string();
     assert!(
         Command::new("kill")
             .args(["-TERM", &pid])
@@ -74,7 +85,7 @@ fn serve_logs_answers_and_stops_on_sigterm() {
             .unwrap()
             .success()
     );
-    let status = child.wait().unwrap();
+    let status = server.0.wait().unwrap();
     assert!(status.success(), "{status:?}");
     assert!(start.elapsed() < Duration::from_secs(5));
     let rest: Vec<String> = lines.map_while(Result::ok).collect();
