@@ -9,5 +9,6 @@ pub mod card;
 pub mod import;
 pub mod model;
 pub mod schema;
+pub mod serve;
 pub mod source;
 pub mod train;
