@@ -8,6 +8,9 @@
 #   bench/run.sh --tune     first try gunicorn configurations, and use the fastest
 #   bench/run.sh --no-docs  do not rewrite docs/benchmarks.md
 #
+# Environment: BENCH_DATA (train.csv), BENCH_PORT (first port, 18080),
+# BENCH_LIFEBOAT (another lifeboat binary), BENCH_GUNICORN_BEST (gunicorn options).
+#
 # Needs: the README's set-up (Rust), Python 3 with venv, and root or sudo the first
 # time (apt-get install wrk time). Kaggle's train.csv at ../shared/data/titanic/
 # (or BENCH_DATA=path) for the reference app; without it, only lifeboat and the
@@ -22,7 +25,8 @@ VENV=$BENCH/.venv
 PY=$VENV/bin/python
 DATA=${BENCH_DATA:-$ROOT/../shared/data/titanic/train.csv}
 BASE_PORT=${BENCH_PORT:-18080}
-LIFEBOAT=$ROOT/target/release/lifeboat
+# BENCH_LIFEBOAT=path: measure another lifeboat binary (say, a build from before a change).
+LIFEBOAT=${BENCH_LIFEBOAT:-$ROOT/target/release/lifeboat}
 CEILING=$ROOT/target/release/examples/ceiling
 # The best gunicorn configuration found for 2 cores (bench/run.sh --tune; docs/benchmarks.md).
 GUNICORN_BEST=${BENCH_GUNICORN_BEST:---workers 2 --worker-class gthread --threads 4}
@@ -50,7 +54,7 @@ for arg in "$@"; do
     --quick) QUICK=1 ;;
     --tune) TUNE=1 ;;
     --no-docs) DOCS=0 ;;
-    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench/run.sh: unknown option $arg (try --help)" >&2; exit 2 ;;
   esac
 done
