@@ -54,7 +54,7 @@ for arg in "$@"; do
     --quick) QUICK=1 ;;
     --tune) TUNE=1 ;;
     --no-docs) DOCS=0 ;;
-    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "bench/run.sh: unknown option $arg (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -196,7 +196,7 @@ server_command() {  # NAME PORT
     lifeboat/builtin-*) CMD=("$LIFEBOAT" serve --model "builtin:titanic-${name#*builtin-}" --host 127.0.0.1 --port "$port") ;;
     lifeboat/pickle-*) CMD=("$LIFEBOAT" serve --model "$MODELS/model_${name#*pickle-}.pkl" --schema "$TUTORIAL_SCHEMA"
       --host 127.0.0.1 --port "$port") ;;
-    tune/*) gunicorn_command "$port" logistic ${name#tune/} ;;
+    tune/*) local options; read -r -a options <<<"${name#tune/}"; gunicorn_command "$port" logistic "${options[@]}" ;;
     *) echo "unknown server $name" >&2; return 1 ;;
   esac
 }
@@ -227,7 +227,7 @@ wait_ready() {  # PID PORT LOG: bounded polling for a 200 from the JSON route
 }
 
 bench_server() {  # NAME SCENARIOS EXPECT PORT [LOAD OPTIONS...]
-  local name=$1 scenarios=$2 expect=$3 port=$4 log pid
+  local name=$1 scenarios=$2 expect=$3 port=$4 log pid out
   shift 4
   log=$RUN/logs/${name//\//_}.log
   port_free "$port" || { echo "port $port is in use; set BENCH_PORT to another base port" >&2; return 1; }
@@ -237,7 +237,8 @@ bench_server() {  # NAME SCENARIOS EXPECT PORT [LOAD OPTIONS...]
     if out=$(cd "$BENCH/tools" && "$PY" coldstart.py --url "http://127.0.0.1:$port" --repeat "$COLD_REPEAT" \
       --log "$log" -- "${CMD[@]}"); then
       echo "{\"server\": \"$name\", \"scenario\": \"cold_start\", ${out#\{}" >>"$RUN/results.jsonl"
-      note "$name: cold start $(sed 's/.*"median_ms": \([0-9.]*\).*/\1/' <<<"$out") ms (median of $COLD_REPEAT)"
+      local median=${out##*\"median_ms\": }
+      note "$name: cold start ${median%\}} ms (median of $COLD_REPEAT)"
     else
       echo "{\"server\": \"$name\", \"scenario\": \"cold_start\", \"failed\": \"see $log\"}" >>"$RUN/results.jsonl"
     fi
