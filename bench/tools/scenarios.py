@@ -12,6 +12,7 @@ import io
 import json
 import pickle
 import random
+import re
 import subprocess
 import urllib.parse
 from dataclasses import dataclass
@@ -113,10 +114,12 @@ def expected(source, rows, lifeboat="target/release/lifeboat"):
 def answers(scenario, body):
     """[(class, probability of "1" or None)] from one response body, in the scenario's protocol."""
     if scenario == "form":
-        found = [c for c, label in LABELS.items() if label in body]
+        # The verdict is the label in a heading (a page may name both labels elsewhere, in a chart).
+        headings = re.findall(r"<h[1-6][^>]*>\s*([^<]*?)\s*</h[1-6]>", body)
+        found = {c for c, label in LABELS.items() if label in headings}
         if len(found) != 1:
-            raise ValueError(f"the page names {len(found)} of the labels {list(LABELS.values())}")
-        return [(found[0], None)]
+            raise ValueError(f"{len(found)} of the labels {list(LABELS.values())} are headings")
+        return [(found.pop(), None)]
     data = json.loads(body)
     if scenario == "json":
         return [(str(data["class"]), float(data["probabilities"]["1"]))]
