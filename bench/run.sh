@@ -72,6 +72,8 @@ PYENV=(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE)
 
 say() { printf '\n== %s\n' "$*" >&2; }
 note() { printf '   %s\n' "$*" >&2; }
+SKIPPED=()
+skip() { note "SKIPPED: $*"; SKIPPED+=("$*"); }
 
 # ---- processes: every server is started here and stopped by its PID -------------------------
 
@@ -134,8 +136,8 @@ detect() {
   if ((HAVE_SERVE)) && [[ -f $TUTORIAL_SCHEMA ]] && "$LIFEBOAT" serve --help 2>&1 | grep -q -- '--schema'; then
     HAVE_PICKLE=1
   fi
-  ((HAVE_SERVE)) || note "SKIPPED: lifeboat's server scenarios: this build has no 'lifeboat serve' yet (the web app)."
-  ((HAVE_PICKLE)) || note "SKIPPED: lifeboat serving the reference app's pickle: needs 'serve --schema' and $TUTORIAL_SCHEMA (the pickle import)."
+  ((HAVE_SERVE)) || skip "lifeboat's server scenarios: this build has no 'lifeboat serve' yet (the web app)."
+  ((HAVE_PICKLE)) || skip "lifeboat serving the reference app's pickle, and 'lifeboat predict' on it: needs 'serve --schema' and examples/tutorial/titanic_tutorial.toml (the pickle import)."
 }
 
 CACHE=$BENCH/results/cache
@@ -143,7 +145,7 @@ MODELS=$CACHE/models
 HAVE_DATA=0
 train_reference() {
   if [[ ! -f $DATA ]]; then
-    note "SKIPPED: the reference app (gunicorn) and every pickle scenario: no $DATA (Kaggle's Titanic train.csv; set BENCH_DATA)."
+    skip "the reference app (gunicorn), pandas + scikit-learn, and every pickle scenario: no $DATA (Kaggle's Titanic train.csv; set BENCH_DATA)."
     return 0
   fi
   HAVE_DATA=1
@@ -292,6 +294,7 @@ train_reference
 RUN=$BENCH/results/$(date -u +%Y%m%dT%H%M%SZ)
 mkdir -p "$RUN/logs" "$RUN/work"
 printf 'bench/run.sh%s\n' "$(printf ' %q' "$@")" >"$RUN/command.txt"
+((${#SKIPPED[@]} == 0)) || printf '%s\n' "${SKIPPED[@]}" >"$RUN/skipped.txt"
 "$PY" -c 'import sys; sys.path.insert(0, "bench/tools"); import scenarios as s; print(s.compact(s.PASSENGER))' >"$RUN/passenger.json"
 "${PYENV[@]}" "$PY" "$BENCH/tools/report.py" machine --lifeboat "$LIFEBOAT" >"$RUN/machine.json"
 say "results: $RUN"

@@ -375,6 +375,10 @@ class Run:
             "/proc right after each load; PSS, which splits shared pages, is shown beside it.",
             "",
         ]
+        skipped = self.dir / "skipped.txt"
+        if skipped.exists():
+            out += ["## Not measured in this run", ""]
+            out += [f"- {line}" for line in skipped.read_text().splitlines() if line] + [""]
         failures = self.failures()
         if failures:
             out += ["## Failures", ""] + [f"- {f['server']} {f['scenario']}: {f['failed']}" for f in failures] + [""]
