@@ -23,4 +23,4 @@ $lifeboat train --data "$data" --target Survived --schema examples/titanic/titan
 $lifeboat train --data "$data" --target Survived --schema examples/titanic/titanic.toml \
   --learner logistic --seed 42 --out models/titanic-logistic.lifeboat
 $lifeboat train --data "$data" --target Survived --schema examples/titanic/titanic.toml \
-  --learner logistic --seed 42 --out models/titanic-gbdt.lifeboat
+  --learner gbdt --seed 42 --out models/titanic-gbdt.lifeboat

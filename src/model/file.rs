@@ -291,9 +291,11 @@ mod tests {
         /// caught by decoding and the checks, or still a consistent model: never a panic.
         #[test]
         fn corrupted_payloads_never_panic(
-            edits in proptest::collection::vec((0usize..100_000, proptest::prelude::any::<u8>()), 1..6)
+            tree_model: bool,
+            edits in proptest::collection::vec((0usize..1_000_000, proptest::prelude::any::<u8>()), 1..6)
         ) {
-            let good = good();
+            // A linear model and the built-in gradient boosting model.
+            let good = if tree_model { crate::builtin::BUILTINS[2].1.to_vec() } else { good() };
             let mut payload = good[HEADER_LEN..good.len() - CHECKSUM_LEN].to_vec();
             for (at, byte) in edits {
                 let i = at % payload.len();

@@ -3,23 +3,34 @@
 
 use super::matrix::Matrix;
 use super::prep::{self, Encoding};
-use super::{TrainError, logistic};
+use super::{TrainError, cart, forest, gbdt, logistic};
 use crate::model::{Estimator, Link, Preprocessor};
 use crate::schema::{Row, Schema};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Learner {
     Logistic,
+    Tree,
+    Forest,
+    Gbdt,
 }
 
 impl Learner {
     /// Every learner, in the order `--learner auto` tries them.
-    pub const ALL: [Learner; 1] = [Learner::Logistic];
+    pub const ALL: [Learner; 4] = [
+        Learner::Logistic,
+        Learner::Tree,
+        Learner::Forest,
+        Learner::Gbdt,
+    ];
 
     /// The name used on the command line.
     pub fn name(self) -> &'static str {
         match self {
             Learner::Logistic => "logistic",
+            Learner::Tree => "tree",
+            Learner::Forest => "forest",
+            Learner::Gbdt => "gbdt",
         }
     }
 
@@ -27,6 +38,9 @@ impl Learner {
     pub fn description(self) -> &'static str {
         match self {
             Learner::Logistic => "logistic regression",
+            Learner::Tree => "decision tree",
+            Learner::Forest => "random forest",
+            Learner::Gbdt => "gradient boosting",
         }
     }
 
@@ -37,6 +51,10 @@ impl Learner {
     fn encoding(self) -> Encoding {
         match self {
             Learner::Logistic => Encoding::Linear,
+            // scikit-learn's trees and forests want no missing values; its
+            // histogram boosting routes them itself, and so does ours.
+            Learner::Tree | Learner::Forest => Encoding::TreesImputed,
+            Learner::Gbdt => Encoding::TreesMissing,
         }
     }
 
@@ -44,6 +62,9 @@ impl Learner {
     pub fn params(self) -> Vec<(String, String)> {
         match self {
             Learner::Logistic => logistic::LogisticParams::default().describe(),
+            Learner::Tree => cart::TreeParams::default().describe(),
+            Learner::Forest => forest::ForestParams::default().describe(),
+            Learner::Gbdt => gbdt::GbdtParams::default().describe(),
         }
     }
 }
@@ -80,7 +101,7 @@ pub fn fit(
     rows: &[Row],
     y: &[u32],
     n_classes: usize,
-    _seed: u64,
+    seed: u64,
 ) -> Result<Fitted, TrainError> {
     let preprocessor = prep::fit(schema, rows, learner.encoding());
     let x: Matrix = prep::design_matrix(&preprocessor, rows);
@@ -95,6 +116,20 @@ pub fn fit(
                 means,
             )?;
             (Estimator::Linear(linear), link)
+        }
+        Learner::Tree => {
+            let tree = cart::decision_tree(&x, y, n_classes, &cart::TreeParams::default(), seed)?;
+            (Estimator::Trees(tree), Link::Identity)
+        }
+        Learner::Forest => {
+            let params = forest::ForestParams::default();
+            let forest = forest::random_forest(&x, y, n_classes, &params, seed)?;
+            (Estimator::Trees(forest), Link::Identity)
+        }
+        Learner::Gbdt => {
+            let params = gbdt::GbdtParams::default();
+            let boosted = gbdt::gradient_boosting(&x, y, n_classes, &params, seed)?;
+            (Estimator::Trees(boosted.ensemble), boosted.link)
         }
     };
     Ok(Fitted {

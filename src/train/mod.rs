@@ -2,8 +2,11 @@
 //! Everything here is deterministic given the seed: the same data, schema,
 //! learner and seed give a byte-identical model file.
 
+pub mod cart;
 pub mod cv;
 pub mod dataset;
+pub mod forest;
+pub mod gbdt;
 pub mod learner;
 pub mod logistic;
 pub mod matrix;
@@ -204,4 +207,22 @@ pub enum TrainError {
     ClassOutOfRange { found: u32, n_classes: usize },
     #[error("invalid setting: {0}")]
     Param(String),
+    #[error("the feature matrix has no columns; a learner needs at least one feature")]
+    NoFeatures,
+    #[error(
+        "the feature matrix says {rows} rows × {cols} columns but holds {len} numbers; build it with `Matrix::zeros` or `Matrix::select`"
+    )]
+    MatrixShape {
+        rows: usize,
+        cols: usize,
+        len: usize,
+    },
+    #[error(
+        "feature {feature} of row {row} (both counted from 0) is {value}; trees accept finite numbers, or NaN for a missing value"
+    )]
+    InfiniteFeature {
+        row: usize,
+        feature: usize,
+        value: f64,
+    },
 }
