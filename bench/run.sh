@@ -4,7 +4,7 @@
 # on this machine, every answer checked under load.
 #
 #   bench/run.sh            the full run (about 15 minutes)
-#   bench/run.sh --quick    about a minute: 1 s per load, one cold start, 100k-row CSV
+#   bench/run.sh --quick    1 s per load, one cold start, 100k-row CSV: 1.5 to 2.5 minutes
 #   bench/run.sh --tune     first try gunicorn configurations, and use the fastest
 #   bench/run.sh --no-docs  do not rewrite docs/benchmarks.md
 #
@@ -293,7 +293,11 @@ detect
 train_reference
 RUN=$BENCH/results/$(date -u +%Y%m%dT%H%M%SZ)
 mkdir -p "$RUN/logs" "$RUN/work"
-printf 'bench/run.sh%s\n' "$(printf ' %q' "$@")" >"$RUN/command.txt"
+# The exact command, with any BENCH_* setting that changed what ran.
+{
+  while read -r var; do printf '%s=%q ' "$var" "${!var}"; done < <(compgen -e | grep '^BENCH_' || true)
+  printf 'bench/run.sh%s\n' "$(printf ' %q' "$@")"
+} >"$RUN/command.txt"
 ((${#SKIPPED[@]} == 0)) || printf '%s\n' "${SKIPPED[@]}" >"$RUN/skipped.txt"
 "$PY" -c 'import sys; sys.path.insert(0, "bench/tools"); import scenarios as s; print(s.compact(s.PASSENGER))' >"$RUN/passenger.json"
 "${PYENV[@]}" "$PY" "$BENCH/tools/report.py" machine --lifeboat "$LIFEBOAT" >"$RUN/machine.json"

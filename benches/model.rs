@@ -138,7 +138,7 @@ fn sample_rows(model: &Model, n: usize) -> Vec<lifeboat::schema::Row> {
 fn batch(c: &mut Criterion) {
     let mut group = c.benchmark_group("batch");
     for (name, model) in models() {
-        let rows = sample_rows(&model, 10_000);
+        let rows = sample_rows(model, 10_000);
         group.throughput(Throughput::Elements(rows.len() as u64));
         let mut scratch = Scratch::default();
         group.bench_function(name, |b| {
@@ -170,7 +170,7 @@ fn batch(c: &mut Criterion) {
                 || Vec::with_capacity(csv.len() * 2),
                 |mut out| {
                     score_csv(
-                        &model,
+                        model,
                         csv.as_bytes(),
                         &mut out,
                         &BatchOptions::default(),

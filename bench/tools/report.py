@@ -283,6 +283,17 @@ class Run:
                 r = ratio(a["rows_per_s"], b["rows_per_s"])
                 add(f"{lb} / {pd_name}, rows/s on {rows:,} rows ({alike})", r, "≥ 5", r >= 5)
                 add(f"{lb} / {pd_name}, peak RSS", ratio(a["max_rss_mb"], b["max_rss_mb"]))
+        # Flat memory: peak RSS on the largest file against the smallest.
+        sizes = sorted({r["rows"] for r in self.records if r["scenario"] == "batch"})
+        if len(sizes) > 1:
+            names = dict.fromkeys(r["server"] for r in self.records if r["scenario"] == "batch")
+            for name in names:
+                small, large = self.batch_best(name, sizes[0]), self.batch_best(name, sizes[-1])
+                if small and large:
+                    r = ratio(large["max_rss_mb"], small["max_rss_mb"])
+                    flat = name.startswith("lifeboat")
+                    add(f"{name}: peak RSS on {sizes[-1]:,} rows / on {sizes[0]:,} rows", r,
+                        "≤ 1.2 (flat)" if flat else None, r <= 1.2 if flat else None)
         # Context: the two sides without lifeboat.
         for model in ("sklearn-logistic", "sklearn-forest"):
             g, h = f"gunicorn-best/{model}", f"gunicorn-heroku/{model}"
