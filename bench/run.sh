@@ -28,8 +28,10 @@ BASE_PORT=${BENCH_PORT:-18080}
 # BENCH_LIFEBOAT=path: measure another lifeboat binary (say, a build from before a change).
 LIFEBOAT=${BENCH_LIFEBOAT:-$ROOT/target/release/lifeboat}
 CEILING=$ROOT/target/release/examples/ceiling
-# The best gunicorn configuration found for 2 cores (bench/run.sh --tune; docs/benchmarks.md).
-GUNICORN_BEST=${BENCH_GUNICORN_BEST:---workers 2 --worker-class gthread --threads 4}
+# The best gunicorn configuration found for 2 cores: the fastest of TUNE_CONFIGS in a 10 s
+# --tune run (2026-11-25, on a busy machine: gthread 2×4 and 3×4 came within 10 %).
+# Run --tune again on the machine that measures.
+GUNICORN_BEST=${BENCH_GUNICORN_BEST:---workers 2 --worker-class gthread --threads 8}
 # gunicorn configurations --tune tries (on the JSON route, logistic model, 64 connections).
 TUNE_CONFIGS=(
   "--workers 1"
