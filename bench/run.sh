@@ -29,7 +29,7 @@ BASE_PORT=${BENCH_PORT:-18080}
 LIFEBOAT=${BENCH_LIFEBOAT:-$ROOT/target/release/lifeboat}
 CEILING=$ROOT/target/release/examples/ceiling
 # The best gunicorn configuration found for 2 cores: the fastest of TUNE_CONFIGS in a 10 s
-# --tune run (2026-11-25, on a busy machine: gthread 2×4 and 3×4 came within 10 %).
+# --tune run (2026-11-25, on a busy machine: gthread 3×4 and 4×2 came within 12 %).
 # Run --tune again on the machine that measures.
 GUNICORN_BEST=${BENCH_GUNICORN_BEST:---workers 2 --worker-class gthread --threads 8}
 # gunicorn configurations --tune tries (on the JSON route, logistic model, 64 connections).
