@@ -131,15 +131,19 @@ setup() {
 }
 
 # Does this lifeboat have `serve` (the web app) and the pickle import with --schema?
-HAVE_SERVE=0 HAVE_PICKLE=0
+HAVE_SERVE=0 HAVE_PICKLE=0 HAVE_PICKLE_PREDICT=0
 TUTORIAL_SCHEMA=$ROOT/examples/tutorial/titanic_tutorial.toml
 detect() {
   if "$LIFEBOAT" serve --help >/dev/null 2>&1; then HAVE_SERVE=1; fi
   if ((HAVE_SERVE)) && [[ -f $TUTORIAL_SCHEMA ]] && "$LIFEBOAT" serve --help 2>&1 | grep -q -- '--schema'; then
     HAVE_PICKLE=1
   fi
+  if [[ -f $TUTORIAL_SCHEMA ]] && "$LIFEBOAT" predict --help 2>&1 | grep -q -- '--schema'; then
+    HAVE_PICKLE_PREDICT=1
+  fi
   ((HAVE_SERVE)) || skip "lifeboat's server scenarios: this build has no 'lifeboat serve' yet (the web app)."
-  ((HAVE_PICKLE)) || skip "lifeboat serving the reference app's pickle, and 'lifeboat predict' on it: needs 'serve --schema' and examples/tutorial/titanic_tutorial.toml (the pickle import)."
+  ((HAVE_PICKLE)) || skip "lifeboat serving the reference app's pickles: needs 'serve --schema' and examples/tutorial/titanic_tutorial.toml (the pickle import)."
+  ((HAVE_PICKLE_PREDICT)) || skip "'lifeboat predict' on the reference app's pickles: needs 'predict --schema' and examples/tutorial/titanic_tutorial.toml (the pickle import)."
 }
 
 CACHE=$BENCH/results/cache
@@ -278,7 +282,7 @@ bench_batch() {
     for m in logistic forest; do
       "$PY" "$BENCH/tools/batch.py" --name "pandas-sklearn/sklearn-$m" --rows "$rows" --output "$out/pandas-$m.csv" \
         --out "$RUN/results.jsonl" -- "${PYENV[@]}" "$PY" "$BENCH/reference/predict_csv.py" "$MODELS/model_$m.pkl" "$csv" "$out/pandas-$m.csv"
-      if ((HAVE_PICKLE)); then
+      if ((HAVE_PICKLE_PREDICT)); then
         "$PY" "$BENCH/tools/batch.py" --name "lifeboat-predict/pickle-$m" --rows "$rows" --output "$out/lifeboat-pickle-$m.csv" \
           --compare "$out/pandas-$m.csv" --out "$RUN/results.jsonl" -- "$LIFEBOAT" predict --model "$MODELS/model_$m.pkl" \
           --schema "$TUTORIAL_SCHEMA" --input "$csv" --output "$out/lifeboat-pickle-$m.csv"

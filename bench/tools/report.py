@@ -317,7 +317,7 @@ class Run:
         if lb and g_lr in self.servers:
             parts.append(
                 f"lifeboat answered {num(self.get(lb, 'json', 64))} single-row JSON predictions per second "
-                f"at 64 connections, {fmt_ratio(ratio(self.get(lb, 'json', 64), self.get(g_lr, 'json', 64)))} "
+                f"at 64 connections{' with its built-in logistic regression' if 'builtin' in lb else ''}, {fmt_ratio(ratio(self.get(lb, 'json', 64), self.get(g_lr, 'json', 64)))} "
                 f"the tutorial's Flask app under its best gunicorn configuration "
                 f"({num(self.get(g_lr, 'json', 64))}/s, logistic regression) and "
                 f"{fmt_ratio(ratio(self.get(lb, 'json', 64), self.get(ceiling, 'json', 64)))} a constant-answer "
@@ -370,7 +370,7 @@ class Run:
             f"- **The load generator shares the machine**: wrk (`-t2`) runs on the same {m['cores']} cores as the "
             "server, so every server is measured with about a core's worth of wrk beside it. Absolute numbers are "
             "lower than on a separate client machine; the ratios are fair because every server pays the same.",
-            f"- Versions: lifeboat `{v['lifeboat']}` (git {v['git']}), {v['rustc']}, {v['wrk']}; Python "
+            f"- Versions: lifeboat `{v['lifeboat']}` (work tree at git {v['git']}), {v['rustc']}, {v['wrk']}; Python "
             f"{v['python']}, Flask {v['flask']}, gunicorn {v['gunicorn']}, scikit-learn {v['scikit-learn']}, "
             f"numpy {v['numpy']} ({m['numpy_blas']}), pandas {v['pandas']}, gevent {v['gevent']}",
             f"- gunicorn as Heroku runs it: `WEB_CONCURRENCY=2 gunicorn app:app` (gunicorn reads "
