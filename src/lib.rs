@@ -6,6 +6,7 @@
 pub mod batch;
 pub mod builtin;
 pub mod card;
+pub mod import;
 pub mod model;
 pub mod schema;
 pub mod source;

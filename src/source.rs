@@ -1,56 +1,124 @@
-//! Where a model comes from: a built-in name, or a file on disk. Every command
-//! and the server resolve `--model` here, so they accept the same things.
+//! Where a model comes from: a built-in name, a `.lifeboat` file, or a file
+//! made by another tool (a scikit-learn pickle or joblib file) imported on the
+//! fly. Every command and the server resolve `--model` here, so they accept
+//! the same things.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use sha2::{Digest, Sha256};
+
 use crate::builtin::{self, BuiltinError};
+use crate::import::{self, Format, ImportError};
 use crate::model::file::{self, LoadError, Loaded};
+use crate::schema::Schema;
+use crate::schema::document::DocumentError;
+
+/// Files larger than this are refused before they are read into memory.
+const MAX_FILE_BYTES: u64 = 2 << 30;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
     #[error(transparent)]
     Builtin(#[from] BuiltinError),
-    #[error("cannot read the model file {}: {error}", path.display())]
+    #[error("cannot read {}: {error}", path.display())]
     Read {
         path: PathBuf,
         error: std::io::Error,
     },
+    #[error("{} is larger than {MAX_FILE_BYTES} bytes; it is refused to protect memory", path.display())]
+    TooLarge { path: PathBuf },
     #[error("{}: {error}", path.display())]
     Load { path: PathBuf, error: LoadError },
+    #[error("{error}")]
+    Import { error: ImportError },
+    #[error("the schema {}: {error}", path.display())]
+    Schema { path: PathBuf, error: DocumentError },
+    #[error(
+        "--schema applies to imported models (pickle, joblib); {0} carries its own schema (retrain or convert the original with --schema to change it)"
+    )]
+    SchemaForNative(String),
 }
 
 /// Loads the model named by `spec`: `None` is the built-in Titanic model,
-/// `builtin:NAME` another built-in model, anything else a path.
-pub fn load(spec: Option<&str>) -> Result<Loaded, SourceError> {
+/// `builtin:NAME` another built-in model, anything else a path. `schema` (a
+/// TOML file) names and labels the inputs of an imported model.
+pub fn load(spec: Option<&str>, schema: Option<&Path>) -> Result<Loaded, SourceError> {
+    let schema = schema.map(read_schema).transpose()?;
     match spec {
-        None => Ok(builtin::titanic()?),
+        None | Some("") => native(builtin::titanic(), schema, "the built-in model"),
         Some(name) if name.starts_with(builtin::PREFIX) => {
-            Ok(builtin::load(&name[builtin::PREFIX.len()..])?)
+            native(builtin::load(&name[builtin::PREFIX.len()..]), schema, name)
         }
-        Some(path) => load_path(Path::new(path)),
+        Some(path) => load_path(Path::new(path), schema),
     }
 }
 
-/// Loads a model file from disk.
-pub fn load_path(path: &Path) -> Result<Loaded, SourceError> {
+fn native(
+    loaded: Result<Loaded, BuiltinError>,
+    schema: Option<Schema>,
+    name: &str,
+) -> Result<Loaded, SourceError> {
+    if schema.is_some() {
+        return Err(SourceError::SchemaForNative(name.to_string()));
+    }
+    Ok(loaded?)
+}
+
+fn read_schema(path: &Path) -> Result<Schema, SourceError> {
+    let text = std::fs::read_to_string(path).map_err(|error| SourceError::Read {
+        path: path.to_path_buf(),
+        error,
+    })?;
+    Schema::from_toml(&text).map_err(|error| SourceError::Schema {
+        path: path.to_path_buf(),
+        error,
+    })
+}
+
+/// Loads a model file from disk: a `.lifeboat` file, or an import.
+pub fn load_path(path: &Path, schema: Option<Schema>) -> Result<Loaded, SourceError> {
     let read_err = |error| SourceError::Read {
         path: path.to_path_buf(),
         error,
     };
-    let f = std::fs::File::open(path).map_err(read_err)?;
-    file::read(f).map_err(|error| match error {
-        LoadError::Io(e) => read_err(e),
-        error => SourceError::Load {
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .map_err(read_err)?
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(read_err)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(SourceError::TooLarge {
             path: path.to_path_buf(),
-            error,
-        },
-    })
+        });
+    }
+    let name = path.to_string_lossy();
+    match import::detect(&bytes, &name) {
+        Some(Format::Lifeboat) | None => {
+            if schema.is_some() && import::detect(&bytes, &name).is_some() {
+                return Err(SourceError::SchemaForNative(path.display().to_string()));
+            }
+            file::from_bytes(&bytes).map_err(|error| SourceError::Load {
+                path: path.to_path_buf(),
+                error,
+            })
+        }
+        Some(_) => {
+            let model = import::from_bytes(&bytes, &name, schema)
+                .map_err(|error| SourceError::Import { error })?;
+            Ok(Loaded {
+                model,
+                sha256: file::hex(&Sha256::digest(&bytes)),
+            })
+        }
+    }
 }
 
 /// A short description of `spec` for logs and pages.
 pub fn describe(spec: Option<&str>) -> String {
     match spec {
-        None => format!("{}{} (built in)", builtin::PREFIX, builtin::BUILTINS[0].0),
+        None | Some("") => format!("{}{} (built in)", builtin::PREFIX, builtin::BUILTINS[0].0),
         Some(s) => s.to_string(),
     }
 }

@@ -380,3 +380,103 @@ fn help_teaches() {
         "{text}"
     );
 }
+
+const TUTORIAL_PICKLE: &str = "tests/fixtures/sklearn/tutorial_rf_array.p5.pkl";
+const TUTORIAL_SCHEMA: &str = "examples/tutorial/titanic_tutorial.toml";
+
+#[test]
+fn a_scikit_learn_pickle_serves_with_a_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    // The tutorial codes Sex as 0/1 and Embarked as 0/1/2.
+    let input = write(
+        dir.path(),
+        "in.csv",
+        "Pclass,Sex,Age,SibSp,Parch,Fare,Embarked\n1,1,29,0,0,80,0\n3,0,22,1,0,7.25,0\n",
+    );
+    let text = stdout(
+        lifeboat()
+            .args([
+                "predict",
+                "--model",
+                TUTORIAL_PICKLE,
+                "--schema",
+                TUTORIAL_SCHEMA,
+                "--input",
+            ])
+            .arg(&input),
+    );
+    let rows: Vec<&str> = text.lines().collect();
+    assert!(rows[1].contains(",1,Passenger survives,"), "{text}");
+    assert!(rows[2].contains(",0,Passenger dies,"), "{text}");
+
+    // Without a schema the bare-array model has inputs x0..x6.
+    let json: serde_json::Value = serde_json::from_str(&stdout(lifeboat().args([
+        "inspect",
+        TUTORIAL_PICKLE,
+        "--json",
+    ])))
+    .unwrap();
+    assert_eq!(json["inputs"][6]["name"], "x6");
+    assert_eq!(json["provenance"]["origin"]["kind"], "imported");
+
+    // convert writes a native file that predicts the same.
+    let converted = dir.path().join("t.lifeboat");
+    stdout(
+        lifeboat()
+            .args([
+                "convert",
+                TUTORIAL_PICKLE,
+                "--schema",
+                TUTORIAL_SCHEMA,
+                "--out",
+            ])
+            .arg(&converted),
+    );
+    let again = stdout(
+        lifeboat()
+            .arg("predict")
+            .arg("--model")
+            .arg(&converted)
+            .arg("--input")
+            .arg(&input),
+    );
+    assert_eq!(again, text);
+
+    // A schema only renames imports; a native model keeps its own.
+    let out = lifeboat()
+        .args(["inspect", "--schema", TUTORIAL_SCHEMA])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--schema applies to imported models"));
+}
+
+#[test]
+fn a_hostile_pickle_is_refused_by_every_command() {
+    let hostile = "tests/fixtures/hostile/os_system.p4.pkl";
+    assert!(Path::new(hostile).exists(), "fixture {hostile} is missing");
+    let dir = tempfile::tempdir().unwrap();
+    let input = write(dir.path(), "in.csv", "x0\n1\n");
+    let out_file = dir.path().join("h.lifeboat");
+    let runs: [Vec<&str>; 3] = [
+        vec!["inspect", hostile],
+        vec![
+            "predict",
+            "--model",
+            hostile,
+            "--input",
+            input.to_str().unwrap(),
+        ],
+        vec!["convert", hostile, "--out", out_file.to_str().unwrap()],
+    ];
+    for args in runs {
+        let out = lifeboat().args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("`posix.system`") && stderr.contains("Nothing was run"),
+            "{stderr}"
+        );
+    }
+    assert!(!out_file.exists());
+}

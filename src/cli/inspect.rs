@@ -16,16 +16,20 @@ use lifeboat::source;
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:\n  lifeboat inspect\n  lifeboat inspect my.lifeboat --json")]
 pub struct InspectArgs {
-    /// The model: a .lifeboat file, or builtin:NAME (default: the built-in Titanic model).
+    /// The model: a .lifeboat file, a scikit-learn .pkl/.joblib file, or
+    /// builtin:NAME (default: the built-in Titanic model).
     #[arg(value_name = "MODEL")]
     model: Option<String>,
+    /// For an imported model: a schema (TOML) giving its inputs names, labels and ranges.
+    #[arg(long, value_name = "TOML")]
+    schema: Option<std::path::PathBuf>,
     /// Print one JSON document instead of text.
     #[arg(long)]
     json: bool,
 }
 
 pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
-    let loaded = source::load(args.model.as_deref())?;
+    let loaded = source::load(args.model.as_deref(), args.schema.as_deref())?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&card::card(&loaded))?);
         return Ok(ExitCode::SUCCESS);

@@ -1,5 +1,6 @@
 //! Argument definitions (clap) and dispatch to one module per command.
 
+mod convert;
 mod inspect;
 mod predict;
 mod schema;
@@ -36,6 +37,7 @@ enum Command {
     Predict(predict::PredictArgs),
     Inspect(inspect::InspectArgs),
     Schema(schema::SchemaArgs),
+    Convert(convert::ConvertArgs),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -44,6 +46,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Predict(args) => predict::run(args),
         Command::Inspect(args) => inspect::run(args),
         Command::Schema(args) => schema::run(args),
+        Command::Convert(args) => convert::run(args),
     }
 }
 

@@ -26,9 +26,14 @@ const PRINT_FAILURES: u64 = 50;
 #[derive(Debug, Args)]
 #[command(after_help = "Example:\n  lifeboat predict --input test.csv --output predictions.csv")]
 pub struct PredictArgs {
-    /// The model: a .lifeboat file, or builtin:NAME (default: the built-in Titanic model).
+    /// The model: a .lifeboat file, a scikit-learn .pkl/.joblib file, or
+    /// builtin:NAME (default: the built-in Titanic model).
     #[arg(long, env = "LIFEBOAT_MODEL", value_name = "MODEL")]
     model: Option<String>,
+    /// For an imported model: a schema (TOML) giving its inputs names, labels
+    /// and ranges, e.g. for a model trained on a bare numpy array.
+    #[arg(long, env = "LIFEBOAT_SCHEMA", value_name = "TOML")]
+    schema: Option<PathBuf>,
     /// The CSV file to score, with a header line ("-" for standard input).
     #[arg(long, value_name = "CSV")]
     input: PathBuf,
@@ -47,7 +52,7 @@ pub struct PredictArgs {
 }
 
 pub fn run(args: PredictArgs) -> anyhow::Result<ExitCode> {
-    let loaded = source::load(args.model.as_deref())?;
+    let loaded = source::load(args.model.as_deref(), args.schema.as_deref())?;
     let (input, size): (Box<dyn Read>, Option<u64>) = if args.input.as_os_str() == "-" {
         (Box::new(std::io::stdin().lock()), None)
     } else {
