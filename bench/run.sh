@@ -162,26 +162,27 @@ train_reference() {
 }
 
 # ---- servers -----------------------------------------------------------------------------------
-# One line per server: name | scenarios | where the expected answers come from.
+# One line per server: name | scenarios | where the expected answers come from | encoding of
+# the request bodies: named (Sex "male", Embarked "S") or coded (the tutorial's numbers).
 # server_command NAME PORT fills CMD with the command that starts it on 127.0.0.1:PORT.
 
 SERVERS=()
 plan_servers() {
-  SERVERS+=("ceiling|json,form,mlflow,oip|none")
+  SERVERS+=("ceiling|json,form,mlflow,oip|none|named")
   if ((HAVE_DATA)); then
     local m
     for m in logistic forest; do
-      SERVERS+=("gunicorn-heroku/sklearn-$m|json,form,mlflow|sklearn:$MODELS/model_$m.pkl")
-      SERVERS+=("gunicorn-best/sklearn-$m|json,form,mlflow|sklearn:$MODELS/model_$m.pkl")
+      SERVERS+=("gunicorn-heroku/sklearn-$m|json,form,mlflow|sklearn:$MODELS/model_$m.pkl|coded")
+      SERVERS+=("gunicorn-best/sklearn-$m|json,form,mlflow|sklearn:$MODELS/model_$m.pkl|coded")
     done
   fi
   if ((HAVE_SERVE)); then
-    SERVERS+=("lifeboat/builtin-logistic|json,form,mlflow,oip|lifeboat:builtin:titanic-logistic")
-    SERVERS+=("lifeboat/builtin-gbdt|json,form,mlflow,oip|lifeboat:builtin:titanic-gbdt")
+    SERVERS+=("lifeboat/builtin-logistic|json,form,mlflow,oip|lifeboat:builtin:titanic-logistic|named")
+    SERVERS+=("lifeboat/builtin-gbdt|json,form,mlflow,oip|lifeboat:builtin:titanic-gbdt|named")
   fi
   if ((HAVE_PICKLE && HAVE_DATA)); then
-    SERVERS+=("lifeboat/pickle-logistic|json,form,mlflow,oip|sklearn:$MODELS/model_logistic.pkl")
-    SERVERS+=("lifeboat/pickle-forest|json,form,mlflow,oip|sklearn:$MODELS/model_forest.pkl")
+    SERVERS+=("lifeboat/pickle-logistic|json,form,mlflow,oip|sklearn:$MODELS/model_logistic.pkl|coded")
+    SERVERS+=("lifeboat/pickle-forest|json,form,mlflow,oip|sklearn:$MODELS/model_forest.pkl|coded")
   fi
 }
 
@@ -216,11 +217,11 @@ oip_model() {  # NAME: the model name in /v2/models/{name}/infer
   esac
 }
 
-wait_ready() {  # PID PORT LOG: bounded polling for a 200 from the JSON route
-  local pid=$1 port=$2 log=$3 i
+wait_ready() {  # PID PORT LOG ENCODING: bounded polling for a 200 from the JSON route
+  local pid=$1 port=$2 log=$3 encoding=$4 i
   for ((i = 0; i < 1200; i++)); do   # 60 s
     if curl -sf -o /dev/null --max-time 2 -H 'Content-Type: application/json' \
-      --data-binary @"$RUN/passenger.json" "http://127.0.0.1:$port/api/v1/predict"; then
+      --data-binary @"$RUN/passenger-$encoding.json" "http://127.0.0.1:$port/api/v1/predict"; then
       return 0
     fi
     if ! alive "$pid"; then
@@ -234,16 +235,17 @@ wait_ready() {  # PID PORT LOG: bounded polling for a 200 from the JSON route
   return 1
 }
 
-bench_server() {  # NAME SCENARIOS EXPECT PORT [LOAD OPTIONS...]
-  local name=$1 scenarios=$2 expect=$3 port=$4 log pid out
-  shift 4
+bench_server() {  # NAME SCENARIOS EXPECT ENCODING PORT [LOAD OPTIONS...]
+  local name=$1 scenarios=$2 expect=$3 encoding=$4 port=$5 log pid out coded=()
+  shift 5
+  [[ $encoding == coded ]] && coded=(--coded)
   log=$RUN/logs/${name//\//_}.log
   port_free "$port" || { echo "port $port is in use; set BENCH_PORT to another base port" >&2; return 1; }
   server_command "$name" "$port"
   echo "$name: ${CMD[*]}" >>"$RUN/commands.txt"
   if [[ $name != tune/* ]]; then
     if out=$(cd "$BENCH/tools" && "$PY" coldstart.py --url "http://127.0.0.1:$port" --repeat "$COLD_REPEAT" \
-      --log "$log" -- "${CMD[@]}"); then
+      --log "$log" "${coded[@]}" -- "${CMD[@]}"); then
       echo "{\"server\": \"$name\", \"scenario\": \"cold_start\", ${out#\{}" >>"$RUN/results.jsonl"
       local median=${out##*\"median_ms\": }
       note "$name: cold start ${median%\}} ms (median of $COLD_REPEAT)"
@@ -254,11 +256,11 @@ bench_server() {  # NAME SCENARIOS EXPECT PORT [LOAD OPTIONS...]
   setsid "${CMD[@]}" >>"$log" 2>&1 </dev/null &
   pid=$!
   PIDS+=("$pid")
-  if wait_ready "$pid" "$port" "$log"; then
+  if wait_ready "$pid" "$port" "$log" "$encoding"; then
     (cd "$BENCH/tools" && "${PYENV[@]}" "$PY" load.py --name "$name" --url "http://127.0.0.1:$port" --pid "$pid" \
       --scenarios "$scenarios" --expect "$expect" --out "$RUN/results.jsonl" --work "$RUN/work/${name//\//_}" \
       --duration "$DURATION" --warmup "$WARMUP" --lifeboat "$LIFEBOAT" --oip-model "$(oip_model "$name")" \
-      --log "$log" "$@") || note "$name: some scenarios failed (see above)"
+      --log "$log" "${coded[@]}" "$@") || note "$name: some scenarios failed (see above)"
   else
     echo "{\"server\": \"$name\", \"scenario\": \"start\", \"failed\": \"not ready; see $log\"}" >>"$RUN/results.jsonl"
   fi
@@ -268,24 +270,27 @@ bench_server() {  # NAME SCENARIOS EXPECT PORT [LOAD OPTIONS...]
 # ---- the batch scenario: one CSV file, scored by the command-line tools ---------------------
 
 bench_batch() {
-  local rows csv out
+  local rows named coded out m
   for rows in "${CSV_SIZES[@]}"; do
-    csv=$CACHE/passengers-$rows.csv
-    [[ -f $csv ]] || "${PYENV[@]}" "$PY" "$BENCH/tools/gen_csv.py" "$rows" "$csv"
+    # The same rows twice: named for lifeboat's built-in schema, coded for the tutorial's pickle.
+    named=$CACHE/passengers-$rows.csv
+    coded=$CACHE/passengers-$rows-coded.csv
+    [[ -f $named ]] || "${PYENV[@]}" "$PY" "$BENCH/tools/gen_csv.py" "$rows" "$named"
+    [[ -f $coded ]] || "${PYENV[@]}" "$PY" "$BENCH/tools/gen_csv.py" "$rows" "$coded" --coded
     out=$RUN/work/batch
     mkdir -p "$out"
     for m in logistic gbdt; do
       "$PY" "$BENCH/tools/batch.py" --name "lifeboat-predict/builtin-$m" --rows "$rows" --output "$out/lifeboat-$m.csv" \
-        --out "$RUN/results.jsonl" -- "$LIFEBOAT" predict --model "builtin:titanic-$m" --input "$csv" --output "$out/lifeboat-$m.csv"
+        --out "$RUN/results.jsonl" -- "$LIFEBOAT" predict --model "builtin:titanic-$m" --input "$named" --output "$out/lifeboat-$m.csv"
     done
     ((HAVE_DATA)) || continue
     for m in logistic forest; do
       "$PY" "$BENCH/tools/batch.py" --name "pandas-sklearn/sklearn-$m" --rows "$rows" --output "$out/pandas-$m.csv" \
-        --out "$RUN/results.jsonl" -- "${PYENV[@]}" "$PY" "$BENCH/reference/predict_csv.py" "$MODELS/model_$m.pkl" "$csv" "$out/pandas-$m.csv"
+        --out "$RUN/results.jsonl" -- "${PYENV[@]}" "$PY" "$BENCH/reference/predict_csv.py" "$MODELS/model_$m.pkl" "$coded" "$out/pandas-$m.csv"
       if ((HAVE_PICKLE_PREDICT)); then
         "$PY" "$BENCH/tools/batch.py" --name "lifeboat-predict/pickle-$m" --rows "$rows" --output "$out/lifeboat-pickle-$m.csv" \
           --compare "$out/pandas-$m.csv" --out "$RUN/results.jsonl" -- "$LIFEBOAT" predict --model "$MODELS/model_$m.pkl" \
-          --schema "$TUTORIAL_SCHEMA" --input "$csv" --output "$out/lifeboat-pickle-$m.csv"
+          --schema "$TUTORIAL_SCHEMA" --input "$coded" --output "$out/lifeboat-pickle-$m.csv"
       fi
     done
     rm -f "$out"/*.csv
@@ -305,14 +310,17 @@ mkdir -p "$RUN/logs" "$RUN/work"
   printf 'bench/run.sh%s\n' "$(printf ' %q' "$@")"
 } >"$RUN/command.txt"
 ((${#SKIPPED[@]} == 0)) || printf '%s\n' "${SKIPPED[@]}" >"$RUN/skipped.txt"
-"$PY" -c 'import sys; sys.path.insert(0, "bench/tools"); import scenarios as s; print(s.compact(s.PASSENGER))' >"$RUN/passenger.json"
+for encoding in named coded; do
+  "$PY" -c 'import sys; sys.path.insert(0, "bench/tools"); import scenarios as s
+print(s.compact(s.encode(s.PASSENGER, sys.argv[1] == "coded")))' "$encoding" >"$RUN/passenger-$encoding.json"
+done
 "${PYENV[@]}" "$PY" "$BENCH/tools/report.py" machine --lifeboat "$LIFEBOAT" >"$RUN/machine.json"
 say "results: $RUN"
 
 if ((TUNE)) && ((HAVE_DATA)); then
   say "trying gunicorn configurations (JSON predict, logistic, 64 connections, ${DURATION} s each)"
   for config in "${TUNE_CONFIGS[@]}"; do
-    bench_server "tune/$config" json "sklearn:$MODELS/model_logistic.pkl" "$BASE_PORT" --connections 64
+    bench_server "tune/$config" json "sklearn:$MODELS/model_logistic.pkl" coded "$BASE_PORT" --connections 64
   done
   GUNICORN_BEST=$("$PY" "$BENCH/tools/report.py" best-tune "$RUN")
   note "fastest: $GUNICORN_BEST"
@@ -323,9 +331,9 @@ plan_servers
 say "servers: ${#SERVERS[@]}; loads of ${DURATION} s at 64 and 8 connections, wrk -t2, every answer checked"
 i=0
 for entry in "${SERVERS[@]}"; do
-  IFS='|' read -r name scenarios expect <<<"$entry"
+  IFS='|' read -r name scenarios expect encoding <<<"$entry"
   say "$name"
-  bench_server "$name" "$scenarios" "$expect" $((BASE_PORT + 1 + i))
+  bench_server "$name" "$scenarios" "$expect" "$encoding" $((BASE_PORT + 1 + i))
   i=$((i + 1))
 done
 

@@ -4,8 +4,9 @@ A form (GET /) whose POST /predict renders the result into the same
 template, as in the tutorial; a JSON route (POST /api/v1/predict, one object)
 answering in lifeboat's shape; and POST /invocations (MLflow's
 `dataframe_split`), the hand-written batch route a tutorial user would add.
-Inputs use lifeboat's values ("male", "S"), coded here to the tutorial's
-numbers, so every server gets byte-identical request bodies.
+Inputs are the tutorial's numbers (Sex male 0 / female 1, Embarked S 0 /
+C 1 / Q 2), the form's option values as in the tutorial; lifeboat serving the
+same pickle with examples/tutorial/titanic_tutorial.toml takes the same bodies.
 
     MODEL=model_logistic.pkl gunicorn app:app
 """
@@ -17,8 +18,6 @@ import numpy as np
 from flask import Flask, jsonify, render_template, request
 
 FIELDS = ["Pclass", "Sex", "Age", "SibSp", "Parch", "Fare", "Embarked"]
-SEX = {"male": 0, "female": 1}
-EMBARKED = {"S": 0, "C": 1, "Q": 2}
 LABELS = ["Passenger dies", "Passenger survives"]
 
 app = Flask(__name__)
@@ -27,10 +26,8 @@ with open(os.environ.get("MODEL", "model.pkl"), "rb") as f:
 
 
 def coded(values):
-    """One row of the tutorial's numeric features from the seven inputs."""
-    pclass, sex, age, sibsp, parch, fare, embarked = values
-    return [float(pclass), SEX[sex], float(age), float(sibsp), float(parch), float(fare),
-            EMBARKED[embarked]]
+    """One row of the tutorial's numeric features from the seven inputs, as the tutorial does."""
+    return [float(v) for v in values]
 
 
 def bad_request(error):

@@ -3,6 +3,7 @@
 
     python predict_csv.py MODEL.pkl IN.csv OUT.csv
 
+IN.csv holds the seven inputs in the tutorial's numeric coding.
 Writes the same columns as `lifeboat predict`: every input column, then
 prediction, label, probability_0, probability_1.
 """
@@ -14,8 +15,6 @@ import numpy as np
 import pandas as pd
 
 FIELDS = ["Pclass", "Sex", "Age", "SibSp", "Parch", "Fare", "Embarked"]
-SEX = {"male": 0, "female": 1}
-EMBARKED = {"S": 0, "C": 1, "Q": 2}
 LABELS = np.array(["Passenger dies", "Passenger survives"], dtype=object)
 
 
@@ -23,10 +22,7 @@ def main(model_path, in_path, out_path):
     with open(model_path, "rb") as f:
         model = pickle.load(f)
     frame = pd.read_csv(in_path)
-    x = frame[FIELDS].copy()
-    x["Sex"] = x["Sex"].map(SEX)
-    x["Embarked"] = x["Embarked"].map(EMBARKED)
-    proba = model.predict_proba(x.to_numpy(dtype=float))
+    proba = model.predict_proba(frame[FIELDS].to_numpy(dtype=float))
     survives = (proba[:, 1] > proba[:, 0]).astype(int)
     frame["prediction"] = survives
     frame["label"] = LABELS[survives]

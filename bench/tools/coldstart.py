@@ -60,9 +60,10 @@ def main():
     p.add_argument("--repeat", type=int, default=5)
     p.add_argument("--timeout", type=float, default=60)
     p.add_argument("--log", help="append the server's output here (default: discard)")
+    p.add_argument("--coded", action="store_true", help="send the tutorial's numeric coding")
     p.add_argument("command", nargs="+")
     a = p.parse_args()
-    scenario = sc.scenarios()[a.scenario]
+    scenario = sc.scenarios(coded=a.coded)[a.scenario]
     log = open(a.log, "ab") if a.log else subprocess.DEVNULL
     times = []
     for _ in range(a.repeat):

@@ -65,9 +65,10 @@ def main():
     p.add_argument("--requests", type=int, default=1000)
     p.add_argument("--oip-model", default="titanic")
     p.add_argument("--out-dir", default=".")
+    p.add_argument("--coded", action="store_true", help="send the tutorial's numeric coding")
     p.add_argument("command", nargs="+")
     a = p.parse_args()
-    scenario = sc.scenarios(a.oip_model)[a.scenario]
+    scenario = sc.scenarios(a.oip_model, a.coded)[a.scenario]
     out = Path(a.out_dir)
     out.mkdir(parents=True, exist_ok=True)
     base = counted(a.command, a.port, scenario, SMALL, out / f"callgrind.{a.scenario}.{SMALL}")

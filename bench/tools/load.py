@@ -100,12 +100,13 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--lifeboat", default="target/release/lifeboat")
     p.add_argument("--oip-model", default="titanic")
+    p.add_argument("--coded", action="store_true", help="send the tutorial's numeric coding (scenarios.py)")
     p.add_argument("--log", help="the server's log file: bytes logged per request are recorded")
     a = p.parse_args()
 
     work = Path(a.work)
     work.mkdir(parents=True, exist_ok=True)
-    all_scenarios = sc.scenarios(a.oip_model)
+    all_scenarios = sc.scenarios(a.oip_model, a.coded)
     failures = 0
     with open(a.out, "a") as out:
         def record(**fields):

@@ -334,11 +334,14 @@ class Run:
                 f"{num(self.get(ceiling, 'json', 64))}/s in {num(self.rss(ceiling), 1)} MB, ready in "
                 f"{num(self.cold(ceiling), 0)} ms.")
         rows = max((r["rows"] for r in self.records if r["scenario"] == "batch"), default=None)
-        a = self.batch_best("lifeboat-predict/builtin-logistic", rows)
+        a = (self.batch_best("lifeboat-predict/pickle-logistic", rows)
+             or self.batch_best("lifeboat-predict/builtin-logistic", rows))
         b = self.batch_best("pandas-sklearn/sklearn-logistic", rows)
         if a and b:
+            which = "the tutorial's pickled" if "pickle" in a["server"] else "its built-in"
             parts.append(
-                f"`lifeboat predict` scored {num(rows)} CSV rows at {num(a['rows_per_s'])} rows/s in "
+                f"With {which} logistic regression, `lifeboat predict` scored {num(rows)} CSV rows at "
+                f"{num(a['rows_per_s'])} rows/s in "
                 f"{num(a['max_rss_mb'], 0)} MB peak, {fmt_ratio(ratio(a['rows_per_s'], b['rows_per_s']))} pandas + "
                 f"scikit-learn ({num(b['rows_per_s'])} rows/s, {num(b['max_rss_mb'], 0)} MB).")
         parts.append(f"One run of `{self.command}` on {m['cores']} cores ({m['cpu']}), load generator (wrk) on "

@@ -1,10 +1,14 @@
 """The benchmark's scenarios: request bodies, expected answers, and the check
 of one answer against the model that should have given it.
 
-Every server gets byte-identical request bodies. The expected answer comes
-from the same model by another path: `lifeboat predict` on the same rows for
-lifeboat's own model files, scikit-learn's `predict_proba` on the same pickle
-for the reference app (and for lifeboat serving that pickle).
+The same rows go to every server, in one of two encodings: "named" (Sex
+"male"/"female", Embarked "S"/"C"/"Q", as lifeboat's built-in schema and the
+ceiling take them) or "coded" (Sex 0/1, Embarked 0/1/2, the tutorial's numbers,
+as its Flask app and lifeboat with examples/tutorial/titanic_tutorial.toml take
+them). Servers of the same model get byte-identical bodies. The expected answer
+comes from the same model by another path: `lifeboat predict` on the same rows
+for lifeboat's own model files, scikit-learn's `predict_proba` on the same
+pickle for the reference app (and for lifeboat serving that pickle).
 """
 
 import csv
@@ -38,19 +42,27 @@ def batch_rows(n=BATCH_ROWS, seed=42):
              "Embarked": rng.choice(["S", "C", "Q"])} for _ in range(n)]
 
 
+def encode(row, coded):
+    """A row in the named or the coded (tutorial) encoding."""
+    if not coded:
+        return row
+    return {**row, "Sex": SEX[row["Sex"]], "Embarked": EMBARKED[row["Embarked"]]}
+
+
 def compact(value):
     return json.dumps(value, separators=(",", ":"))
 
 
-def oip_body(rows):
-    kinds = {"Pclass": "INT64", "Sex": "BYTES", "Age": "FP64", "SibSp": "INT64", "Parch": "INT64",
-             "Fare": "FP64", "Embarked": "BYTES"}
+def oip_body(rows, coded):
+    text = "INT64" if coded else "BYTES"
+    kinds = {"Pclass": "INT64", "Sex": text, "Age": "FP64", "SibSp": "INT64", "Parch": "INT64",
+             "Fare": "FP64", "Embarked": text}
     inputs = []
     for name in FIELDS:
         tensor = {"name": name, "shape": [len(rows)], "datatype": kinds[name]}
         if kinds[name] == "BYTES":
             tensor["parameters"] = {"content_type": "str"}
-        tensor["data"] = [r[name] for r in rows]
+        tensor["data"] = [encode(r, coded)[name] for r in rows]
         inputs.append(tensor)
     return compact({"id": "bench", "parameters": {"content_type": "pd"}, "inputs": inputs,
                     "outputs": [{"name": "predict"}, {"name": "predict_proba"}]})
@@ -66,18 +78,20 @@ class Scenario:
     body: str
 
 
-def scenarios(oip_model="titanic"):
+def scenarios(oip_model="titanic", coded=False):
     one, many = [PASSENGER], batch_rows()
-    split = {"dataframe_split": {"columns": FIELDS, "data": [[r[f] for f in FIELDS] for r in many]}}
+    passenger = encode(PASSENGER, coded)
+    split = {"dataframe_split": {"columns": FIELDS,
+                                 "data": [[encode(r, coded)[f] for f in FIELDS] for r in many]}}
     return {s.name: s for s in [
         Scenario("json", "JSON predict, one row", "/api/v1/predict", "application/json", one,
-                 compact(PASSENGER)),
+                 compact(passenger)),
         Scenario("form", "Form POST → HTML result page", "/predict",
-                 "application/x-www-form-urlencoded", one, urllib.parse.urlencode(PASSENGER)),
+                 "application/x-www-form-urlencoded", one, urllib.parse.urlencode(passenger)),
         Scenario("mlflow", f"MLflow /invocations, {BATCH_ROWS}-row dataframe_split", "/invocations",
                  "application/json", many, compact(split)),
         Scenario("oip", "Open Inference Protocol v2 infer, one row",
-                 f"/v2/models/{oip_model}/infer", "application/json", one, oip_body(one)),
+                 f"/v2/models/{oip_model}/infer", "application/json", one, oip_body(one, coded)),
     ]}
 
 
@@ -154,5 +168,7 @@ def check(scenario, body, want, tolerance=1e-6):
 
 if __name__ == "__main__":
     # Print every scenario's body, for a look or a curl by hand.
-    for s in scenarios().values():
-        print(f"{s.name} POST {s.path} ({s.content_type}, {len(s.body)} bytes)\n{s.body[:300]}\n")
+    for coded in (False, True):
+        for s in scenarios(coded=coded).values():
+            print(f"{s.name} ({'coded' if coded else 'named'}) POST {s.path} ({s.content_type}, "
+                  f"{len(s.body)} bytes)\n{s.body[:300]}\n")
