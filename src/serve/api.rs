@@ -5,6 +5,7 @@
 //! The body is parsed straight into `(name, value)` pairs per row (no map of
 //! the whole document), then validated by the schema.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use axum::extract::{Request, State};
@@ -15,11 +16,10 @@ use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 
-use serde_json::Value;
-
 use super::error::{self, ApiError, Problem, Problems};
 use super::{AppState, Routes, i18n};
 use crate::model::{Explanation, Prediction};
+use crate::schema::validate::JsonRef;
 use crate::schema::{Lang, Row, Schema};
 
 pub fn routes() -> Routes {
@@ -57,7 +57,7 @@ async fn predict_json(
     let explain = query_flag(query, "explain")?;
     let (lang, _) = i18n::negotiate(query, &parts.headers);
     let body = error::read_body(body, state.config.body_limit).await?;
-    let input: Input = serde_json::from_slice(&body).map_err(|e| error::json_error(&e))?;
+    let input: Input<'_> = serde_json::from_slice(&body).map_err(|e| error::json_error(&e))?;
     let (rows, many) = input.validate(&state.model().schema, lang)?;
     let answers: Vec<Answer> = rows
         .iter()
@@ -89,26 +89,132 @@ async fn openapi_json(State(state): State<AppState>) -> Response {
     json(state.openapi.json.clone())
 }
 
-/// The request body: one object, or an array of objects.
-pub enum Input {
-    One(Pairs),
-    Many(Vec<Pairs>),
+/// The request body: one object, or an array of objects. Keys and strings
+/// borrow from the body where they can (no escapes), so a row costs no
+/// allocation per value.
+pub enum Input<'de> {
+    One(Pairs<'de>),
+    Many(Vec<Pairs<'de>>),
 }
 
 /// One JSON object as `(key, value)` pairs, in document order.
-pub struct Pairs(pub Vec<(String, Value)>);
+pub struct Pairs<'de>(pub Vec<(Cow<'de, str>, Scalar<'de>)>);
 
-impl Input {
+/// One value of a row: a scalar, or the fact that it was an array or object
+/// (which validation reports; their contents are skipped unread).
+pub enum Scalar<'de> {
+    Null,
+    Bool(bool),
+    Number(serde_json::Number),
+    Str(Cow<'de, str>),
+    Array,
+    Object,
+}
+
+impl Scalar<'_> {
+    fn as_ref(&self) -> JsonRef<'_> {
+        match self {
+            Scalar::Null => JsonRef::Null,
+            Scalar::Bool(b) => JsonRef::Bool(*b),
+            Scalar::Number(n) => JsonRef::Number(n),
+            Scalar::Str(s) => JsonRef::Str(s),
+            Scalar::Array => JsonRef::Array,
+            Scalar::Object => JsonRef::Object,
+        }
+    }
+}
+
+/// An object key, borrowed from the body unless it has escapes (serde's own
+/// `Cow<str>` always copies).
+struct Key<'de>(Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a field name")
+            }
+            fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(s)))
+            }
+            fn visit_str<E>(self, s: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(s.to_string())))
+            }
+            fn visit_string<E>(self, s: String) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(s)))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+impl<'de> Deserialize<'de> for Scalar<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Scalar<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_unit<E>(self) -> Result<Scalar<'de>, E> {
+                Ok(Scalar::Null)
+            }
+            fn visit_none<E>(self) -> Result<Scalar<'de>, E> {
+                Ok(Scalar::Null)
+            }
+            fn visit_bool<E>(self, b: bool) -> Result<Scalar<'de>, E> {
+                Ok(Scalar::Bool(b))
+            }
+            fn visit_u64<E>(self, n: u64) -> Result<Scalar<'de>, E> {
+                Ok(Scalar::Number(n.into()))
+            }
+            fn visit_i64<E>(self, n: i64) -> Result<Scalar<'de>, E> {
+                Ok(Scalar::Number(n.into()))
+            }
+            fn visit_f64<E: de::Error>(self, n: f64) -> Result<Scalar<'de>, E> {
+                serde_json::Number::from_f64(n)
+                    .map(Scalar::Number)
+                    .ok_or_else(|| E::custom("a number that is not finite"))
+            }
+            fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Scalar<'de>, E> {
+                Ok(Scalar::Str(Cow::Borrowed(s)))
+            }
+            fn visit_str<E>(self, s: &str) -> Result<Scalar<'de>, E> {
+                Ok(Scalar::Str(Cow::Owned(s.to_string())))
+            }
+            fn visit_string<E>(self, s: String) -> Result<Scalar<'de>, E> {
+                Ok(Scalar::Str(Cow::Owned(s)))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Scalar<'de>, A::Error> {
+                while seq.next_element::<de::IgnoredAny>()?.is_some() {}
+                Ok(Scalar::Array)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Scalar<'de>, A::Error> {
+                while map
+                    .next_entry::<de::IgnoredAny, de::IgnoredAny>()?
+                    .is_some()
+                {}
+                Ok(Scalar::Object)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl Input<'_> {
     /// Every row, or every problem of every row (up to a limit).
     pub fn validate(&self, schema: &Schema, lang: Lang) -> Result<(Vec<Row>, bool), ApiError> {
-        let (rows, many): (Vec<&Pairs>, bool) = match self {
+        let (rows, many): (Vec<&Pairs<'_>>, bool) = match self {
             Input::One(p) => (vec![p], false),
             Input::Many(ps) => (ps.iter().collect(), true),
         };
         let mut problems = Problems::default();
         let mut out = Vec::with_capacity(rows.len());
         for (i, pairs) in rows.into_iter().enumerate() {
-            let parsed = schema.parse_json_pairs(pairs.0.iter().map(|(k, v)| (k.as_str(), v)));
+            let parsed =
+                schema.parse_json_refs(pairs.0.iter().map(|(k, v)| (k.as_ref(), v.as_ref())));
             match parsed {
                 Ok(row) => out.push(row),
                 Err(errors) => problems.add(&errors, many.then_some(i), lang),
@@ -119,17 +225,17 @@ impl Input {
     }
 }
 
-impl<'de> Deserialize<'de> for Pairs {
+impl<'de> Deserialize<'de> for Pairs<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
         impl<'de> Visitor<'de> for V {
-            type Value = Pairs;
+            type Value = Pairs<'de>;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str("a JSON object with one value per field")
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Pairs, A::Error> {
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Pairs<'de>, A::Error> {
                 let mut pairs = Vec::with_capacity(map.size_hint().unwrap_or(8).min(64));
-                while let Some((k, v)) = map.next_entry::<String, Value>()? {
+                while let Some((Key(k), v)) = map.next_entry::<Key<'de>, Scalar<'de>>()? {
                     pairs.push((k, v));
                 }
                 Ok(Pairs(pairs))
@@ -139,18 +245,18 @@ impl<'de> Deserialize<'de> for Pairs {
     }
 }
 
-impl<'de> Deserialize<'de> for Input {
+impl<'de> Deserialize<'de> for Input<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
         impl<'de> Visitor<'de> for V {
-            type Value = Input;
+            type Value = Input<'de>;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str("a JSON object (one row) or an array of objects (many rows)")
             }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Input, A::Error> {
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Input<'de>, A::Error> {
                 Pairs::deserialize(de::value::MapAccessDeserializer::new(map)).map(Input::One)
             }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Input, A::Error> {
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Input<'de>, A::Error> {
                 let mut rows = Vec::with_capacity(seq.size_hint().unwrap_or(1).min(1024));
                 while let Some(p) = seq.next_element::<Pairs>()? {
                     rows.push(p);

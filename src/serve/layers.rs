@@ -143,15 +143,14 @@ pub async fn around(State(state): State<AppState>, request: Request, next: Next)
     let elapsed = start.elapsed();
     let route_str = route.as_ref().map(|m| m.as_str());
     state.metrics.record(route_str, &method, status, elapsed);
-    tracing::info!(
-        request_id = %id,
-        method = %method,
-        path = short(path),
-        route = route_str.unwrap_or(super::metrics::UNMATCHED),
+    super::logfmt::request(&super::logfmt::RequestLine {
+        request_id: &id,
+        method: method.as_str(),
+        path: short(path),
+        route: route_str.unwrap_or(super::metrics::UNMATCHED),
         status,
-        duration_us = elapsed.as_micros() as u64,
-        "request"
-    );
+        duration_us: elapsed.as_micros() as u64,
+    });
     response
 }
 
@@ -168,6 +167,8 @@ fn short(path: &str) -> &str {
 }
 
 fn set_security_headers(headers: &mut HeaderMap) {
+    // Room for all of them at once: growing the map one insert at a time rehashes it.
+    headers.reserve(6);
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(CSP),

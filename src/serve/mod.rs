@@ -219,7 +219,14 @@ impl AppState {
     /// enough to find one request in the logs.
     pub fn next_request_id(&self) -> String {
         let n = self.requests.fetch_add(1, Ordering::Relaxed);
-        format!("{:08x}-{n}", self.boot)
+        let mut id = String::with_capacity(24);
+        for shift in (0..8).rev() {
+            let digit = (self.boot >> (shift * 4)) & 0xf;
+            id.push(char::from_digit(digit, 16).unwrap_or('0'));
+        }
+        id.push('-');
+        id.push_str(itoa::Buffer::new().format(n));
+        id
     }
 
     pub fn lang_views(&self, lang: Lang) -> &view::LangViews {
