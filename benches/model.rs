@@ -3,18 +3,23 @@
 //!
 //! - `load/*`: decode and check a built-in model file (target: < 5 ms).
 //! - `validate_predict/*`: form strings → typed row → prediction, one row
-//!   (targets: < 2 µs logistic, < 10 µs for a 100-tree ensemble).
+//!   (targets: < 2 µs logistic, < 10 µs for a 100-tree ensemble). Per
+//!   built-in model, and per learner no built-in uses (`learner-tree`,
+//!   `learner-forest`, trained at start-up when the Titanic data is present).
 //! - `explain/*`: one row with per-field contributions.
 //! - `batch/*`: predicting pre-validated rows on one core (target: ≥ 1 M rows/s logistic).
 //! - `csv/*`: streaming CSV scoring, parse + validate + predict + write.
 //! - `train/*`: the whole Titanic `train --learner auto` (needs ../shared data; target < 5 s).
 
 use std::hint::black_box;
+use std::sync::OnceLock;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use lifeboat::batch::{BatchOptions, score_csv};
 use lifeboat::builtin::{self, BUILTINS};
 use lifeboat::model::{Model, Scratch, file};
+use lifeboat::schema::Schema;
+use lifeboat::train::{self, Dataset, DatasetBuilder, Learner, Provenance, TrainOptions};
 
 const PASSENGER: [(&str, &str); 7] = [
     ("Pclass", "3"),
@@ -26,11 +31,62 @@ const PASSENGER: [(&str, &str); 7] = [
     ("Embarked", "S"),
 ];
 
-fn models() -> Vec<(&'static str, Model)> {
-    BUILTINS
-        .iter()
-        .map(|(name, _)| (*name, builtin::load(name).expect("built-in model").model))
-        .collect()
+/// The built-in models, then one model per learner that no built-in model
+/// uses (tree, forest), trained once on the Titanic data when it is present.
+fn models() -> &'static [(String, Model)] {
+    static MODELS: OnceLock<Vec<(String, Model)>> = OnceLock::new();
+    MODELS.get_or_init(|| {
+        let mut out: Vec<(String, Model)> = BUILTINS
+            .iter()
+            .map(|(name, _)| {
+                let model = builtin::load(name).expect("built-in model").model;
+                (name.to_string(), model)
+            })
+            .collect();
+        match titanic_data() {
+            Some((schema, data)) => {
+                for learner in [Learner::Tree, Learner::Forest] {
+                    let options = TrainOptions {
+                        learners: vec![learner],
+                        folds: 2,
+                        seed: 42,
+                    };
+                    let model =
+                        train::train(schema.clone(), &data, &options, provenance(), &mut |_| {})
+                            .expect("training on the Titanic data");
+                    out.push((format!("learner-{}", learner.name()), model));
+                }
+            }
+            None => eprintln!("learner-tree, learner-forest: skipped, {TITANIC_CSV} is absent"),
+        }
+        out
+    })
+}
+
+const TITANIC_CSV: &str = "../shared/data/titanic/train.csv";
+
+/// Kaggle's Titanic training set with the built-in schema, if it is present.
+fn titanic_data() -> Option<(Schema, Dataset)> {
+    let text = std::fs::read_to_string(TITANIC_CSV).ok()?;
+    let schema = Schema::from_toml(include_str!("../examples/titanic/titanic.toml")).unwrap();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
+    let mut builder = DatasetBuilder::new(&schema, &header).unwrap();
+    for (i, record) in reader.records().enumerate() {
+        let record = record.unwrap();
+        builder.push(i as u64 + 2, |c| record.get(c));
+    }
+    let data = builder.finish();
+    Some((schema, data))
+}
+
+fn provenance() -> Provenance {
+    Provenance {
+        data_file: "train.csv".into(),
+        data_sha256: String::new(),
+        created: String::new(),
+    }
 }
 
 fn load(c: &mut Criterion) {
@@ -82,7 +138,7 @@ fn sample_rows(model: &Model, n: usize) -> Vec<lifeboat::schema::Row> {
 fn batch(c: &mut Criterion) {
     let mut group = c.benchmark_group("batch");
     for (name, model) in models() {
-        let rows = sample_rows(&model, 10_000);
+        let rows = sample_rows(model, 10_000);
         group.throughput(Throughput::Elements(rows.len() as u64));
         let mut scratch = Scratch::default();
         group.bench_function(name, |b| {
@@ -114,7 +170,7 @@ fn batch(c: &mut Criterion) {
                 || Vec::with_capacity(csv.len() * 2),
                 |mut out| {
                     score_csv(
-                        &model,
+                        model,
                         csv.as_bytes(),
                         &mut out,
                         &BatchOptions::default(),
@@ -131,23 +187,10 @@ fn batch(c: &mut Criterion) {
 }
 
 fn train(c: &mut Criterion) {
-    use lifeboat::schema::Schema;
-    use lifeboat::train::{self, DatasetBuilder, Learner, Provenance, TrainOptions};
-    let path = "../shared/data/titanic/train.csv";
-    let Ok(text) = std::fs::read_to_string(path) else {
-        eprintln!("train/*: skipped, {path} is absent");
+    let Some((schema, data)) = titanic_data() else {
+        eprintln!("train/*: skipped, {TITANIC_CSV} is absent");
         return;
     };
-    let schema = Schema::from_toml(include_str!("../examples/titanic/titanic.toml")).unwrap();
-    let mut reader = csv::Reader::from_reader(text.as_bytes());
-    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
-    let header: Vec<&str> = header.iter().map(String::as_str).collect();
-    let mut builder = DatasetBuilder::new(&schema, &header).unwrap();
-    for (i, record) in reader.records().enumerate() {
-        let record = record.unwrap();
-        builder.push(i as u64 + 2, |c| record.get(c));
-    }
-    let data = builder.finish();
     let mut group = c.benchmark_group("train");
     group.sample_size(10);
     group.bench_function("titanic_auto", |b| {
@@ -157,12 +200,7 @@ fn train(c: &mut Criterion) {
                 folds: 5,
                 seed: 42,
             };
-            let provenance = Provenance {
-                data_file: "train.csv".into(),
-                data_sha256: String::new(),
-                created: String::new(),
-            };
-            train::train(schema.clone(), &data, &options, provenance, &mut |_| {}).unwrap()
+            train::train(schema.clone(), &data, &options, provenance(), &mut |_| {}).unwrap()
         })
     });
     group.finish();

@@ -11,5 +11,6 @@ pub mod model;
 #[cfg(feature = "onnx")]
 pub mod onnx;
 pub mod schema;
+pub mod serve;
 pub mod source;
 pub mod train;

@@ -1,9 +1,11 @@
 //! Argument definitions (clap) and dispatch to one module per command.
 
 mod convert;
+mod healthcheck;
 mod inspect;
 mod predict;
 mod schema;
+mod serve;
 mod table;
 mod train;
 
@@ -22,7 +24,8 @@ A typical session:
   lifeboat inspect                        what the built-in model takes and how good it is
   lifeboat predict --input passengers.csv score a CSV file (adds prediction columns)
   lifeboat train --data train.csv --target Survived --out my.lifeboat
-                                          train your own model from a CSV file";
+                                          train your own model from a CSV file
+  lifeboat serve                          put the model on the web at http://localhost:5000";
 
 #[derive(Debug, Parser)]
 #[command(name = "lifeboat", version, about = ABOUT, long_about = LONG_ABOUT)]
@@ -38,6 +41,8 @@ enum Command {
     Inspect(inspect::InspectArgs),
     Schema(schema::SchemaArgs),
     Convert(convert::ConvertArgs),
+    Serve(serve::ServeArgs),
+    Healthcheck(healthcheck::HealthcheckArgs),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -47,6 +52,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Inspect(args) => inspect::run(args),
         Command::Schema(args) => schema::run(args),
         Command::Convert(args) => convert::run(args),
+        Command::Serve(args) => serve::run(args),
+        Command::Healthcheck(args) => healthcheck::run(args),
     }
 }
 

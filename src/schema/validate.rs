@@ -276,7 +276,7 @@ pub fn parse_str(field: &Field, raw: &str) -> Result<Cell, Problem> {
         FieldKind::Number(spec) | FieldKind::Integer(spec) => {
             let integer = matches!(field.kind, FieldKind::Integer(_));
             match s.parse::<f64>() {
-                Ok(v) if v.is_finite() => check_number(spec, integer, v, s),
+                Ok(v) if v.is_finite() => check_number(spec, integer, v, || s.to_string()),
                 _ if is_missing_token(s) => missing(field),
                 _ => Err(Problem::NotANumber(s.to_string())),
             }
@@ -290,40 +290,69 @@ pub fn parse_str(field: &Field, raw: &str) -> Result<Cell, Problem> {
     }
 }
 
+/// A borrowed view of one JSON value: what validation needs, whatever parsed
+/// it (a `serde_json::Value` tree, or a request body read without building one).
+#[derive(Debug, Clone, Copy)]
+pub enum JsonRef<'a> {
+    Null,
+    Bool(bool),
+    Number(&'a serde_json::Number),
+    Str(&'a str),
+    Array,
+    Object,
+}
+
+impl<'a> From<&'a Value> for JsonRef<'a> {
+    fn from(v: &'a Value) -> Self {
+        match v {
+            Value::Null => JsonRef::Null,
+            Value::Bool(b) => JsonRef::Bool(*b),
+            Value::Number(n) => JsonRef::Number(n),
+            Value::String(s) => JsonRef::Str(s),
+            Value::Array(_) => JsonRef::Array,
+            Value::Object(_) => JsonRef::Object,
+        }
+    }
+}
+
 /// Parses one JSON value. `null` means missing; numbers written as strings are accepted.
 pub fn parse_json(field: &Field, value: &Value) -> Result<Cell, Problem> {
+    parse_json_ref(field, JsonRef::from(value))
+}
+
+/// [`parse_json`] on a borrowed view.
+pub fn parse_json_ref(field: &Field, value: JsonRef<'_>) -> Result<Cell, Problem> {
     match value {
-        Value::Null => missing(field),
-        Value::String(s) => parse_str(field, s),
-        Value::Number(n) => match &field.kind {
+        JsonRef::Null => missing(field),
+        JsonRef::Str(s) => parse_str(field, s),
+        JsonRef::Number(n) => match &field.kind {
             FieldKind::Number(spec) | FieldKind::Integer(spec) => {
                 let integer = matches!(field.kind, FieldKind::Integer(_));
                 match n.as_f64() {
-                    Some(v) if v.is_finite() => check_number(spec, integer, v, &n.to_string()),
+                    Some(v) if v.is_finite() => check_number(spec, integer, v, || n.to_string()),
                     _ => Err(Problem::NotANumber(n.to_string())),
                 }
             }
             // Category values are strings; 3 and 3.0 both mean the category "3".
-            FieldKind::Category(_) => {
-                let text = match n.as_f64() {
-                    Some(v) if v.fract() == 0.0 && v.abs() < 1e15 => format!("{}", v as i64),
-                    _ => n.to_string(),
-                };
-                parse_str(field, &text)
-            }
+            FieldKind::Category(_) => match n.as_f64() {
+                Some(v) if v.fract() == 0.0 && v.abs() < 1e15 => {
+                    parse_str(field, itoa::Buffer::new().format(v as i64))
+                }
+                _ => parse_str(field, &n.to_string()),
+            },
             FieldKind::Boolean => match n.as_f64() {
                 Some(0.0) => Ok(Cell::Number(0.0)),
                 Some(1.0) => Ok(Cell::Number(1.0)),
                 _ => Err(Problem::NotABoolean(n.to_string())),
             },
         },
-        Value::Bool(b) => match &field.kind {
-            FieldKind::Boolean => Ok(Cell::Number(if *b { 1.0 } else { 0.0 })),
-            FieldKind::Category(_) => parse_str(field, if *b { "true" } else { "false" }),
+        JsonRef::Bool(b) => match &field.kind {
+            FieldKind::Boolean => Ok(Cell::Number(if b { 1.0 } else { 0.0 })),
+            FieldKind::Category(_) => parse_str(field, if b { "true" } else { "false" }),
             _ => Err(Problem::NotANumber(b.to_string())),
         },
-        Value::Array(_) => Err(Problem::WrongType("an array")),
-        Value::Object(_) => Err(Problem::WrongType("an object")),
+        JsonRef::Array => Err(Problem::WrongType("an array")),
+        JsonRef::Object => Err(Problem::WrongType("an object")),
     }
 }
 
@@ -335,9 +364,16 @@ fn missing(field: &Field) -> Result<Cell, Problem> {
     }
 }
 
-fn check_number(spec: &NumberSpec, integer: bool, v: f64, raw: &str) -> Result<Cell, Problem> {
+/// Checks a parsed number; `raw` says how the user wrote it, for the message
+/// (only computed when there is a problem).
+fn check_number(
+    spec: &NumberSpec,
+    integer: bool,
+    v: f64,
+    raw: impl FnOnce() -> String,
+) -> Result<Cell, Problem> {
     if integer && v.fract() != 0.0 {
-        return Err(Problem::NotAWholeNumber(raw.to_string()));
+        return Err(Problem::NotAWholeNumber(raw()));
     }
     let below = spec.min.is_some_and(|min| v < min);
     let above = spec.max.is_some_and(|max| v > max);
@@ -462,6 +498,18 @@ impl Schema {
         let mut row = RowBuilder::new(self);
         for (name, value) in object {
             row.set(name, |field| parse_json(field, value));
+        }
+        row.finish()
+    }
+
+    /// Validates `(name, value)` pairs of borrowed JSON values, in any order.
+    pub fn parse_json_refs<'a>(
+        &self,
+        pairs: impl IntoIterator<Item = (&'a str, JsonRef<'a>)>,
+    ) -> Result<Row, RowErrors> {
+        let mut row = RowBuilder::new(self);
+        for (name, value) in pairs {
+            row.set(name, |field| parse_json_ref(field, value));
         }
         row.finish()
     }

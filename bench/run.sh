@@ -1,0 +1,346 @@
+#!/usr/bin/env bash
+# lifeboat's benchmark: lifeboat against the classic tutorial's Flask app under
+# gunicorn and against a constant-answer axum server (the ceiling), in one run
+# on this machine, every answer checked under load.
+#
+#   bench/run.sh            the full run (about 15 minutes)
+#   bench/run.sh --quick    1 s per load, one cold start, 100k-row CSV: 1.5 to 2.5 minutes
+#   bench/run.sh --tune     first try gunicorn configurations, and use the fastest
+#   bench/run.sh --no-docs  do not rewrite docs/benchmarks.md
+#
+# Environment: BENCH_DATA (train.csv), BENCH_PORT (first port, 18080),
+# BENCH_LIFEBOAT (another lifeboat binary), BENCH_GUNICORN_BEST (gunicorn options).
+#
+# Needs: the README's set-up (Rust), Python 3 with venv, and root or sudo the first
+# time (apt-get install wrk time). Kaggle's train.csv at ../shared/data/titanic/
+# (or BENCH_DATA=path) for the reference app; without it, only lifeboat and the
+# ceiling run. Results: bench/results/<time>/ (JSON lines, CSV, logs) and
+# docs/benchmarks.md. Every server listens on 127.0.0.1 only, from BENCH_PORT (18080) up.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+BENCH=$ROOT/bench
+VENV=$BENCH/.venv
+PY=$VENV/bin/python
+DATA=${BENCH_DATA:-$ROOT/../shared/data/titanic/train.csv}
+BASE_PORT=${BENCH_PORT:-18080}
+# BENCH_LIFEBOAT=path: measure another lifeboat binary (say, a build from before a change).
+LIFEBOAT=${BENCH_LIFEBOAT:-$ROOT/target/release/lifeboat}
+CEILING=$ROOT/target/release/examples/ceiling
+# The best gunicorn configuration found for 2 cores: the fastest of TUNE_CONFIGS in a 10 s
+# --tune run (2026-11-25, on a busy machine: gthread 3×4 and 4×2 came within 12 %).
+# Run --tune again on the machine that measures.
+GUNICORN_BEST=${BENCH_GUNICORN_BEST:---workers 2 --worker-class gthread --threads 8}
+# gunicorn configurations --tune tries (on the JSON route, logistic model, 64 connections).
+TUNE_CONFIGS=(
+  "--workers 1"
+  "--workers 2"
+  "--workers 3"
+  "--workers 4"
+  "--workers 5"
+  "--workers 2 --worker-class gthread --threads 2"
+  "--workers 2 --worker-class gthread --threads 4"
+  "--workers 2 --worker-class gthread --threads 8"
+  "--workers 3 --worker-class gthread --threads 4"
+  "--workers 4 --worker-class gthread --threads 2"
+  "--workers 2 --worker-class gevent"
+  "--workers 3 --worker-class gevent"
+  "--workers 4 --worker-class gevent"
+  "--workers 4 --preload"
+)
+
+QUICK=0 TUNE=0 DOCS=1
+for arg in "$@"; do
+  case $arg in
+    --quick) QUICK=1 ;;
+    --tune) TUNE=1 ;;
+    --no-docs) DOCS=0 ;;
+    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
+    *) echo "bench/run.sh: unknown option $arg (try --help)" >&2; exit 2 ;;
+  esac
+done
+if ((QUICK)); then
+  DURATION=1 WARMUP=0 COLD_REPEAT=1 CSV_SIZES=(100000)
+else
+  DURATION=10 WARMUP=2 COLD_REPEAT=5 CSV_SIZES=(100000 1000000)
+fi
+
+# Nothing from the caller's environment may change how a server runs.
+unset WEB_CONCURRENCY GUNICORN_CMD_ARGS PORT RUST_LOG
+while read -r name; do unset "$name"; done < <(compgen -e | grep '^LIFEBOAT_' || true)
+# Python commands run with the machine's BLAS core-type overrides removed (they slow numpy).
+PYENV=(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE)
+
+say() { printf '\n== %s\n' "$*" >&2; }
+note() { printf '   %s\n' "$*" >&2; }
+SKIPPED=()
+skip() { note "SKIPPED: $*"; SKIPPED+=("$*"); }
+
+# ---- processes: every server is started here and stopped by its PID -------------------------
+
+PIDS=()
+alive() { [[ -r /proc/$1/stat ]] && [[ $(sed 's/.*) //' "/proc/$1/stat" | cut -d' ' -f1) != Z ]]; }
+stop_pid() {
+  local pid=$1 i
+  alive "$pid" || { wait "$pid" 2>/dev/null || true; return 0; }
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < 100; i++)); do alive "$pid" || break; sleep 0.1; done
+  # Still there after 10 s, or left workers behind: its whole process group (its PID).
+  kill -KILL -- "-$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+cleanup() {
+  local pid
+  for pid in "${PIDS[@]}"; do stop_pid "$pid"; done
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# ---- set-up ------------------------------------------------------------------------------------
+
+install_debian() {  # PACKAGE...
+  local sudo=()
+  ((EUID == 0)) || sudo=(sudo)
+  say "installing from Debian's packages: $*"
+  "${sudo[@]}" apt-get update -qq
+  "${sudo[@]}" apt-get install -y -qq "$@" >/dev/null
+}
+
+setup() {
+  local missing=()
+  command -v wrk >/dev/null || missing+=(wrk)
+  [[ -x /usr/bin/time ]] || missing+=(time)
+  python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
+  ((${#missing[@]} == 0)) || install_debian "${missing[@]}"
+
+  local stamp=$VENV/.requirements.sha256 want
+  want=$(sha256sum "$BENCH/reference/requirements.txt" | cut -d' ' -f1)
+  if [[ ! -x $PY || $(cat "$stamp" 2>/dev/null) != "$want" ]]; then
+    say "Python environment for the reference app: $VENV"
+    rm -rf "$VENV"
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install -q --disable-pip-version-check -r "$BENCH/reference/requirements.txt"
+    echo "$want" >"$stamp"
+  fi
+
+  say "cargo build --release --bin lifeboat --example ceiling"
+  cargo build --release --quiet --bin lifeboat --example ceiling
+}
+
+# Does this lifeboat have `serve` (the web app) and the pickle import with --schema?
+HAVE_SERVE=0 HAVE_PICKLE=0 HAVE_PICKLE_PREDICT=0
+TUTORIAL_SCHEMA=$ROOT/examples/tutorial/titanic_tutorial.toml
+detect() {
+  if "$LIFEBOAT" serve --help >/dev/null 2>&1; then HAVE_SERVE=1; fi
+  if ((HAVE_SERVE)) && [[ -f $TUTORIAL_SCHEMA ]] && "$LIFEBOAT" serve --help 2>&1 | grep -q -- '--schema'; then
+    HAVE_PICKLE=1
+  fi
+  if [[ -f $TUTORIAL_SCHEMA ]] && "$LIFEBOAT" predict --help 2>&1 | grep -q -- '--schema'; then
+    HAVE_PICKLE_PREDICT=1
+  fi
+  ((HAVE_SERVE)) || skip "lifeboat's server scenarios: this build has no 'lifeboat serve' yet (the web app)."
+  ((HAVE_PICKLE)) || skip "lifeboat serving the reference app's pickles: needs 'serve --schema' and examples/tutorial/titanic_tutorial.toml (the pickle import)."
+  ((HAVE_PICKLE_PREDICT)) || skip "'lifeboat predict' on the reference app's pickles: needs 'predict --schema' and examples/tutorial/titanic_tutorial.toml (the pickle import)."
+}
+
+CACHE=$BENCH/results/cache
+MODELS=$CACHE/models
+HAVE_DATA=0
+train_reference() {
+  if [[ ! -f $DATA ]]; then
+    skip "the reference app (gunicorn), pandas + scikit-learn, and every pickle scenario: no $DATA (Kaggle's Titanic train.csv; set BENCH_DATA)."
+    return 0
+  fi
+  HAVE_DATA=1
+  if [[ ! -f $MODELS/model_forest.pkl || $DATA -nt $MODELS/model_forest.pkl || $BENCH/reference/train.py -nt $MODELS/model_forest.pkl ]]; then
+    say "training the reference models (scikit-learn) from $DATA"
+    "${PYENV[@]}" "$PY" "$BENCH/reference/train.py" "$DATA" "$MODELS"
+  fi
+}
+
+# ---- servers -----------------------------------------------------------------------------------
+# One line per server: name | scenarios | where the expected answers come from | encoding of
+# the request bodies: named (Sex "male", Embarked "S") or coded (the tutorial's numbers).
+# server_command NAME PORT fills CMD with the command that starts it on 127.0.0.1:PORT.
+
+SERVERS=()
+plan_servers() {
+  SERVERS+=("ceiling|json,form,mlflow,oip|none|named")
+  if ((HAVE_DATA)); then
+    local m
+    for m in logistic forest; do
+      SERVERS+=("gunicorn-heroku/sklearn-$m|json,form,mlflow|sklearn:$MODELS/model_$m.pkl|coded")
+      SERVERS+=("gunicorn-best/sklearn-$m|json,form,mlflow|sklearn:$MODELS/model_$m.pkl|coded")
+    done
+  fi
+  if ((HAVE_SERVE)); then
+    SERVERS+=("lifeboat/builtin-logistic|json,form,mlflow,oip|lifeboat:builtin:titanic-logistic|named")
+    SERVERS+=("lifeboat/builtin-gbdt|json,form,mlflow,oip|lifeboat:builtin:titanic-gbdt|named")
+  fi
+  if ((HAVE_PICKLE && HAVE_DATA)); then
+    SERVERS+=("lifeboat/pickle-logistic|json,form,mlflow,oip|sklearn:$MODELS/model_logistic.pkl|coded")
+    SERVERS+=("lifeboat/pickle-forest|json,form,mlflow,oip|sklearn:$MODELS/model_forest.pkl|coded")
+  fi
+}
+
+gunicorn_command() {  # PORT MODEL CONFIG-ARGS...
+  local port=$1 model=$2
+  shift 2
+  CMD=("${PYENV[@]}" MODEL="$MODELS/model_$model.pkl" "$VENV/bin/gunicorn" --chdir "$BENCH/reference"
+    --bind "127.0.0.1:$port" "$@" app:app)
+}
+
+server_command() {  # NAME PORT
+  local name=$1 port=$2 best
+  read -r -a best <<<"$GUNICORN_BEST"
+  case $name in
+    ceiling) CMD=("$CEILING" --port "$port") ;;
+    # Heroku runs `gunicorn app:app` from the Procfile with WEB_CONCURRENCY set by the
+    # Python buildpack; gunicorn takes it as its worker count (sync workers).
+    gunicorn-heroku/sklearn-*) gunicorn_command "$port" "${name#*sklearn-}"; CMD=(env WEB_CONCURRENCY=2 "${CMD[@]}") ;;
+    gunicorn-best/sklearn-*) gunicorn_command "$port" "${name#*sklearn-}" "${best[@]}" ;;
+    lifeboat/builtin-*) CMD=("$LIFEBOAT" serve --model "builtin:titanic-${name#*builtin-}" --host 127.0.0.1 --port "$port") ;;
+    lifeboat/pickle-*) CMD=("$LIFEBOAT" serve --model "$MODELS/model_${name#*pickle-}.pkl" --schema "$TUTORIAL_SCHEMA"
+      --host 127.0.0.1 --port "$port") ;;
+    tune/*) local options; read -r -a options <<<"${name#tune/}"; gunicorn_command "$port" logistic "${options[@]}" ;;
+    *) echo "unknown server $name" >&2; return 1 ;;
+  esac
+}
+
+oip_model() {  # NAME: the model name in /v2/models/{name}/infer
+  case $1 in
+    lifeboat/pickle-*) sed -n 's/^name *= *"\(.*\)".*/\1/p' "$TUTORIAL_SCHEMA" | head -1 ;;
+    *) echo titanic ;;
+  esac
+}
+
+wait_ready() {  # PID PORT LOG ENCODING: bounded polling for a 200 from the JSON route
+  local pid=$1 port=$2 log=$3 encoding=$4 i
+  for ((i = 0; i < 1200; i++)); do   # 60 s
+    if curl -sf -o /dev/null --max-time 2 -H 'Content-Type: application/json' \
+      --data-binary @"$RUN/passenger-$encoding.json" "http://127.0.0.1:$port/api/v1/predict"; then
+      return 0
+    fi
+    if ! alive "$pid"; then
+      echo "the server exited before it was ready; its log ($log):" >&2
+      tail -20 "$log" >&2
+      return 1
+    fi
+    sleep 0.05
+  done
+  echo "the server was not ready within 60 s; its log: $log" >&2
+  return 1
+}
+
+bench_server() {  # NAME SCENARIOS EXPECT ENCODING PORT [LOAD OPTIONS...]
+  local name=$1 scenarios=$2 expect=$3 encoding=$4 port=$5 log pid out coded=()
+  shift 5
+  [[ $encoding == coded ]] && coded=(--coded)
+  log=$RUN/logs/${name//\//_}.log
+  port_free "$port" || { echo "port $port is in use; set BENCH_PORT to another base port" >&2; return 1; }
+  server_command "$name" "$port"
+  echo "$name: ${CMD[*]}" >>"$RUN/commands.txt"
+  if [[ $name != tune/* ]]; then
+    if out=$(cd "$BENCH/tools" && "$PY" coldstart.py --url "http://127.0.0.1:$port" --repeat "$COLD_REPEAT" \
+      --log "$log" "${coded[@]}" -- "${CMD[@]}"); then
+      echo "{\"server\": \"$name\", \"scenario\": \"cold_start\", ${out#\{}" >>"$RUN/results.jsonl"
+      local median=${out##*\"median_ms\": }
+      note "$name: cold start ${median%\}} ms (median of $COLD_REPEAT)"
+    else
+      echo "{\"server\": \"$name\", \"scenario\": \"cold_start\", \"failed\": \"see $log\"}" >>"$RUN/results.jsonl"
+    fi
+  fi
+  setsid "${CMD[@]}" >>"$log" 2>&1 </dev/null &
+  pid=$!
+  PIDS+=("$pid")
+  if wait_ready "$pid" "$port" "$log" "$encoding"; then
+    (cd "$BENCH/tools" && "${PYENV[@]}" "$PY" load.py --name "$name" --url "http://127.0.0.1:$port" --pid "$pid" \
+      --scenarios "$scenarios" --expect "$expect" --out "$RUN/results.jsonl" --work "$RUN/work/${name//\//_}" \
+      --duration "$DURATION" --warmup "$WARMUP" --lifeboat "$LIFEBOAT" --oip-model "$(oip_model "$name")" \
+      --log "$log" "${coded[@]}" "$@") || note "$name: some scenarios failed (see above)"
+  else
+    echo "{\"server\": \"$name\", \"scenario\": \"start\", \"failed\": \"not ready; see $log\"}" >>"$RUN/results.jsonl"
+  fi
+  stop_pid "$pid"
+}
+
+# ---- the batch scenario: one CSV file, scored by the command-line tools ---------------------
+
+bench_batch() {
+  local rows named coded out m
+  for rows in "${CSV_SIZES[@]}"; do
+    # The same rows twice: named for lifeboat's built-in schema, coded for the tutorial's pickle.
+    named=$CACHE/passengers-$rows.csv
+    coded=$CACHE/passengers-$rows-coded.csv
+    [[ -f $named ]] || "${PYENV[@]}" "$PY" "$BENCH/tools/gen_csv.py" "$rows" "$named"
+    [[ -f $coded ]] || "${PYENV[@]}" "$PY" "$BENCH/tools/gen_csv.py" "$rows" "$coded" --coded
+    out=$RUN/work/batch
+    mkdir -p "$out"
+    for m in logistic gbdt; do
+      "$PY" "$BENCH/tools/batch.py" --name "lifeboat-predict/builtin-$m" --rows "$rows" --output "$out/lifeboat-$m.csv" \
+        --out "$RUN/results.jsonl" -- "$LIFEBOAT" predict --model "builtin:titanic-$m" --input "$named" --output "$out/lifeboat-$m.csv"
+    done
+    ((HAVE_DATA)) || continue
+    for m in logistic forest; do
+      "$PY" "$BENCH/tools/batch.py" --name "pandas-sklearn/sklearn-$m" --rows "$rows" --output "$out/pandas-$m.csv" \
+        --out "$RUN/results.jsonl" -- "${PYENV[@]}" "$PY" "$BENCH/reference/predict_csv.py" "$MODELS/model_$m.pkl" "$coded" "$out/pandas-$m.csv"
+      if ((HAVE_PICKLE_PREDICT)); then
+        "$PY" "$BENCH/tools/batch.py" --name "lifeboat-predict/pickle-$m" --rows "$rows" --output "$out/lifeboat-pickle-$m.csv" \
+          --compare "$out/pandas-$m.csv" --out "$RUN/results.jsonl" -- "$LIFEBOAT" predict --model "$MODELS/model_$m.pkl" \
+          --schema "$TUTORIAL_SCHEMA" --input "$coded" --output "$out/lifeboat-pickle-$m.csv"
+      fi
+    done
+    rm -f "$out"/*.csv
+  done
+}
+
+# ---- the run -----------------------------------------------------------------------------------
+
+setup
+detect
+train_reference
+RUN=$BENCH/results/$(date -u +%Y%m%dT%H%M%SZ)
+mkdir -p "$RUN/logs" "$RUN/work"
+# The exact command, with any BENCH_* setting that changed what ran.
+{
+  while read -r var; do printf '%s=%q ' "$var" "${!var}"; done < <(compgen -e | grep '^BENCH_' || true)
+  printf 'bench/run.sh%s\n' "$(printf ' %q' "$@")"
+} >"$RUN/command.txt"
+((${#SKIPPED[@]} == 0)) || printf '%s\n' "${SKIPPED[@]}" >"$RUN/skipped.txt"
+for encoding in named coded; do
+  "$PY" -c 'import sys; sys.path.insert(0, "bench/tools"); import scenarios as s
+print(s.compact(s.encode(s.PASSENGER, sys.argv[1] == "coded")))' "$encoding" >"$RUN/passenger-$encoding.json"
+done
+"${PYENV[@]}" "$PY" "$BENCH/tools/report.py" machine --lifeboat "$LIFEBOAT" >"$RUN/machine.json"
+say "results: $RUN"
+
+if ((TUNE)) && ((HAVE_DATA)); then
+  say "trying gunicorn configurations (JSON predict, logistic, 64 connections, ${DURATION} s each)"
+  for config in "${TUNE_CONFIGS[@]}"; do
+    bench_server "tune/$config" json "sklearn:$MODELS/model_logistic.pkl" coded "$BASE_PORT" --connections 64
+  done
+  GUNICORN_BEST=$("$PY" "$BENCH/tools/report.py" best-tune "$RUN")
+  note "fastest: $GUNICORN_BEST"
+fi
+echo "$GUNICORN_BEST" >"$RUN/gunicorn-best.txt"
+
+plan_servers
+say "servers: ${#SERVERS[@]}; loads of ${DURATION} s at 64 and 8 connections, wrk -t2, every answer checked"
+i=0
+for entry in "${SERVERS[@]}"; do
+  IFS='|' read -r name scenarios expect encoding <<<"$entry"
+  say "$name"
+  bench_server "$name" "$scenarios" "$expect" "$encoding" $((BASE_PORT + 1 + i))
+  i=$((i + 1))
+done
+
+say "batch scoring: ${CSV_SIZES[*]} rows"
+bench_batch
+
+say "report"
+report_args=("$RUN")
+((DOCS)) && report_args+=(--docs "$ROOT/docs/benchmarks.md")
+"$PY" "$BENCH/tools/report.py" report "${report_args[@]}"

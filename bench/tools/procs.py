@@ -1,0 +1,106 @@
+"""Memory of a server: the sum over its process and every descendant (for
+gunicorn, the master and all workers), read from /proc.
+
+    python procs.py PID      prints {"rss_mb": ..., "pss_mb": ..., "hwm_mb": ..., "processes": n}
+
+RSS counts a page shared by two processes twice (what the issue asks for, and
+what `ps` shows); PSS splits shared pages between their processes, so the sum
+is the memory the whole tree really holds. HWM is each process's peak RSS.
+"""
+
+import json
+import os
+import sys
+import time
+
+
+def children_of():
+    """{parent pid: [child pids]} for every process now."""
+    tree = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                # The command name may hold spaces and parentheses: split after the last ')'.
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        tree.setdefault(ppid, []).append(int(entry))
+    return tree
+
+
+def tree_of(pid):
+    tree, out, todo = children_of(), [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(tree.get(p, []))
+    return out
+
+
+def status_kb(pid, key):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def pss_kb(pid):
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def memory(pid):
+    rss = pss = hwm = n = 0
+    for p in tree_of(pid):
+        try:
+            rss += status_kb(p, "VmRSS")
+            hwm += status_kb(p, "VmHWM")
+            pss += pss_kb(p)
+            n += 1
+        except OSError:  # exited meanwhile
+            continue
+    return {"rss_mb": rss / 1024, "pss_mb": pss / 1024, "hwm_mb": hwm / 1024, "processes": n}
+
+
+def cpu_ticks(pid):
+    """CPU time (user + system, in clock ticks) used so far by the process tree."""
+    total = 0
+    for p in tree_of(pid):
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
+
+
+def wait_idle(pid, interval=0.2, busy_ticks=2, timeout=20):
+    """Wait until the tree uses under ~10 % of a core; seconds waited.
+
+    A server may still be working through requests a load left queued (a
+    gunicorn sync worker answers every connection in its backlog, even those
+    wrk has closed); the next load must not pay for them.
+    """
+    start = time.monotonic()
+    before = cpu_ticks(pid)
+    while time.monotonic() - start < timeout:
+        time.sleep(interval)
+        now = cpu_ticks(pid)
+        if now - before <= busy_ticks:
+            break
+        before = now
+    return time.monotonic() - start
+
+
+if __name__ == "__main__":
+    print(json.dumps(memory(int(sys.argv[1]))))

@@ -1,0 +1,456 @@
+"""Tables, ratios and docs/benchmarks.md from one run's results.
+
+    python report.py machine [--lifeboat PATH]      the machine as JSON (at the start of a run)
+    python report.py best-tune RUN_DIR              the fastest gunicorn configuration tried
+    python report.py report RUN_DIR [--docs PATH]   print the report; write results.csv (and PATH)
+
+Every ratio compares figures from the same run.
+"""
+
+import argparse
+import csv
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+SCENARIO_TITLES = {
+    "json": "JSON predict, one row (`POST /api/v1/predict`)",
+    "form": "Form POST rendering the result page (`POST /predict`)",
+    "mlflow": "MLflow `POST /invocations`, 100-row `dataframe_split` (rows/s = requests/s × 100)",
+    "oip": "Open Inference Protocol v2 `POST /v2/models/{name}/infer`, one row",
+}
+# (lifeboat server, gunicorn model, how alike the two models are)
+PAIRS = [
+    ("lifeboat/pickle-logistic", "sklearn-logistic", "the same pickle"),
+    ("lifeboat/pickle-forest", "sklearn-forest", "the same pickle"),
+    ("lifeboat/builtin-logistic", "sklearn-logistic",
+     "not the same model: lifeboat's built-in logistic regression vs the tutorial's, same data"),
+]
+
+
+# ---- the machine --------------------------------------------------------------------------------
+
+def run(cmd):
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=30).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        return "not found"
+
+
+def machine(lifeboat):
+    def cpuinfo(key):
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith(key):
+                    return line.split(":", 1)[1].strip()
+        return "?"
+
+    with open("/proc/meminfo") as f:
+        mem_kb = int(f.readline().split()[1])
+    os_name = "?"
+    if Path("/etc/os-release").exists():
+        for line in Path("/etc/os-release").read_text().splitlines():
+            if line.startswith("PRETTY_NAME="):
+                os_name = line.split("=", 1)[1].strip('"')
+    versions = {"lifeboat": run([lifeboat, "--version"]), "rustc": run(["rustc", "--version"]),
+                "wrk": (run(["wrk", "--version"]) or "wrk ?").split(" [")[0],
+                "python": platform.python_version(),
+                "git": run(["git", "describe", "--always", "--dirty"])}
+    for package in ["flask", "gunicorn", "scikit-learn", "numpy", "pandas", "gevent"]:
+        try:
+            from importlib.metadata import version
+            versions[package] = version(package)
+        except Exception:  # noqa: BLE001 - any failure means "not installed"
+            versions[package] = "not installed"
+    blas = "?"
+    try:
+        import numpy  # noqa: F401 - loads the BLAS threadpoolctl reports
+        from threadpoolctl import threadpool_info
+        blas = "; ".join(f"{i.get('internal_api')} {i.get('version')} {i.get('architecture', '')}".strip()
+                         for i in threadpool_info())
+    except Exception:  # noqa: BLE001
+        pass
+    return {"cores": os.cpu_count(), "cpu": cpuinfo("model name"), "memory_gib": round(mem_kb / 2**20, 1),
+            "os": os_name, "kernel": platform.release(), "load_average_at_start": os.getloadavg(),
+            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "versions": versions, "numpy_blas": blas}
+
+
+# ---- reading a run ------------------------------------------------------------------------------
+
+def load(run_dir):
+    with open(Path(run_dir) / "results.jsonl") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def best_tune(records):
+    tried = [r for r in records if r["server"].startswith("tune/") and "rps" in r and r["errors"] == 0]
+    if not tried:
+        sys.exit("no gunicorn configuration ran without errors")
+    return max(tried, key=lambda r: r["rps"])["server"][len("tune/"):]
+
+
+def by_key(records):
+    """{(server, scenario, connections): record}"""
+    return {(r["server"], r["scenario"], r.get("connections")): r for r in records}
+
+
+# ---- formatting ---------------------------------------------------------------------------------
+
+def num(x, digits=0):
+    if x is None:
+        return "–"
+    return f"{x:,.{digits}f}"
+
+
+def ms(x):
+    if x is None:
+        return "–"
+    return f"{x:.2f}" if x < 10 else f"{x:.1f}"
+
+
+def ratio(a, b):
+    if not a or not b:
+        return None
+    return a / b
+
+
+def fmt_ratio(x):
+    if x is None:
+        return "–"
+    if x >= 10:
+        return f"{x:,.0f}×"
+    if x >= 1:
+        return f"{x:.2f}×"
+    return f"{x:.3f}× (1/{1 / x:.1f})"
+
+
+def table(header, rows):
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def split_server(name):
+    stack, _, model = name.partition("/")
+    return stack, model or "constant answer"
+
+
+# ---- the report ---------------------------------------------------------------------------------
+
+class Run:
+    def __init__(self, run_dir):
+        self.dir = Path(run_dir)
+        self.records = load(run_dir)
+        self.at = by_key(self.records)
+        self.machine = json.loads((self.dir / "machine.json").read_text())
+        self.command = (self.dir / "command.txt").read_text().strip()
+        best = self.dir / "gunicorn-best.txt"
+        self.gunicorn_best = best.read_text().strip() if best.exists() else "?"
+        self.servers = list(dict.fromkeys(r["server"] for r in self.records
+                                          if not r["server"].startswith("tune/") and r["scenario"] != "batch"))
+
+    def get(self, server, scenario, connections=None, field="rps"):
+        r = self.at.get((server, scenario, connections))
+        return r.get(field) if r else None
+
+    def cold(self, server):
+        return self.get(server, "cold_start", None, "median_ms")
+
+    def rss(self, server, scenario=None):
+        """The largest RSS read after a load (of one scenario, or of any)."""
+        values = [r["rss_mb"] for r in self.records if r["server"] == server and "rss_mb" in r
+                  and (scenario is None or r["scenario"] == scenario)]
+        return max(values) if values else None
+
+    def failures(self):
+        return [r for r in self.records if "failed" in r]
+
+    def scenario_table(self, scenario):
+        rows = []
+        for server in self.servers:
+            if (server, scenario, 64) not in self.at and (server, scenario, 8) not in self.at:
+                continue
+            stack, model = split_server(server)
+            row = [stack, model]
+            for c in (64, 8):
+                row += [num(self.get(server, scenario, c)), ms(self.get(server, scenario, c, "p50_ms")),
+                        ms(self.get(server, scenario, c, "p99_ms"))]
+            if scenario == "mlflow":
+                row.insert(2, num(self.get(server, scenario, 64, "rows_per_s")))
+            errors = [self.get(server, scenario, c, "errors") for c in (64, 8)]
+            row += [sum(e for e in errors if e is not None), num(self.rss(server, scenario), 1),
+                    num(self.get(server, scenario, 64, "bytes_per_response"))]
+            rows.append(row)
+        header = ["server", "model", "req/s @64", "p50 ms @64", "p99 ms @64", "req/s @8", "p50 ms @8",
+                  "p99 ms @8", "errors", "RSS MB after load", "bytes/answer with headers"]
+        if scenario == "mlflow":
+            header.insert(2, "rows/s @64")
+        return table(header, rows) if rows else None
+
+    def servers_table(self):
+        rows = []
+        for server in self.servers:
+            stack, model = split_server(server)
+            checks = {r.get("check") for r in self.records if r["server"] == server and r.get("check")}
+            rows.append([stack, model, ms(self.cold(server)), num(self.rss(server), 1),
+                         num(max((r.get("pss_mb", 0) for r in self.records if r["server"] == server), default=None), 1),
+                         max((r.get("processes", 0) for r in self.records if r["server"] == server), default="–"),
+                         "; ".join(sorted(checks)) or "–"])
+        return table(["server", "model", "cold start ms (median)", "max RSS MB after load",
+                      "max PSS MB", "processes", "answers checked against"], rows)
+
+    def batch_table(self):
+        rows = []
+        for r in self.records:
+            if r["scenario"] != "batch":
+                continue
+            stack, model = split_server(r["server"])
+            same = ""
+            if "compared_rows" in r:
+                same = (f"{r['class_differs']} classes differ of {r['compared_rows']:,}; "
+                        f"max probability diff {r['max_probability_diff']:.1e}")
+            rows.append([stack, model, num(r["rows"]), num(r["seconds"], 2), num(r["rows_per_s"]),
+                         num(r["cpu_seconds"], 2), num(r["max_rss_mb"], 1), r["exit_code"], r["errors"], same])
+        if not rows:
+            return None
+        return table(["tool", "model", "rows", "wall s", "rows/s", "CPU s", "peak RSS MB", "exit",
+                      "errors", "same answers as pandas + scikit-learn"], rows)
+
+    def tune_table(self):
+        rows = [[r["server"][len("tune/"):], num(r["rps"]), ms(r["p50_ms"]), ms(r["p99_ms"]), r["errors"],
+                 num(r["rss_mb"], 1)]
+                for r in self.records if r["server"].startswith("tune/") and "rps" in r]
+        if not rows:
+            return None
+        return table(["gunicorn options (logistic model)", "req/s @64", "p50 ms", "p99 ms", "errors",
+                      "RSS MB"], rows)
+
+    # ---- ratios, all within this run ----
+
+    def batch_best(self, name, rows):
+        for r in self.records:
+            if r["scenario"] == "batch" and r["server"] == name and r["rows"] == rows:
+                return r
+        return None
+
+    def ratios(self):
+        """[(what, measured ratio, target text, met or None)]"""
+        out = []
+
+        def add(what, value, target=None, ok=None):
+            out.append((what, value, target, ok))
+
+        lifeboats = [s for s in self.servers if s.startswith("lifeboat/")]
+        for s in lifeboats:
+            for scenario, goal in (("json", 0.85), ("form", 0.7), ("mlflow", None), ("oip", None)):
+                r = ratio(self.get(s, scenario, 64), self.get("ceiling", scenario, 64))
+                if r is not None:
+                    add(f"{s} / ceiling, {scenario} req/s @64", r, f"≥ {goal}" if goal else None,
+                        r >= goal if goal else None)
+        for s, model, alike in PAIRS:
+            g = f"gunicorn-best/{model}"
+            if s not in self.servers or g not in self.servers:
+                continue
+            goal = 200 if "forest" in model else 40
+            r = ratio(self.get(s, "json", 64), self.get(g, "json", 64))
+            add(f"{s} / {g}, json req/s @64 ({alike})", r, f"≥ {goal}", r >= goal if r else None)
+            r = ratio(self.get(s, "json", 64, "p99_ms"), self.get(g, "json", 64, "p99_ms"))
+            add(f"{s} / {g}, json p99 @64", r, "≤ 0.1", r <= 0.1 if r else None)
+            r = ratio(self.get(s, "mlflow", 64, "rows_per_s"), self.get(g, "mlflow", 64, "rows_per_s"))
+            add(f"{s} / {g}, mlflow rows/s @64", r)
+            r = ratio(self.rss(s), self.rss(g))
+            add(f"{s} / {g}, RSS after load", r, "≤ 0.1", r <= 0.1 if r else None)
+            r = ratio(self.cold(s), self.cold(g))
+            add(f"{s} / {g}, cold start", r, "≤ 0.05", r <= 0.05 if r else None)
+        for s in lifeboats:
+            if s.startswith("lifeboat/builtin"):
+                rss = self.rss(s)
+                add(f"{s}: RSS after load, MB", rss, "< 30", rss < 30 if rss else None)
+            c = self.cold(s)
+            add(f"{s}: cold start, ms", c, "< 50", c < 50 if c else None)
+        rows = max((r["rows"] for r in self.records if r["scenario"] == "batch"), default=None)
+        for lb, pd_name, alike in (
+                ("lifeboat-predict/pickle-logistic", "pandas-sklearn/sklearn-logistic", "the same pickle"),
+                ("lifeboat-predict/pickle-forest", "pandas-sklearn/sklearn-forest", "the same pickle"),
+                ("lifeboat-predict/builtin-logistic", "pandas-sklearn/sklearn-logistic", "not the same model")):
+            a, b = self.batch_best(lb, rows), self.batch_best(pd_name, rows)
+            if a and b:
+                r = ratio(a["rows_per_s"], b["rows_per_s"])
+                add(f"{lb} / {pd_name}, rows/s on {rows:,} rows ({alike})", r, "≥ 5", r >= 5)
+                add(f"{lb} / {pd_name}, peak RSS", ratio(a["max_rss_mb"], b["max_rss_mb"]))
+        # Flat memory: peak RSS on the largest file against the smallest.
+        sizes = sorted({r["rows"] for r in self.records if r["scenario"] == "batch"})
+        if len(sizes) > 1:
+            names = dict.fromkeys(r["server"] for r in self.records if r["scenario"] == "batch")
+            for name in names:
+                small, large = self.batch_best(name, sizes[0]), self.batch_best(name, sizes[-1])
+                if small and large:
+                    r = ratio(large["max_rss_mb"], small["max_rss_mb"])
+                    flat = name.startswith("lifeboat")
+                    add(f"{name}: peak RSS on {sizes[-1]:,} rows / on {sizes[0]:,} rows", r,
+                        "≤ 1.2 (flat)" if flat else None, r <= 1.2 if flat else None)
+        # Context: the two sides without lifeboat.
+        for model in ("sklearn-logistic", "sklearn-forest"):
+            g, h = f"gunicorn-best/{model}", f"gunicorn-heroku/{model}"
+            add(f"ceiling / {g}, json req/s @64", ratio(self.get("ceiling", "json", 64), self.get(g, "json", 64)))
+            add(f"{g} / {h}, json req/s @64", ratio(self.get(g, "json", 64), self.get(h, "json", 64)))
+        return [x for x in out if x[1] is not None]
+
+    def ratios_table(self):
+        rows = []
+        for what, value, target, ok in self.ratios():
+            shown = num(value, 1) if what.endswith((", MB", ", ms")) else fmt_ratio(value)
+            rows.append([what, shown, target or "–", {True: "met", False: "**missed**", None: "–"}[ok]])
+        return table(["ratio (same run)", "measured", "target", ""], rows)
+
+    def headline(self):
+        """A paragraph for the README, from this run's ratios."""
+        m = self.machine
+        parts = []
+        ceiling, g_lr, g_rf = ("ceiling", "gunicorn-best/sklearn-logistic", "gunicorn-best/sklearn-forest")
+        lb = next((s for s in ("lifeboat/pickle-logistic", "lifeboat/builtin-logistic") if s in self.servers), None)
+        if lb and g_lr in self.servers:
+            parts.append(
+                f"lifeboat answered {num(self.get(lb, 'json', 64))} single-row JSON predictions per second "
+                f"at 64 connections{' with its built-in logistic regression' if 'builtin' in lb else ''}, {fmt_ratio(ratio(self.get(lb, 'json', 64), self.get(g_lr, 'json', 64)))} "
+                f"the tutorial's Flask app under its best gunicorn configuration "
+                f"({num(self.get(g_lr, 'json', 64))}/s, logistic regression) and "
+                f"{fmt_ratio(ratio(self.get(lb, 'json', 64), self.get(ceiling, 'json', 64)))} a constant-answer "
+                f"axum server that only parses the request ({num(self.get(ceiling, 'json', 64))}/s), "
+                f"in {num(self.rss(lb), 1)} MB against gunicorn's {num(self.rss(g_lr), 1)} MB, and was ready "
+                f"{num(self.cold(lb), 0)} ms after starting against {num(self.cold(g_lr), 0)} ms.")
+        elif g_lr in self.servers:
+            parts.append(
+                f"lifeboat's server did not run in this measurement. For scale: the tutorial's Flask app under "
+                f"its best gunicorn configuration answered {num(self.get(g_lr, 'json', 64))} JSON predictions/s "
+                f"with a logistic regression and {num(self.get(g_rf, 'json', 64))}/s with a 100-tree random "
+                f"forest, in {num(self.rss(g_lr), 0)} MB, ready {num(self.cold(g_lr), 0)} ms after starting; "
+                f"a constant-answer axum server that parses the same request answered "
+                f"{num(self.get(ceiling, 'json', 64))}/s in {num(self.rss(ceiling), 1)} MB, ready in "
+                f"{num(self.cold(ceiling), 0)} ms.")
+        rows = max((r["rows"] for r in self.records if r["scenario"] == "batch"), default=None)
+        a = (self.batch_best("lifeboat-predict/pickle-logistic", rows)
+             or self.batch_best("lifeboat-predict/builtin-logistic", rows))
+        b = self.batch_best("pandas-sklearn/sklearn-logistic", rows)
+        if a and b:
+            which = "the tutorial's pickled" if "pickle" in a["server"] else "its built-in"
+            parts.append(
+                f"With {which} logistic regression, `lifeboat predict` scored {num(rows)} CSV rows at "
+                f"{num(a['rows_per_s'])} rows/s in "
+                f"{num(a['max_rss_mb'], 0)} MB peak, {fmt_ratio(ratio(a['rows_per_s'], b['rows_per_s']))} pandas + "
+                f"scikit-learn ({num(b['rows_per_s'])} rows/s, {num(b['max_rss_mb'], 0)} MB).")
+        parts.append(f"One run of `{self.command}` on {m['cores']} cores ({m['cpu']}), load generator (wrk) on "
+                     f"the same cores, every answer checked; details in docs/benchmarks.md.")
+        return " ".join(parts)
+
+    def markdown(self):
+        m = self.machine
+        v = m["versions"]
+        load_note = ""
+        if m["load_average_at_start"][0] > 0.5 * m["cores"]:
+            load_note = (f"\n> **The machine was busy** when this run started (load average "
+                         f"{m['load_average_at_start'][0]:.1f} on {m['cores']} cores): these numbers only show "
+                         f"that the harness works. Measure again on a quiet machine.\n")
+        out = [
+            "# Benchmarks",
+            "",
+            "lifeboat against the classic tutorial's stack (a Flask app loading a scikit-learn pickle, under "
+            "gunicorn as Heroku runs it and in the best gunicorn configuration found for this machine) and "
+            "against the ceiling (an axum server with the same axum and tokio that parses the same request "
+            "bodies and answers a constant; no model server on this stack can beat it). Everything here comes "
+            "from one run of `bench/run.sh`; every ratio compares figures of that same run.",
+            load_note,
+            "## The run",
+            "",
+            f"- Command: `{self.command}` ({m['date']})",
+            f"- Machine: {m['cores']} cores, {m['cpu']}, {m['memory_gib']} GiB memory, {m['os']}, "
+            f"Linux {m['kernel']}; load average at the start {', '.join(f'{x:.2f}' for x in m['load_average_at_start'])}",
+            f"- **The load generator shares the machine**: wrk (`-t2`) runs on the same {m['cores']} cores as the "
+            "server, so every server is measured with about a core's worth of wrk beside it. Absolute numbers are "
+            "lower than on a separate client machine; the ratios are fair because every server pays the same.",
+            f"- Versions: lifeboat `{v['lifeboat']}` (work tree at git {v['git']}), {v['rustc']}, {v['wrk']}; Python "
+            f"{v['python']}, Flask {v['flask']}, gunicorn {v['gunicorn']}, scikit-learn {v['scikit-learn']}, "
+            f"numpy {v['numpy']} ({m['numpy_blas']}), pandas {v['pandas']}, gevent {v['gevent']}",
+            f"- gunicorn as Heroku runs it: `WEB_CONCURRENCY=2 gunicorn app:app` (gunicorn reads "
+            "`WEB_CONCURRENCY` as its worker count: two sync workers). Best configuration found for this "
+            f"machine: `gunicorn {self.gunicorn_best} app:app`.",
+            "- Method: each server runs alone on its own 127.0.0.1 port. Cold start is the time from starting "
+            "its process to the first 200 answer to the JSON request (median of several starts). Then, per "
+            "scenario: one request whose answer is checked against the model (expected answers come from "
+            "scikit-learn on the same pickle, or from `lifeboat predict` for lifeboat's own model files); a "
+            "second one, which must be byte-identical to the first; a warm-up; then wrk at 64 and at 8 "
+            "connections, where a `response()` hook counts every answer that is not 200 or not that exact body "
+            "as an error. RSS is summed over the server's process tree (gunicorn's master and workers) from "
+            "/proc right after each load; PSS, which splits shared pages, is shown beside it.",
+            "",
+        ]
+        skipped = self.dir / "skipped.txt"
+        if skipped.exists():
+            out += ["## Not measured in this run", ""]
+            out += [f"- {line}" for line in skipped.read_text().splitlines() if line] + [""]
+        failures = self.failures()
+        if failures:
+            out += ["## Failures", ""] + [f"- {f['server']} {f['scenario']}: {f['failed']}" for f in failures] + [""]
+        out += ["## Servers", "", self.servers_table(), ""]
+        for scenario, title in SCENARIO_TITLES.items():
+            t = self.scenario_table(scenario)
+            if t:
+                out += [f"## {title}", "", t, ""]
+        t = self.batch_table()
+        if t:
+            out += ["## Batch scoring: a CSV file generated from the schema", "",
+                    "`lifeboat predict` against pandas `read_csv` + scikit-learn `predict_proba` + `to_csv` "
+                    "(bench/reference/predict_csv.py), on the same file, writing the same columns. Wall time and "
+                    "peak RSS from `/usr/bin/time -v`, whole commands (start-up and imports included).", "", t, ""]
+        t = self.tune_table()
+        if t:
+            out += ["## gunicorn configurations tried", "",
+                    "JSON predict with the logistic model at 64 connections (`bench/run.sh --tune`).", "", t, ""]
+        out += ["## Ratios and the issue's targets", "", self.ratios_table(), "",
+                "## For the README", "", self.headline(), ""]
+        return "\n".join(out)
+
+    def write_csv(self):
+        fields = ["server", "scenario", "connections", "rps", "rows_per_s", "p50_ms", "p90_ms", "p99_ms",
+                  "max_ms", "errors", "requests", "seconds", "rss_mb", "pss_mb", "processes",
+                  "bytes_per_response", "log_bytes_per_request", "median_ms", "rows", "cpu_seconds",
+                  "max_rss_mb", "exit_code", "failed"]
+        with open(self.dir / "results.csv", "w", newline="") as f:
+            w = csv.DictWriter(f, fields, extrasaction="ignore")
+            w.writeheader()
+            w.writerows(self.records)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="command", required=True)
+    m = sub.add_parser("machine")
+    m.add_argument("--lifeboat", default="target/release/lifeboat")
+    sub.add_parser("best-tune").add_argument("run_dir")
+    r = sub.add_parser("report")
+    r.add_argument("run_dir")
+    r.add_argument("--docs")
+    a = p.parse_args()
+    if a.command == "machine":
+        print(json.dumps(machine(a.lifeboat), indent=1))
+    elif a.command == "best-tune":
+        print(best_tune(load(a.run_dir)))
+    else:
+        report = Run(a.run_dir)
+        text = report.markdown()
+        report.write_csv()
+        (report.dir / "benchmarks.md").write_text(text)
+        if a.docs:
+            Path(a.docs).parent.mkdir(parents=True, exist_ok=True)
+            Path(a.docs).write_text(text)
+        print(text)
+        print(f"\n(raw results: {report.dir}/results.jsonl and results.csv)", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,180 @@
+//! The benchmark's ceiling: an axum server that parses the same request
+//! bodies as `lifeboat serve` and answers a constant prediction, so its
+//! throughput is what the HTTP stack alone allows on this machine. It runs no
+//! model; no model server on the same stack can be faster.
+//!
+//! ```sh
+//! cargo build --release --example ceiling
+//! target/release/examples/ceiling --port 8080    # or PORT=8080
+//! ```
+//!
+//! Routes (the ones the benchmark loads): `POST /api/v1/predict` (one JSON
+//! object), `POST /predict` (form fields → a small HTML page),
+//! `POST /invocations` (MLflow `dataframe_split`), `POST
+//! /v2/models/{name}/infer` (Open Inference Protocol), `GET /readyz`.
+//! Bodies are deserialized into typed structs (the least work that still
+//! reads every field); a malformed body gets 400. Not part of lifeboat:
+//! only `bench/run.sh` uses it.
+
+use std::net::SocketAddr;
+
+use axum::body::Bytes;
+use axum::extract::Path;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde::Deserialize;
+use serde_json::Value;
+
+/// The constant answer of `/api/v1/predict`, in lifeboat's shape.
+const ANSWER: &str = r#"{"class":"1","label":"Passenger survives","probability":0.75,"probabilities":{"0":0.25,"1":0.75}}"#;
+
+/// The constant result page of the form.
+const PAGE: &str = "<!doctype html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\"><title>Passenger survives</title></head>\n<body>\n<h1>Passenger survives</h1>\n<p>Probability: 75.0%</p>\n</body>\n</html>\n";
+
+/// The seven tutorial inputs, as our JSON API takes them.
+#[allow(non_snake_case, dead_code)]
+#[derive(Deserialize)]
+struct Passenger {
+    Pclass: Value,
+    Sex: String,
+    Age: Option<f64>,
+    SibSp: i64,
+    Parch: i64,
+    Fare: Option<f64>,
+    Embarked: Option<String>,
+}
+
+/// The same inputs from a form: every value a string.
+#[allow(non_snake_case, dead_code)]
+#[derive(Deserialize)]
+struct PassengerForm {
+    Pclass: String,
+    Sex: String,
+    Age: String,
+    SibSp: String,
+    Parch: String,
+    Fare: String,
+    Embarked: String,
+}
+
+#[derive(Deserialize)]
+struct Invocation {
+    dataframe_split: Split,
+}
+
+#[allow(dead_code)]
+#[derive(Deserialize)]
+struct Split {
+    columns: Vec<String>,
+    data: Vec<Vec<Value>>,
+}
+
+#[allow(dead_code)]
+#[derive(Deserialize)]
+struct InferRequest {
+    id: Option<String>,
+    parameters: Option<Value>,
+    inputs: Vec<InferInput>,
+    outputs: Option<Vec<Value>>,
+}
+
+#[allow(dead_code)]
+#[derive(Deserialize)]
+struct InferInput {
+    name: String,
+    shape: Vec<u64>,
+    datatype: String,
+    parameters: Option<Value>,
+    data: Vec<Value>,
+}
+
+fn json(body: impl IntoResponse) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+fn bad(e: impl std::fmt::Display) -> Response {
+    (StatusCode::BAD_REQUEST, e.to_string()).into_response()
+}
+
+async fn predict_json(body: Bytes) -> Response {
+    match serde_json::from_slice::<Passenger>(&body) {
+        Ok(_) => json(ANSWER),
+        Err(e) => bad(e),
+    }
+}
+
+async fn predict_form(_: Form<PassengerForm>) -> Response {
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], PAGE).into_response()
+}
+
+async fn invocations(body: Bytes) -> Response {
+    match serde_json::from_slice::<Invocation>(&body) {
+        Ok(request) => {
+            let n = request.dataframe_split.data.len();
+            let mut out = String::with_capacity(20 + 2 * n);
+            out.push_str(r#"{"predictions":["#);
+            for i in 0..n {
+                out.push_str(if i == 0 { "1" } else { ",1" });
+            }
+            out.push_str("]}");
+            json(out)
+        }
+        Err(e) => bad(e),
+    }
+}
+
+async fn infer(Path(name): Path<String>, body: Bytes) -> Response {
+    let request = match serde_json::from_slice::<InferRequest>(&body) {
+        Ok(r) => r,
+        Err(e) => return bad(e),
+    };
+    let n = request
+        .inputs
+        .first()
+        .and_then(|i| i.shape.first())
+        .copied()
+        .unwrap_or(0) as usize;
+    let probabilities = [0.25, 0.75].repeat(n);
+    let answer = serde_json::json!({
+        "model_name": name,
+        "id": request.id,
+        "parameters": {},
+        "outputs": [
+            {"name": "predict", "shape": [n, 1], "datatype": "INT64",
+             "parameters": {"content_type": "np"}, "data": vec![1; n]},
+            {"name": "predict_proba", "shape": [n, 2], "datatype": "FP64",
+             "parameters": {"content_type": "np"}, "data": probabilities},
+        ],
+    });
+    json(answer.to_string())
+}
+
+fn port() -> u16 {
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        if a == "--port"
+            && let Some(p) = args.next().and_then(|p| p.parse().ok())
+        {
+            return p;
+        }
+    }
+    std::env::var("PORT")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(8080)
+}
+
+#[tokio::main]
+async fn main() -> std::io::Result<()> {
+    let app = Router::new()
+        .route("/api/v1/predict", post(predict_json))
+        .route("/predict", post(predict_form))
+        .route("/invocations", post(invocations))
+        .route("/v2/models/{name}/infer", post(infer))
+        .route("/readyz", get(|| async { "ready\n" }));
+    let addr = SocketAddr::from(([127, 0, 0, 1], port()));
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    axum::serve(listener, app).await
+}

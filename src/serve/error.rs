@@ -1,0 +1,530 @@
+//! One error type for every front door, one status table, and one adapter
+//! per protocol: problem+json (our API), MLflow's `{error_code, message}`,
+//! the Open Inference Protocol's `{error}`, and an HTML page (rendered by the
+//! middleware, which holds the templates).
+//!
+//! Nothing here echoes a whole input back: field names and values are capped
+//! where they are put into messages, and internal errors say nothing but that
+//! something went wrong (the details are logged with the request id).
+
+use std::marker::PhantomData;
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use super::AppState;
+use super::layers::InternalDetail;
+use crate::schema::{Lang, RowErrors};
+
+/// At most this many field problems are reported in one response.
+pub const MAX_PROBLEMS: usize = 50;
+/// Names and values from the client are cut to this many characters in messages.
+pub const MAX_ECHO: usize = 64;
+
+/// Everything that can go wrong with a request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ApiError {
+    /// The body is not valid JSON (the parser's message, with line and column).
+    MalformedJson(String),
+    /// The request is well-formed but not what the endpoint takes.
+    BadRequest(String),
+    /// The body is larger than the configured limit (bytes).
+    TooLarge {
+        limit: usize,
+    },
+    UnsupportedMediaType {
+        got: String,
+        expected: &'static str,
+    },
+    /// Values that fail the model's schema, one entry per field problem.
+    Invalid(Vec<FieldProblem>),
+    NotFound(String),
+    MethodNotAllowed,
+    /// The request took longer than the configured timeout.
+    Timeout,
+    /// The server is shutting down.
+    Unavailable,
+    /// A bug or an I/O failure. The detail is logged with the request id and
+    /// never sent (except on `--dev` error pages, to this machine only).
+    Internal(String),
+}
+
+/// One invalid value.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FieldProblem {
+    /// The row, for requests that carry several.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub row: Option<usize>,
+    pub field: String,
+    /// A JSON pointer into the request body, where the body is JSON.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pointer: Option<String>,
+    pub message: String,
+}
+
+/// The front doors, each with its own error shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    Problem,
+    Mlflow,
+    Oip,
+    Html,
+    Text,
+}
+
+impl Protocol {
+    /// Which error shape a path speaks: used where no handler ran (404, 405,
+    /// timeouts, oversized bodies caught by layers).
+    pub fn for_path(path: &str) -> Protocol {
+        if path.starts_with("/api/") || path == "/openapi.json" {
+            Protocol::Problem
+        } else if path == "/v2" || path.starts_with("/v2/") {
+            Protocol::Oip
+        } else if matches!(path, "/invocations" | "/ping" | "/health" | "/version") {
+            Protocol::Mlflow
+        } else if matches!(path, "/livez" | "/readyz" | "/healthz" | "/metrics") {
+            Protocol::Text
+        } else {
+            Protocol::Html
+        }
+    }
+}
+
+/// Cuts a client-supplied string for inclusion in a message.
+pub fn cap(s: &str) -> String {
+    if s.chars().count() <= MAX_ECHO {
+        s.to_string()
+    } else {
+        let mut out: String = s.chars().take(MAX_ECHO).collect();
+        out.push('…');
+        out
+    }
+}
+
+impl ApiError {
+    /// The one status table: rows are errors, columns are protocols.
+    pub fn status(&self, protocol: Protocol) -> StatusCode {
+        use ApiError::*;
+        match (self, protocol) {
+            (MalformedJson(_) | BadRequest(_), _) => StatusCode::BAD_REQUEST,
+            (TooLarge { .. }, _) => StatusCode::PAYLOAD_TOO_LARGE,
+            (UnsupportedMediaType { .. }, _) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            // MLflow and OIP clients expect 400 for values a model rejects
+            // (MLflow's INVALID_PARAMETER_VALUE; OIP "typically 400").
+            (Invalid(_), Protocol::Mlflow | Protocol::Oip) => StatusCode::BAD_REQUEST,
+            (Invalid(_), _) => StatusCode::UNPROCESSABLE_ENTITY,
+            (NotFound(_), _) => StatusCode::NOT_FOUND,
+            (MethodNotAllowed, _) => StatusCode::METHOD_NOT_ALLOWED,
+            (Timeout | Unavailable, _) => StatusCode::SERVICE_UNAVAILABLE,
+            (Internal(_), _) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// A short title, the same for every instance of the error.
+    pub fn title(&self) -> &'static str {
+        use ApiError::*;
+        match self {
+            MalformedJson(_) => "Malformed JSON",
+            BadRequest(_) => "Bad request",
+            TooLarge { .. } => "Request body too large",
+            UnsupportedMediaType { .. } => "Unsupported media type",
+            Invalid(_) => "Invalid input",
+            NotFound(_) => "Not found",
+            MethodNotAllowed => "Method not allowed",
+            Timeout => "Request timed out",
+            Unavailable => "Service unavailable",
+            Internal(_) => "Internal server error",
+        }
+    }
+
+    /// The anchor on /docs that explains the error (the problem `type`).
+    pub fn slug(&self) -> &'static str {
+        use ApiError::*;
+        match self {
+            MalformedJson(_) => "malformed-json",
+            BadRequest(_) => "bad-request",
+            TooLarge { .. } => "too-large",
+            UnsupportedMediaType { .. } => "unsupported-media-type",
+            Invalid(_) => "invalid-input",
+            NotFound(_) => "not-found",
+            MethodNotAllowed => "method-not-allowed",
+            Timeout => "timeout",
+            Unavailable => "unavailable",
+            Internal(_) => "internal",
+        }
+    }
+
+    /// The message for this instance.
+    pub fn detail(&self) -> String {
+        use ApiError::*;
+        match self {
+            MalformedJson(e) => format!("the body is not valid JSON: {e}"),
+            BadRequest(m) | NotFound(m) => m.clone(),
+            TooLarge { limit } => format!("the request body is larger than {limit} bytes"),
+            UnsupportedMediaType { got, expected } if got.is_empty() => {
+                format!("no Content-Type was given; send {expected}")
+            }
+            UnsupportedMediaType { got, expected } => {
+                format!(
+                    "Content-Type {:?} is not accepted; send {expected}",
+                    cap(got)
+                )
+            }
+            Invalid(problems) => {
+                let mut parts: Vec<String> = problems
+                    .iter()
+                    .take(10)
+                    .map(|p| match p.row {
+                        Some(r) => format!("row {r}: {}: {}", p.field, p.message),
+                        None => format!("{}: {}", p.field, p.message),
+                    })
+                    .collect();
+                if problems.len() > 10 {
+                    parts.push(format!("and {} more", problems.len() - 10));
+                }
+                parts.join("; ")
+            }
+            MethodNotAllowed => "this path does not accept that method".into(),
+            Timeout => "the request took too long and was stopped".into(),
+            Unavailable => "the server is shutting down; try again".into(),
+            Internal(_) => "something went wrong on our side; it has been logged".into(),
+        }
+    }
+
+    /// [`ApiError::detail`] for people, in their language where it matters.
+    pub fn detail_in(&self, lang: Lang) -> String {
+        use ApiError::*;
+        if lang == Lang::En {
+            return self.detail();
+        }
+        match self {
+            NotFound(_) => "No hay ninguna página en esta dirección.".into(),
+            MethodNotAllowed => "Esta dirección no admite ese método.".into(),
+            TooLarge { limit } => {
+                format!("El archivo o formulario supera el límite de {limit} bytes.")
+            }
+            Timeout => "La petición tardó demasiado y se detuvo.".into(),
+            Unavailable => "El servidor se está deteniendo; inténtelo de nuevo.".into(),
+            Internal(_) => "Algo falló de nuestro lado; ha quedado registrado.".into(),
+            _ => self.detail(),
+        }
+    }
+
+    /// Field problems of one row, in `lang`, with JSON pointers under `prefix`
+    /// (`""` for a single object, `"/3"` for the fourth element of an array).
+    pub fn from_row_errors(
+        errors: &RowErrors,
+        row: Option<usize>,
+        lang: Lang,
+    ) -> Vec<FieldProblem> {
+        errors
+            .0
+            .iter()
+            .map(|e| {
+                let field = cap(&e.field);
+                let pointer = match row {
+                    Some(r) => format!("/{r}/{}", escape_pointer(&field)),
+                    None => format!("/{}", escape_pointer(&field)),
+                };
+                FieldProblem {
+                    row,
+                    pointer: Some(pointer),
+                    message: e.describe(lang),
+                    field,
+                }
+            })
+            .collect()
+    }
+}
+
+fn escape_pointer(s: &str) -> String {
+    s.replace('~', "~0").replace('/', "~1")
+}
+
+/// Collects problems over many rows, stopping at [`MAX_PROBLEMS`].
+#[derive(Debug, Default)]
+pub struct Problems(pub Vec<FieldProblem>);
+
+impl Problems {
+    pub fn add(&mut self, errors: &RowErrors, row: Option<usize>, lang: Lang) {
+        let room = MAX_PROBLEMS.saturating_sub(self.0.len());
+        let mut more = ApiError::from_row_errors(errors, row, lang);
+        more.truncate(room);
+        self.0.extend(more);
+    }
+
+    pub fn into_result(self) -> Result<(), ApiError> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::Invalid(self.0))
+        }
+    }
+}
+
+fn json_response(status: StatusCode, content_type: &'static str, body: Vec<u8>) -> Response {
+    let mut response = (status, body).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+}
+
+/// Renders `error` as `protocol` speaks it.
+pub fn render(error: &ApiError, protocol: Protocol) -> Response {
+    if let (ApiError::Internal(d), false) = (error, protocol == Protocol::Html) {
+        let mut r = render_plain(error, protocol);
+        r.extensions_mut().insert(InternalDetail(d.clone()));
+        return r;
+    }
+    render_plain(error, protocol)
+}
+
+fn render_plain(error: &ApiError, protocol: Protocol) -> Response {
+    let status = error.status(protocol);
+    match protocol {
+        Protocol::Problem => {
+            #[derive(Serialize)]
+            struct Body<'a> {
+                #[serde(rename = "type")]
+                kind: String,
+                title: &'static str,
+                status: u16,
+                detail: String,
+                #[serde(skip_serializing_if = "Option::is_none")]
+                errors: Option<&'a [FieldProblem]>,
+            }
+            let body = Body {
+                kind: format!("/docs#{}", error.slug()),
+                title: error.title(),
+                status: status.as_u16(),
+                detail: error.detail(),
+                errors: match error {
+                    ApiError::Invalid(p) => Some(p),
+                    _ => None,
+                },
+            };
+            let bytes = serde_json::to_vec(&body).unwrap_or_default();
+            json_response(status, "application/problem+json", bytes)
+        }
+        Protocol::Mlflow => {
+            let code = match (error, status.as_u16()) {
+                (ApiError::Invalid(_), _) => "INVALID_PARAMETER_VALUE",
+                (_, 404) => "RESOURCE_DOES_NOT_EXIST",
+                (_, 400..=499) => "BAD_REQUEST",
+                _ => "INTERNAL_ERROR",
+            };
+            let body = serde_json::json!({ "error_code": code, "message": error.detail() });
+            json_response(status, "application/json", body.to_string().into_bytes())
+        }
+        Protocol::Oip => {
+            let body = serde_json::json!({ "error": error.detail() });
+            json_response(status, "application/json", body.to_string().into_bytes())
+        }
+        Protocol::Text => {
+            let mut r =
+                (status, format!("{}: {}\n", error.title(), error.detail())).into_response();
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; charset=utf-8"),
+            );
+            r
+        }
+        Protocol::Html => {
+            // The middleware sees this marker and renders error.html in the
+            // visitor's language; the plain text is a fallback only.
+            let mut r = (status, error.detail()).into_response();
+            if let ApiError::Internal(d) = error {
+                r.extensions_mut().insert(InternalDetail(d.clone()));
+            }
+            r.extensions_mut().insert(ErrorPage(error.clone()));
+            r
+        }
+    }
+}
+
+/// Marks a response whose body the middleware replaces with the error page.
+#[derive(Debug, Clone)]
+pub struct ErrorPage(pub ApiError);
+
+macro_rules! adapter {
+    ($(#[$doc:meta])* $name:ident, $protocol:expr) => {
+        $(#[$doc])*
+        #[derive(Debug)]
+        pub struct $name(pub ApiError);
+
+        impl From<ApiError> for $name {
+            fn from(e: ApiError) -> Self {
+                $name(e)
+            }
+        }
+
+        impl IntoResponse for $name {
+            fn into_response(self) -> Response {
+                render(&self.0, $protocol)
+            }
+        }
+    };
+}
+
+adapter!(
+    /// Our API's errors: `application/problem+json` (RFC 9457).
+    Problem,
+    Protocol::Problem
+);
+adapter!(
+    /// MLflow scoring-server errors: `{"error_code", "message"}`.
+    MlflowError,
+    Protocol::Mlflow
+);
+adapter!(
+    /// Open Inference Protocol errors: `{"error": "..."}`.
+    OipError,
+    Protocol::Oip
+);
+adapter!(
+    /// Errors on pages: the error page, in the visitor's language.
+    PageError,
+    Protocol::Html
+);
+
+/// The raw body, with read failures (too large, cut off) turned into the
+/// protocol's error `E`.
+pub struct Body<E>(pub Bytes, pub PhantomData<E>);
+
+impl<E> FromRequest<AppState> for Body<E>
+where
+    E: From<ApiError> + IntoResponse,
+{
+    type Rejection = E;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, E> {
+        let limit = if req.uri().path() == "/batch" {
+            state.config.upload_limit
+        } else {
+            state.config.body_limit
+        };
+        read_body(req.into_body(), limit)
+            .await
+            .map(|b| Body(b, PhantomData))
+            .map_err(E::from)
+    }
+}
+
+/// Reads a whole body of at most `limit` bytes.
+pub async fn read_body(body: axum::body::Body, limit: usize) -> Result<Bytes, ApiError> {
+    axum::body::to_bytes(body, limit).await.map_err(|e| {
+        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+        while let Some(s) = source {
+            if s.is::<http_body_util::LengthLimitError>() {
+                return ApiError::TooLarge { limit };
+            }
+            source = s.source();
+        }
+        ApiError::BadRequest("the request body could not be read".into())
+    })
+}
+
+/// The media type of a request, lower-cased, without parameters.
+pub fn media_type(headers: &axum::http::HeaderMap) -> (String, Vec<(String, String)>) {
+    let Some(value) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return (String::new(), Vec::new());
+    };
+    let mut parts = value.split(';');
+    let essence = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+    let params = parts
+        .filter_map(|p| {
+            let (k, v) = p.split_once('=')?;
+            Some((
+                k.trim().to_ascii_lowercase(),
+                v.trim().trim_matches('"').to_string(),
+            ))
+        })
+        .collect();
+    (essence, params)
+}
+
+/// Whether the request says its body is JSON (`application/json` or `+json`).
+pub fn is_json(headers: &axum::http::HeaderMap) -> Result<(), ApiError> {
+    let essence = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or("").trim());
+    if let Some(e) = essence {
+        let json = e.eq_ignore_ascii_case("application/json")
+            || (e.len() > 5 && e[e.len() - 5..].eq_ignore_ascii_case("+json"));
+        if json {
+            return Ok(());
+        }
+    }
+    Err(ApiError::UnsupportedMediaType {
+        got: essence.unwrap_or("").to_ascii_lowercase(),
+        expected: "application/json",
+    })
+}
+
+/// Turns a serde_json error into a message naming line and column, without the input.
+pub fn json_error(e: &serde_json::Error) -> ApiError {
+    use serde_json::error::Category;
+    match e.classify() {
+        Category::Syntax | Category::Eof | Category::Io => ApiError::MalformedJson(format!(
+            "{} at line {} column {}",
+            match e.classify() {
+                Category::Eof => "unexpected end of input",
+                _ => "syntax error",
+            },
+            e.line(),
+            e.column()
+        )),
+        // Valid JSON of the wrong shape.
+        Category::Data => ApiError::BadRequest(cap_message(&e.to_string())),
+    }
+}
+
+/// serde's data errors may quote input; keep them short.
+fn cap_message(s: &str) -> String {
+    if s.chars().count() <= 200 {
+        s.to_string()
+    } else {
+        let mut out: String = s.chars().take(200).collect();
+        out.push('…');
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_pick_their_protocol() {
+        assert_eq!(Protocol::for_path("/api/v1/predict"), Protocol::Problem);
+        assert_eq!(Protocol::for_path("/v2/models/x/infer"), Protocol::Oip);
+        assert_eq!(Protocol::for_path("/v2"), Protocol::Oip);
+        assert_eq!(Protocol::for_path("/v2x"), Protocol::Html);
+        assert_eq!(Protocol::for_path("/invocations"), Protocol::Mlflow);
+        assert_eq!(Protocol::for_path("/metrics"), Protocol::Text);
+        assert_eq!(Protocol::for_path("/nope"), Protocol::Html);
+    }
+
+    #[test]
+    fn the_status_table() {
+        let invalid = ApiError::Invalid(vec![]);
+        assert_eq!(invalid.status(Protocol::Problem), 422);
+        assert_eq!(invalid.status(Protocol::Mlflow), 400);
+        assert_eq!(invalid.status(Protocol::Oip), 400);
+        assert_eq!(ApiError::TooLarge { limit: 1 }.status(Protocol::Oip), 413);
+    }
+
+    #[test]
+    fn long_names_are_capped() {
+        let long = "x".repeat(10_000);
+        assert!(cap(&long).chars().count() == MAX_ECHO + 1);
+    }
+}

@@ -1,0 +1,224 @@
+//! What every request goes through, assembled in one place ([`wrap`]):
+//! panics caught, gzip, and one middleware ([`around`]) that gives the
+//! request an id, counts it, times it out, renders error pages in the
+//! visitor's language, adds security headers and writes one logfmt line.
+//!
+//! One hand-written middleware instead of a stack of tower layers keeps the
+//! hot path to one future, one clock read each way and a few atomics.
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Response};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
+
+use super::AppState;
+use super::error::{self, ApiError, ErrorPage, Protocol};
+use super::i18n;
+use crate::schema::Lang;
+
+/// A detail of an internal error, logged with the request id, never sent.
+#[derive(Debug, Clone)]
+pub struct InternalDetail(pub String);
+
+/// Marks a response made by the panic handler.
+#[derive(Debug, Clone, Copy)]
+struct Panicked;
+
+const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; \
+                   form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+/// Adds fallbacks and layers to the routes.
+pub fn wrap(routes: Router<AppState>, state: AppState) -> Router {
+    routes
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        // Limits are enforced per endpoint by `error::read_body`, which knows
+        // which limit applies and answers in the endpoint's protocol.
+        .layer(DefaultBodyLimit::disable())
+        .layer(CatchPanicLayer::custom(on_panic))
+        .layer(middleware::from_fn_with_state(state.clone(), around))
+        // Small answers (a prediction is ~150 bytes) cost more to gzip than to send.
+        .layer(
+            CompressionLayer::new().gzip(true).compress_when(
+                SizeAbove::new(1024)
+                    .and(NotForContentType::IMAGES)
+                    .and(NotForContentType::SSE),
+            ),
+        )
+        .with_state(state)
+}
+
+async fn not_found(request: Request) -> Response {
+    let path = request.uri().path();
+    let what = format!("there is nothing at {}", error::cap(path));
+    error::render(&ApiError::NotFound(what), Protocol::for_path(path))
+}
+
+async fn method_not_allowed(request: Request) -> Response {
+    error::render(
+        &ApiError::MethodNotAllowed,
+        Protocol::for_path(request.uri().path()),
+    )
+}
+
+fn on_panic(payload: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let what = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic".into());
+    let mut r = StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    r.extensions_mut().insert(Panicked);
+    r.extensions_mut()
+        .insert(InternalDetail(format!("panic: {what}")));
+    r
+}
+
+/// A request id from `X-Request-ID` (as Heroku's router sends it) when it is
+/// a sane token, else a new one.
+fn request_id(state: &AppState, headers: &HeaderMap) -> String {
+    if let Some(v) = headers.get("x-request-id").and_then(|v| v.to_str().ok()) {
+        let ok = !v.is_empty()
+            && v.len() <= 128
+            && v.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b));
+        if ok {
+            return v.to_string();
+        }
+    }
+    state.next_request_id()
+}
+
+/// The middleware around every request.
+pub async fn around(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let _in_flight = state.metrics.start();
+    let id = request_id(&state, request.headers());
+    let method = request.method().clone();
+    let uri = request.uri().clone();
+    let path = uri.path();
+    let route = request.extensions().get::<MatchedPath>().cloned();
+    let (lang, explicit) = i18n::negotiate(request.uri().query(), request.headers());
+    let local = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .is_some_and(|c| c.0.ip().is_loopback());
+
+    let mut response = if state.config.timeout.is_zero() {
+        next.run(request).await
+    } else {
+        match tokio::time::timeout(state.config.timeout, next.run(request)).await {
+            Ok(r) => r,
+            Err(_) => error::render(&ApiError::Timeout, Protocol::for_path(path)),
+        }
+    };
+    if response.extensions().get::<Panicked>().is_some() {
+        let detail = response.extensions_mut().remove::<InternalDetail>();
+        response = error::render(&ApiError::Internal(String::new()), Protocol::for_path(path));
+        if let Some(d) = detail {
+            response.extensions_mut().insert(d);
+        }
+    }
+    if let Some(InternalDetail(detail)) = response.extensions().get::<InternalDetail>() {
+        tracing::error!(request_id = %id, path = short(path), error = %detail, "internal error");
+    }
+    if let Some(ErrorPage(err)) = response.extensions_mut().remove::<ErrorPage>() {
+        let show = state.templates.is_dev() && local;
+        response = error_page(&state, &err, lang, explicit, show);
+    }
+
+    let headers = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        headers.insert(HeaderName::from_static("x-request-id"), v);
+    }
+    set_security_headers(headers);
+    let status = response.status().as_u16();
+    let elapsed = start.elapsed();
+    let route_str = route.as_ref().map(|m| m.as_str());
+    state.metrics.record(route_str, &method, status, elapsed);
+    super::logfmt::request(&super::logfmt::RequestLine {
+        request_id: &id,
+        method: method.as_str(),
+        path: short(path),
+        route: route_str.unwrap_or(super::metrics::UNMATCHED),
+        status,
+        duration_us: elapsed.as_micros() as u64,
+    });
+    response
+}
+
+/// A path cut to 200 bytes (at a character boundary) for the log, without copying.
+fn short(path: &str) -> &str {
+    if path.len() <= 200 {
+        return path;
+    }
+    let mut end = 200;
+    while !path.is_char_boundary(end) {
+        end -= 1;
+    }
+    &path[..end]
+}
+
+fn set_security_headers(headers: &mut HeaderMap) {
+    // Room for all of them at once: growing the map one insert at a time rehashes it.
+    headers.reserve(6);
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        HeaderName::from_static("cross-origin-opener-policy"),
+        HeaderValue::from_static("same-origin"),
+    );
+}
+
+/// The HTML error page, in the visitor's language. In `--dev`, a request from
+/// this machine also sees the internal detail (a template error, say).
+fn error_page(
+    state: &AppState,
+    err: &ApiError,
+    lang: Lang,
+    explicit: bool,
+    show: bool,
+) -> Response {
+    let status = err.status(Protocol::Html);
+    let detail = match (err, show) {
+        (ApiError::Internal(d), true) if !d.is_empty() => d.clone(),
+        _ => err.detail_in(lang),
+    };
+    let ctx = minijinja::context! {
+        page => "error",
+        status => status.as_u16(),
+        title => i18n::get(&format!("err_{}", err.slug()), lang),
+        detail => detail,
+        ..state.lang_views(lang).base(explicit)
+    };
+    match state.templates.render("error.html", ctx) {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %super::templates::describe(&e), "cannot render error.html");
+            let mut r = (status, format!("{}: {}\n", err.title(), err.detail())).into_response();
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; charset=utf-8"),
+            );
+            r
+        }
+    }
+}

@@ -1,0 +1,544 @@
+//! The Open Inference Protocol v2 over REST (KServe, MLServer, Triton):
+//! health, server and model metadata, and inference, with and without
+//! `/versions/{version}` in the path. JSON tensors only: the binary tensor
+//! extension is not advertised and such requests get a clear 400.
+//!
+//! Inference takes either one tensor per input column (MLServer's `pd`
+//! convention; BYTES for strings, `null` for a missing value) or a single
+//! `[n, k]` tensor whose columns are the model's inputs in order. It answers
+//! `predict` (`[n, 1]`) and, for classifiers, `predict_proba` (`[n, classes]`).
+//!
+//! The body is parsed as JSON whatever the Content-Type says: tritonclient
+//! sends none.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+use super::error::{self, ApiError, Body, OipError, Problems};
+use super::{AppState, Routes};
+use crate::model::Prediction;
+use crate::schema::{FieldKind, Lang, Row, Schema};
+
+pub fn routes() -> Routes {
+    Routes::new()
+        .route("/v2", get(server_metadata))
+        .route("/v2/health/live", get(live))
+        .route("/v2/health/ready", get(ready))
+        .route("/v2/models/{name}", get(model_metadata))
+        .route(
+            "/v2/models/{name}/versions/{version}",
+            get(model_metadata_versioned),
+        )
+        .route("/v2/models/{name}/ready", get(model_ready))
+        .route(
+            "/v2/models/{name}/versions/{version}/ready",
+            get(model_ready_versioned),
+        )
+        .route("/v2/models/{name}/infer", post(infer))
+        .route(
+            "/v2/models/{name}/versions/{version}/infer",
+            post(infer_versioned),
+        )
+}
+
+fn json_response(status: StatusCode, body: &Value) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+async fn server_metadata() -> Response {
+    json_response(
+        StatusCode::OK,
+        &json!({ "name": "lifeboat", "version": env!("CARGO_PKG_VERSION"), "extensions": [] }),
+    )
+}
+
+async fn live() -> Response {
+    json_response(StatusCode::OK, &json!({ "live": true }))
+}
+
+async fn ready(State(state): State<AppState>) -> Response {
+    let ok = state.is_ready();
+    json_response(status_of(ok), &json!({ "ready": ok }))
+}
+
+fn status_of(ok: bool) -> StatusCode {
+    if ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    }
+}
+
+/// Checks that the path names the served model (and version, if given).
+fn check_model(state: &AppState, name: &str, version: Option<&str>) -> Result<(), ApiError> {
+    let schema = &state.model().schema;
+    if name != schema.name {
+        return Err(ApiError::NotFound(format!(
+            "Model {} not found; this server serves {}",
+            error::cap(name),
+            schema.name
+        )));
+    }
+    if let Some(v) = version
+        && v != state.loaded.version()
+    {
+        return Err(ApiError::NotFound(format!(
+            "Model {name} has no version {}; the version served is {}",
+            error::cap(v),
+            state.loaded.version()
+        )));
+    }
+    Ok(())
+}
+
+async fn model_metadata(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Response, OipError> {
+    metadata(&state, &name, None)
+}
+
+async fn model_metadata_versioned(
+    State(state): State<AppState>,
+    Path((name, version)): Path<(String, String)>,
+) -> Result<Response, OipError> {
+    metadata(&state, &name, Some(&version))
+}
+
+fn metadata(state: &AppState, name: &str, version: Option<&str>) -> Result<Response, OipError> {
+    check_model(state, name, version)?;
+    let schema = &state.model().schema;
+    let inputs: Vec<Value> = schema
+        .fields
+        .iter()
+        .map(|f| json!({ "name": f.name, "datatype": datatype(&f.kind), "shape": [-1] }))
+        .collect();
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({
+            "name": schema.name,
+            "versions": [state.loaded.version()],
+            "platform": "lifeboat",
+            "inputs": inputs,
+            "outputs": output_metadata(schema),
+        }),
+    ))
+}
+
+/// The datatype a client should send for a field.
+pub fn datatype(kind: &FieldKind) -> &'static str {
+    match kind {
+        FieldKind::Number(_) => "FP64",
+        FieldKind::Integer(_) => "INT64",
+        FieldKind::Boolean => "BOOL",
+        FieldKind::Category(s) if s.values.iter().all(|c| c.value.parse::<i64>().is_ok()) => {
+            "INT64"
+        }
+        FieldKind::Category(_) => "BYTES",
+    }
+}
+
+fn integer_classes(schema: &Schema) -> bool {
+    schema
+        .classes()
+        .iter()
+        .all(|c| c.value.parse::<i64>().is_ok())
+}
+
+fn output_metadata(schema: &Schema) -> Vec<Value> {
+    let classes = schema.classes();
+    if classes.is_empty() {
+        return vec![json!({ "name": "predict", "datatype": "FP64", "shape": [-1, 1] })];
+    }
+    let dt = if integer_classes(schema) {
+        "INT64"
+    } else {
+        "BYTES"
+    };
+    vec![
+        json!({ "name": "predict", "datatype": dt, "shape": [-1, 1] }),
+        json!({ "name": "predict_proba", "datatype": "FP64", "shape": [-1, classes.len()] }),
+    ]
+}
+
+async fn model_ready(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Response, OipError> {
+    model_ready_of(&state, &name, None)
+}
+
+async fn model_ready_versioned(
+    State(state): State<AppState>,
+    Path((name, version)): Path<(String, String)>,
+) -> Result<Response, OipError> {
+    model_ready_of(&state, &name, Some(&version))
+}
+
+fn model_ready_of(
+    state: &AppState,
+    name: &str,
+    version: Option<&str>,
+) -> Result<Response, OipError> {
+    check_model(state, name, version)?;
+    let ok = state.is_ready();
+    Ok(json_response(
+        status_of(ok),
+        &json!({ "name": name, "ready": ok }),
+    ))
+}
+
+async fn infer(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    Body(body, ..): Body<OipError>,
+) -> Result<Response, OipError> {
+    infer_model(&state, &name, None, &headers, &body)
+}
+
+async fn infer_versioned(
+    State(state): State<AppState>,
+    Path((name, version)): Path<(String, String)>,
+    headers: HeaderMap,
+    Body(body, ..): Body<OipError>,
+) -> Result<Response, OipError> {
+    infer_model(&state, &name, Some(&version), &headers, &body)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct InferRequest {
+    /// Echoed in the response. Request-level `parameters` (MLServer's
+    /// `content_type`, tritonclient's `binary_data_output`) change nothing
+    /// here and are ignored, as are other fields clients add.
+    #[serde(default)]
+    id: Option<Value>,
+    inputs: Vec<InputTensor>,
+    #[serde(default)]
+    outputs: Option<Vec<RequestedOutput>>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct InputTensor {
+    name: String,
+    shape: Vec<i64>,
+    datatype: String,
+    #[serde(default)]
+    parameters: Option<Map<String, Value>>,
+    #[serde(default)]
+    data: Value,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RequestedOutput {
+    name: String,
+}
+
+#[derive(Serialize)]
+struct OutputTensor {
+    name: &'static str,
+    shape: [usize; 2],
+    datatype: &'static str,
+    parameters: Value,
+    data: Value,
+}
+
+fn infer_model(
+    state: &AppState,
+    name: &str,
+    version: Option<&str>,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Response, OipError> {
+    check_model(state, name, version)?;
+    refuse_binary(headers)?;
+    let request: InferRequest = serde_json::from_slice(body).map_err(|e| error::json_error(&e))?;
+    if request.inputs.iter().any(|t| {
+        t.parameters
+            .as_ref()
+            .is_some_and(|p| p.contains_key("binary_data_size"))
+    }) {
+        return Err(binary_refused().into());
+    }
+    let schema = &state.model().schema;
+    let wanted = requested_outputs(schema, request.outputs.as_deref())?;
+    let rows = rows(schema, &request.inputs)?;
+    let predictions: Vec<Prediction> = rows.iter().map(|r| state.predict(r)).collect();
+    let outputs: Vec<OutputTensor> = wanted
+        .iter()
+        .map(|w| output(schema, w, &predictions))
+        .collect();
+    let mut response = json!({
+        "model_name": schema.name,
+        "model_version": state.loaded.version(),
+        "parameters": {},
+        "outputs": outputs,
+    });
+    if let Some(id) = request.id {
+        response["id"] = id;
+    }
+    Ok(json_response(StatusCode::OK, &response))
+}
+
+fn binary_refused() -> ApiError {
+    ApiError::BadRequest(
+        "binary tensor data is not supported by this server; send JSON tensors \
+         (tritonclient: binary_data=False on every input and requested output)"
+            .into(),
+    )
+}
+
+fn refuse_binary(headers: &HeaderMap) -> Result<(), ApiError> {
+    let (essence, _) = error::media_type(headers);
+    if headers.contains_key("inference-header-content-length")
+        || essence == "application/octet-stream"
+    {
+        return Err(binary_refused());
+    }
+    Ok(())
+}
+
+fn requested_outputs(
+    schema: &Schema,
+    outputs: Option<&[RequestedOutput]>,
+) -> Result<Vec<&'static str>, ApiError> {
+    let available: &[&'static str] = if schema.is_classifier() {
+        &["predict", "predict_proba"]
+    } else {
+        &["predict"]
+    };
+    let Some(outputs) = outputs.filter(|o| !o.is_empty()) else {
+        return Ok(available.to_vec());
+    };
+    outputs
+        .iter()
+        .map(|o| {
+            available
+                .iter()
+                .find(|a| **a == o.name)
+                .copied()
+                .ok_or_else(|| {
+                    ApiError::BadRequest(format!(
+                        "unknown output {:?}; the outputs are: {}",
+                        error::cap(&o.name),
+                        available.join(", ")
+                    ))
+                })
+        })
+        .collect()
+}
+
+fn output(schema: &Schema, name: &'static str, predictions: &[Prediction]) -> OutputTensor {
+    let n = predictions.len();
+    let params = json!({ "content_type": "np" });
+    let classes = schema.classes();
+    match name {
+        "predict_proba" => {
+            let data: Vec<f64> = predictions
+                .iter()
+                .flat_map(|p| match p {
+                    Prediction::Class { probabilities, .. } => probabilities.clone(),
+                    Prediction::Value(v) => vec![*v],
+                })
+                .collect();
+            OutputTensor {
+                name,
+                shape: [n, classes.len()],
+                datatype: "FP64",
+                parameters: params,
+                data: json!(data),
+            }
+        }
+        _ => {
+            let ints = integer_classes(schema);
+            let (datatype, data): (&str, Vec<Value>) = if classes.is_empty() {
+                (
+                    "FP64",
+                    predictions
+                        .iter()
+                        .map(|p| match p {
+                            Prediction::Value(v) => json!(v),
+                            Prediction::Class { index, .. } => json!(index),
+                        })
+                        .collect(),
+                )
+            } else {
+                let dt = if ints { "INT64" } else { "BYTES" };
+                let data = predictions
+                    .iter()
+                    .map(|p| {
+                        let index = match p {
+                            Prediction::Class { index, .. } => *index,
+                            Prediction::Value(_) => 0,
+                        };
+                        let v = &classes[index].value;
+                        match v.parse::<i64>() {
+                            Ok(i) if ints => json!(i),
+                            _ => json!(v),
+                        }
+                    })
+                    .collect();
+                (dt, data)
+            };
+            OutputTensor {
+                name: "predict",
+                shape: [n, 1],
+                datatype,
+                parameters: params,
+                data: Value::Array(data),
+            }
+        }
+    }
+}
+
+/// Flattens (possibly nested) tensor data, row-major.
+fn flatten<'a>(data: &'a Value, out: &mut Vec<&'a Value>, depth: usize) -> Result<(), ApiError> {
+    match data {
+        Value::Array(items) if depth < 8 => {
+            for item in items {
+                flatten(item, out, depth + 1)?;
+            }
+            Ok(())
+        }
+        Value::Array(_) => Err(ApiError::BadRequest(
+            "tensor data is nested too deeply".into(),
+        )),
+        other => {
+            out.push(other);
+            Ok(())
+        }
+    }
+}
+
+/// Checks a tensor's shape against its data and its datatype against each element.
+fn elements(t: &InputTensor) -> Result<Vec<&Value>, ApiError> {
+    let name = error::cap(&t.name);
+    let mut values = Vec::new();
+    flatten(&t.data, &mut values, 0)?;
+    if t.shape.iter().any(|d| *d < 0) {
+        return Err(ApiError::BadRequest(format!(
+            "input {name}: shape {:?} has a negative dimension",
+            t.shape
+        )));
+    }
+    let expected: i64 = t.shape.iter().product();
+    if expected != values.len() as i64 {
+        return Err(ApiError::BadRequest(format!(
+            "input {name}: shape {:?} needs {expected} values but data has {}",
+            t.shape,
+            values.len()
+        )));
+    }
+    let dt = t.datatype.as_str();
+    for (i, v) in values.iter().enumerate() {
+        let ok = match (dt, v) {
+            (_, Value::Null) => true,
+            ("BOOL", Value::Bool(_)) => true,
+            ("BOOL", Value::Number(n)) => matches!(n.as_f64(), Some(x) if x == 0.0 || x == 1.0),
+            (
+                "INT8" | "INT16" | "INT32" | "INT64" | "UINT8" | "UINT16" | "UINT32" | "UINT64",
+                Value::Number(n),
+            ) => n.as_f64().is_some_and(|x| x.fract() == 0.0),
+            ("FP16" | "FP32" | "FP64", Value::Number(_)) => true,
+            ("BYTES", Value::String(_) | Value::Number(_) | Value::Bool(_)) => true,
+            (
+                "BOOL" | "INT8" | "INT16" | "INT32" | "INT64" | "UINT8" | "UINT16" | "UINT32"
+                | "UINT64" | "FP16" | "FP32" | "FP64" | "BYTES",
+                _,
+            ) => false,
+            _ => {
+                return Err(ApiError::BadRequest(format!(
+                    "input {name}: unknown datatype {:?}",
+                    error::cap(dt)
+                )));
+            }
+        };
+        if !ok {
+            return Err(ApiError::BadRequest(format!(
+                "input {name}: element {i} ({}) is not a valid {dt} value",
+                error::cap(&v.to_string())
+            )));
+        }
+    }
+    Ok(values)
+}
+
+/// The rows of a request, in either layout.
+fn rows(schema: &Schema, inputs: &[InputTensor]) -> Result<Vec<Row>, ApiError> {
+    let k = schema.fields.len();
+    if inputs.is_empty() {
+        return Err(ApiError::BadRequest("the request has no inputs".into()));
+    }
+    let matrix = inputs.len() == 1
+        && inputs[0].shape.len() == 2
+        && inputs[0].shape[1] == k as i64
+        && (k > 1 || schema.field_index(&inputs[0].name).is_none());
+    let mut problems = Problems::default();
+    let mut rows = Vec::new();
+    if matrix {
+        let values = elements(&inputs[0])?;
+        let n = inputs[0].shape[0] as usize;
+        for i in 0..n {
+            let cells = &values[i * k..(i + 1) * k];
+            let pairs = schema
+                .fields
+                .iter()
+                .zip(cells)
+                .map(|(f, v)| (f.name.as_str(), *v));
+            match schema.parse_json_pairs(pairs) {
+                Ok(row) => rows.push(row),
+                Err(errors) => problems.add(&errors, Some(i), Lang::En),
+            }
+        }
+    } else {
+        let mut columns = Vec::with_capacity(inputs.len());
+        let mut n = None;
+        for t in inputs {
+            if schema.field_index(&t.name).is_none() {
+                let names: Vec<&str> = schema.field_names().collect();
+                return Err(ApiError::BadRequest(format!(
+                    "unknown input {:?}; send one tensor per input ({}), or one [n, {k}] tensor with the inputs as columns in that order",
+                    error::cap(&t.name),
+                    names.join(", ")
+                )));
+            }
+            let rows_here = match t.shape.as_slice() {
+                [r] | [r, 1] => *r,
+                _ => {
+                    return Err(ApiError::BadRequest(format!(
+                        "input {}: shape {:?} is not [n] or [n, 1]; each input is one column",
+                        error::cap(&t.name),
+                        t.shape
+                    )));
+                }
+            };
+            if *n.get_or_insert(rows_here) != rows_here {
+                return Err(ApiError::BadRequest(
+                    "every input must have the same number of rows".into(),
+                ));
+            }
+            columns.push((t.name.as_str(), elements(t)?));
+        }
+        for i in 0..n.unwrap_or(0) as usize {
+            let pairs = columns.iter().map(|(name, values)| (*name, values[i]));
+            match schema.parse_json_pairs(pairs) {
+                Ok(row) => rows.push(row),
+                Err(errors) => problems.add(&errors, Some(i), Lang::En),
+            }
+        }
+    }
+    problems.into_result()?;
+    if rows.is_empty() {
+        return Err(ApiError::BadRequest("the inputs hold no rows".into()));
+    }
+    Ok(rows)
+}

@@ -1,0 +1,611 @@
+//! The pages people use: the form (`/`), the result (`POST /predict`, also
+//! `/result` as the Flask tutorial names it), the model card (`/model`),
+//! CSV files (`/batch`), the API documentation (`/docs`) and static files.
+//! Every page is in English or Spanish (`?lang=`, else `Accept-Language`) and
+//! works with JavaScript off: there is no JavaScript.
+
+use std::borrow::Cow;
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Multipart, Path, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use minijinja::Value;
+use minijinja::value::Serde;
+
+use super::error::{self, ApiError, Body, PageError};
+use super::{AppState, Routes, i18n, view};
+use crate::batch::{self, BatchOptions};
+use crate::schema::Lang;
+
+pub fn routes() -> Routes {
+    Routes::new()
+        .route("/", get(form_show))
+        .route("/predict", get(form_show).post(predict_form))
+        .route("/result", get(form_show).post(predict_form))
+        .route("/model", get(model_show))
+        .route("/batch", get(batch_show).post(batch_score))
+        .route("/docs", get(docs_show))
+        .route("/static/{*path}", get(static_file))
+        .route("/favicon.ico", get(favicon))
+}
+
+/// The visitor's language, and whether they chose it with `?lang=`.
+#[derive(Debug, Clone, Copy)]
+pub struct Page {
+    pub lang: Lang,
+    pub explicit: bool,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Page {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let (lang, explicit) = i18n::negotiate(parts.uri.query(), &parts.headers);
+        Ok(Page { lang, explicit })
+    }
+}
+
+/// Renders a template; a template error is an internal error (logged; shown
+/// in `--dev` to this machine only).
+fn render_html(state: &AppState, name: &str, ctx: Value) -> Result<String, ApiError> {
+    state
+        .templates
+        .render(name, ctx)
+        .map_err(|e| ApiError::Internal(super::templates::describe(&e)))
+}
+
+fn html_response(status: StatusCode, html: impl Into<axum::body::Body>) -> Response {
+    let mut response = (status, html.into()).into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    h.insert(header::VARY, HeaderValue::from_static("Accept-Language"));
+    response
+}
+
+fn render(
+    state: &AppState,
+    name: &str,
+    status: StatusCode,
+    ctx: Value,
+) -> Result<Response, PageError> {
+    Ok(html_response(status, render_html(state, name, ctx)?))
+}
+
+/// The pages that depend only on the language: rendered once at startup
+/// (except in `--dev`), so showing them costs a copy of a pointer.
+#[derive(Default)]
+pub struct PageCache(Vec<(Fixed, Lang, bool, Bytes)>);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fixed {
+    Form,
+    Model,
+    Batch,
+}
+
+impl PageCache {
+    /// Renders every fixed page in both languages; a page that fails to
+    /// render is left out and rendered per request (showing the error).
+    pub fn build(state: &AppState) -> PageCache {
+        let mut pages = Vec::new();
+        for which in [Fixed::Form, Fixed::Model, Fixed::Batch] {
+            for lang in Lang::ALL {
+                for explicit in [false, true] {
+                    if let Ok(html) = fixed_html(state, which, Page { lang, explicit }) {
+                        pages.push((which, lang, explicit, Bytes::from(html)));
+                    }
+                }
+            }
+        }
+        PageCache(pages)
+    }
+
+    fn get(&self, which: Fixed, page: Page) -> Option<Bytes> {
+        self.0
+            .iter()
+            .find(|(w, l, e, _)| *w == which && *l == page.lang && *e == page.explicit)
+            .map(|(.., b)| b.clone())
+    }
+}
+
+fn fixed_html(state: &AppState, which: Fixed, page: Page) -> Result<String, ApiError> {
+    let views = state.lang_views(page.lang);
+    let base = views.base(page.explicit);
+    match which {
+        Fixed::Form => render_html(
+            state,
+            "index.html",
+            minijinja::context! {
+                page => "index",
+                fields => views.fields.clone(),
+                values => views.defaults.clone(),
+                errors => views.no_errors.clone(),
+                answer => Value::from(()),
+                ..base
+            },
+        ),
+        Fixed::Model => render_html(
+            state,
+            "model.html",
+            minijinja::context! { page => "model", card => views.card.clone(), ..base },
+        ),
+        Fixed::Batch => render_html(state, "batch.html", batch_context(state, page, None, None)),
+    }
+}
+
+fn fixed_page(state: &AppState, which: Fixed, page: Page) -> Result<Response, PageError> {
+    if let Some(html) = state.pages.get().and_then(|c| c.get(which, page)) {
+        return Ok(html_response(StatusCode::OK, html));
+    }
+    Ok(html_response(
+        StatusCode::OK,
+        fixed_html(state, which, page)?,
+    ))
+}
+
+/// The result page, or the form with errors.
+fn form_page(
+    state: &AppState,
+    page: Page,
+    values: Value,
+    outcome: Result<&view::Answer, view::FormErrors>,
+) -> Result<Response, PageError> {
+    let views = state.lang_views(page.lang);
+    let base = views.base(page.explicit);
+    let fields = views.fields.clone();
+    match outcome {
+        Ok(answer) => {
+            let ctx = minijinja::context! {
+                page => "result", fields, values,
+                errors => views.no_errors.clone(),
+                answer => Serde(answer),
+                ..base
+            };
+            render(state, "result.html", StatusCode::OK, ctx)
+        }
+        Err(errors) => {
+            let ctx = minijinja::context! {
+                page => "index", fields, values,
+                errors => Serde(&errors.by_field),
+                form_error => errors.form_error,
+                error_count => errors.count,
+                answer => Value::from(()),
+                ..base
+            };
+            render(state, "index.html", StatusCode::UNPROCESSABLE_ENTITY, ctx)
+        }
+    }
+}
+
+async fn form_show(State(state): State<AppState>, page: Page) -> Result<Response, PageError> {
+    fixed_page(&state, Fixed::Form, page)
+}
+
+async fn predict_form(
+    State(state): State<AppState>,
+    page: Page,
+    headers: HeaderMap,
+    Body(body, ..): Body<PageError>,
+) -> Result<Response, PageError> {
+    require_form(&headers)?;
+    let pairs: Vec<(Cow<str>, Cow<str>)> = form_urlencoded::parse(&body).collect();
+    let pairs = || pairs.iter().map(|(k, v)| (k.as_ref(), v.as_ref()));
+    let views = state.lang_views(page.lang);
+    let values = Value::from(Serde(view::kept_values(views.form_fields(), pairs())));
+    let schema = &state.model().schema;
+    match schema.parse_strings(pairs()) {
+        Ok(row) => {
+            let (prediction, explanation) = state.explain(&row);
+            let answer = view::answer(&state.loaded, &row, &prediction, &explanation, page.lang);
+            form_page(&state, page, values, Ok(&answer))
+        }
+        Err(errors) => {
+            let errors = view::field_errors(schema, &errors, page.lang);
+            form_page(&state, page, values, Err(errors))
+        }
+    }
+}
+
+fn require_form(headers: &HeaderMap) -> Result<(), ApiError> {
+    let (essence, _) = error::media_type(headers);
+    if essence == "application/x-www-form-urlencoded" {
+        Ok(())
+    } else {
+        Err(ApiError::UnsupportedMediaType {
+            got: essence,
+            expected: "application/x-www-form-urlencoded (an HTML form)",
+        })
+    }
+}
+
+async fn model_show(State(state): State<AppState>, page: Page) -> Result<Response, PageError> {
+    fixed_page(&state, Fixed::Model, page)
+}
+
+async fn batch_show(State(state): State<AppState>, page: Page) -> Result<Response, PageError> {
+    fixed_page(&state, Fixed::Batch, page)
+}
+
+/// What a batch run gives the page.
+#[derive(serde::Serialize)]
+struct BatchView {
+    rows: u64,
+    predicted: u64,
+    failed: u64,
+    errors: Vec<view::Choice>,
+    more_errors: bool,
+    unused: Vec<String>,
+    header: Vec<String>,
+    preview: Vec<Vec<String>>,
+    download: String,
+    filename: String,
+}
+
+fn batch_context(
+    state: &AppState,
+    page: Page,
+    result: Option<&BatchView>,
+    problem: Option<&str>,
+) -> Value {
+    let views = state.lang_views(page.lang);
+    let columns: Vec<String> = state
+        .model()
+        .schema
+        .field_names()
+        .map(String::from)
+        .collect();
+    minijinja::context! {
+        page => "batch",
+        fields => views.fields.clone(),
+        columns => columns,
+        result => result.map(Serde),
+        problem => problem.map(String::from),
+        max_errors => batch::KEEP_ERRORS,
+        ..views.base(page.explicit)
+    }
+}
+
+fn batch_page(
+    state: &AppState,
+    page: Page,
+    status: StatusCode,
+    result: Option<&BatchView>,
+    problem: Option<&str>,
+) -> Result<Response, PageError> {
+    render(
+        state,
+        "batch.html",
+        status,
+        batch_context(state, page, result, problem),
+    )
+}
+
+/// The uploaded CSV: from a form (`multipart/form-data`, field `file`) or a
+/// raw `text/csv` body; `explain` adds contributions.
+struct Upload {
+    csv: Bytes,
+    filename: String,
+    explain: bool,
+}
+
+async fn read_upload(state: &AppState, request: Request) -> Result<Upload, ApiError> {
+    let (essence, _) = error::media_type(request.headers());
+    let explain_query = request
+        .uri()
+        .query()
+        .is_some_and(|q| q.split('&').any(|p| p == "explain=true"));
+    match essence.as_str() {
+        "text/csv" | "application/csv" => {
+            let limit = state.config.upload_limit;
+            let csv = error::read_body(request.into_body(), limit).await?;
+            Ok(Upload {
+                csv,
+                filename: "data.csv".into(),
+                explain: explain_query,
+            })
+        }
+        "multipart/form-data" => {
+            let (parts, body) = request.into_parts();
+            let bytes = error::read_body(body, state.config.upload_limit).await?;
+            let request = Request::from_parts(parts, axum::body::Body::from(bytes));
+            let mut form = Multipart::from_request(request, state)
+                .await
+                .map_err(|e| ApiError::BadRequest(e.body_text()))?;
+            let mut upload = Upload {
+                csv: Bytes::new(),
+                filename: "data.csv".into(),
+                explain: explain_query,
+            };
+            while let Some(field) = form
+                .next_field()
+                .await
+                .map_err(|e| ApiError::BadRequest(e.body_text()))?
+            {
+                match field.name() {
+                    Some("file") => {
+                        if let Some(name) = field.file_name() {
+                            upload.filename = name.to_string();
+                        }
+                        upload.csv = field
+                            .bytes()
+                            .await
+                            .map_err(|e| ApiError::BadRequest(e.body_text()))?;
+                    }
+                    Some("explain") => upload.explain = true,
+                    _ => {}
+                }
+            }
+            Ok(upload)
+        }
+        _ => Err(ApiError::UnsupportedMediaType {
+            got: essence,
+            expected: "multipart/form-data (a form with a file) or text/csv",
+        }),
+    }
+}
+
+/// Whether the client wants the scored CSV itself rather than a page.
+fn wants_csv(headers: &HeaderMap, query: Option<&str>) -> bool {
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    accept.contains("text/csv") || query.is_some_and(|q| q.split('&').any(|p| p == "format=csv"))
+}
+
+async fn batch_score(
+    State(state): State<AppState>,
+    page: Page,
+    request: Request,
+) -> Result<Response, PageError> {
+    let csv_out = wants_csv(request.headers(), request.uri().query());
+    let upload = match read_upload(&state, request).await {
+        Ok(u) => u,
+        Err(e @ ApiError::BadRequest(_)) if !csv_out => {
+            return batch_page(
+                &state,
+                page,
+                StatusCode::BAD_REQUEST,
+                None,
+                Some(&e.detail()),
+            );
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if upload.csv.is_empty() {
+        let msg = i18n::get("batch_no_file", page.lang);
+        return batch_page(&state, page, StatusCode::BAD_REQUEST, None, Some(msg));
+    }
+    let options = BatchOptions {
+        explain: upload.explain,
+        strict: false,
+        lang: page.lang,
+    };
+    let model_state = state.clone();
+    let csv = upload.csv.clone();
+    let scored = tokio::task::spawn_blocking(move || {
+        let mut out = Vec::with_capacity(csv.len() + csv.len() / 2);
+        batch::score_csv(
+            model_state.model(),
+            &csv[..],
+            &mut out,
+            &options,
+            &mut |_| {},
+            &mut |_| {},
+        )
+        .map(|summary| (summary, out))
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("batch task failed: {e}")))?;
+    let (summary, out) = match scored {
+        Ok(done) => done,
+        Err(e) if csv_out => {
+            return Err(ApiError::Invalid(vec![error::FieldProblem {
+                row: None,
+                field: "file".into(),
+                pointer: None,
+                message: e.to_string(),
+            }])
+            .into());
+        }
+        Err(e) => {
+            let msg = e.to_string();
+            return batch_page(
+                &state,
+                page,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                Some(&msg),
+            );
+        }
+    };
+    let filename = scored_name(&upload.filename);
+    if csv_out {
+        return Ok(csv_response(out, &filename, summary.failed));
+    }
+    let view = batch_view(&summary, &out, &filename);
+    batch_page(&state, page, StatusCode::OK, Some(&view), None)
+}
+
+fn scored_name(uploaded: &str) -> String {
+    let stem = uploaded.rsplit(['/', '\\']).next().unwrap_or("data");
+    let stem = stem.strip_suffix(".csv").unwrap_or(stem);
+    let clean: String = stem
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || "-_.".contains(*c))
+        .take(60)
+        .collect();
+    let clean = if clean.is_empty() {
+        "data".into()
+    } else {
+        clean
+    };
+    format!("{clean}-scored.csv")
+}
+
+fn csv_response(out: Vec<u8>, filename: &str, failed: u64) -> Response {
+    let mut r = (StatusCode::OK, out).into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&failed.to_string()) {
+        h.insert("x-rejected-rows", v);
+    }
+    r
+}
+
+fn batch_view(summary: &batch::BatchSummary, out: &[u8], filename: &str) -> BatchView {
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(true)
+        .from_reader(out);
+    let header = reader
+        .headers()
+        .map(|h| h.iter().map(|s| s.chars().take(40).collect()).collect())
+        .unwrap_or_default();
+    let preview = reader
+        .records()
+        .take(10)
+        .filter_map(Result::ok)
+        .map(|r| r.iter().map(|s| s.chars().take(40).collect()).collect())
+        .collect();
+    BatchView {
+        rows: summary.rows,
+        predicted: summary.predicted,
+        failed: summary.failed,
+        errors: summary
+            .errors
+            .iter()
+            .map(|f| view::Choice {
+                label: f.line.to_string(),
+                value: f.message.clone(),
+            })
+            .collect(),
+        more_errors: summary.failed > summary.errors.len() as u64,
+        unused: summary.unused_columns.clone(),
+        header,
+        preview,
+        download: format!("data:text/csv;charset=utf-8;base64,{}", base64(out)),
+        filename: filename.to_string(),
+    }
+}
+
+/// Standard base64, for the download link (no dependency for 20 lines).
+fn base64(data: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for chunk in data.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+async fn docs_show(
+    State(state): State<AppState>,
+    page: Page,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    let views = state.lang_views(page.lang);
+    let origin = origin(&headers);
+    let ctx = minijinja::context! {
+        page => "docs",
+        operations => Serde(state.openapi.operations(&origin)),
+        problems => Serde(super::openapi::problem_types()),
+        ..views.base(page.explicit)
+    };
+    render(&state, "docs.html", StatusCode::OK, ctx)
+}
+
+/// The address the visitor used, so the curl examples work as printed.
+fn origin(headers: &HeaderMap) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .filter(|h| {
+            !h.is_empty()
+                && h.len() <= 255
+                && h.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b))
+        })
+        .unwrap_or("localhost:5000");
+    let proto = match headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+    {
+        Some("https") => "https",
+        _ => "http",
+    };
+    format!("{proto}://{host}")
+}
+
+async fn static_file(State(state): State<AppState>, Path(path): Path<String>) -> Response {
+    match state.templates.static_file(&path) {
+        Some(file) => {
+            let cache = if state.templates.is_dev() {
+                "no-cache"
+            } else {
+                "public, max-age=3600"
+            };
+            (
+                [
+                    (header::CONTENT_TYPE, file.content_type),
+                    (header::CACHE_CONTROL, cache),
+                ],
+                file.bytes,
+            )
+                .into_response()
+        }
+        None => error::render(
+            &ApiError::NotFound(format!("there is no static file {}", error::cap(&path))),
+            error::Protocol::Html,
+        ),
+    }
+}
+
+async fn favicon(State(state): State<AppState>) -> Response {
+    static_file(State(state), Path("favicon.svg".to_string())).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_matches_the_standard() {
+        assert_eq!(base64(b""), "");
+        assert_eq!(base64(b"f"), "Zg==");
+        assert_eq!(base64(b"fo"), "Zm8=");
+        assert_eq!(base64(b"foo"), "Zm9v");
+        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
+    }
+
+    #[test]
+    fn scored_names_are_safe() {
+        assert_eq!(scored_name("passengers.csv"), "passengers-scored.csv");
+        assert_eq!(scored_name("../../etc/pass\"wd"), "passwd-scored.csv");
+        assert_eq!(scored_name(""), "data-scored.csv");
+    }
+}

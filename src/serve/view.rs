@@ -1,0 +1,930 @@
+//! What the templates are given: plain serializable data built from the
+//! schema, a prediction or the model report. Everything that depends only on
+//! the language (the form's fields, the model card) is built once at startup
+//! per language; a request adds only its own values, errors and answer.
+//!
+//! Charts are laid out here (coordinates of SVG bars), so templates only
+//! draw them; no template does arithmetic.
+
+use std::collections::BTreeMap;
+
+use minijinja::Value;
+use minijinja::value::Serde;
+use serde::Serialize;
+
+use super::i18n;
+use crate::model::file::Loaded;
+use crate::model::report::Origin;
+use crate::model::{Explanation, Prediction};
+use crate::schema::{Field, FieldKind, Lang, RowErrors, Schema};
+
+/// Values kept from a submitted form are cut to this length when shown again.
+const MAX_VALUE_LEN: usize = 100;
+
+pub struct Views {
+    en: LangViews,
+    es: LangViews,
+}
+
+impl Views {
+    pub fn new(loaded: &Loaded, dev: bool) -> Views {
+        Views {
+            en: LangViews::new(loaded, Lang::En, dev),
+            es: LangViews::new(loaded, Lang::Es, dev),
+        }
+    }
+
+    pub fn get(&self, lang: Lang) -> &LangViews {
+        match lang {
+            Lang::En => &self.en,
+            Lang::Es => &self.es,
+        }
+    }
+}
+
+/// Page data in one language.
+pub struct LangViews {
+    pub lang: Lang,
+    /// `t`, `lang`, `model`… : what every page gets; `[implicit, explicit]`
+    /// language choice (explicit keeps `?lang=` in links and form actions).
+    base: [Value; 2],
+    pub fields: Value,
+    /// The form's starting values (each field's default), and no errors.
+    pub defaults: Value,
+    pub no_errors: Value,
+    pub card: Value,
+    field_list: Vec<FormField>,
+}
+
+#[derive(Serialize)]
+struct ModelInfo<'a> {
+    name: &'a str,
+    title: &'a str,
+    description: &'a str,
+    version: &'a str,
+    target: &'a str,
+}
+
+/// One form control, from one schema field.
+#[derive(Debug, Clone, Serialize)]
+pub struct FormField {
+    pub name: String,
+    /// The HTML id: unique and safe whatever the column name is.
+    pub id: String,
+    pub label: String,
+    pub help: String,
+    pub required: bool,
+    /// `select` or `number`.
+    pub control: &'static str,
+    pub min: Option<String>,
+    pub max: Option<String>,
+    pub step: String,
+    pub unit: String,
+    /// `min`, `max`, `step` and `required` of a number input, as attributes
+    /// (made here from numbers only, so safe to insert unescaped).
+    pub attrs: String,
+    pub options: Vec<Choice>,
+    pub default: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+}
+
+impl LangViews {
+    fn new(loaded: &Loaded, lang: Lang, dev: bool) -> LangViews {
+        let schema = &loaded.model.schema;
+        let t = i18n::strings(lang);
+        let other = match lang {
+            Lang::En => Lang::Es,
+            Lang::Es => Lang::En,
+        };
+        let model = ModelInfo {
+            name: &schema.name,
+            title: schema.title.get(lang),
+            description: schema.description.get(lang),
+            version: loaded.version(),
+            target: schema.target.label.get(lang),
+        };
+        let base = |explicit: bool| {
+            let q = if explicit {
+                format!("?lang={}", lang.code())
+            } else {
+                String::new()
+            };
+            minijinja::context! {
+                lang => lang.code(),
+                other_lang => other.code(),
+                lang_query => q,
+                t => Serde(&t),
+                model => Serde(&model),
+                dev => dev,
+                version => env!("CARGO_PKG_VERSION"),
+                form_error => "",
+                error_count => 0,
+            }
+        };
+        let field_list: Vec<FormField> = schema
+            .fields
+            .iter()
+            .enumerate()
+            .map(|(i, f)| form_field(i, f, lang))
+            .collect();
+        let defaults: BTreeMap<String, String> = field_list
+            .iter()
+            .map(|f| (f.name.clone(), f.default.clone()))
+            .collect();
+        LangViews {
+            lang,
+            base: [base(false), base(true)],
+            fields: Value::from(Serde(&field_list)),
+            defaults: Value::from(Serde(&defaults)),
+            no_errors: Value::from(Serde(
+                field_list
+                    .iter()
+                    .map(|f| (f.name.clone(), String::new()))
+                    .collect::<BTreeMap<_, _>>(),
+            )),
+            card: Value::from(Serde(&card(loaded, lang))),
+            field_list,
+        }
+    }
+
+    pub fn base(&self, explicit: bool) -> Value {
+        self.base[explicit as usize].clone()
+    }
+
+    pub fn form_fields(&self) -> &[FormField] {
+        &self.field_list
+    }
+}
+
+fn num(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        format!("{v}")
+    }
+}
+
+fn html_id(i: usize, name: &str) -> String {
+    let clean: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .take(40)
+        .collect();
+    format!("f{i}-{clean}")
+}
+
+fn form_field(i: usize, f: &Field, lang: Lang) -> FormField {
+    let t = |k| i18n::get(k, lang).to_string();
+    let mut options = Vec::new();
+    let (control, min, max, step, unit) = match &f.kind {
+        FieldKind::Number(s) | FieldKind::Integer(s) => {
+            let integer = matches!(f.kind, FieldKind::Integer(_));
+            let step = match (s.step, integer) {
+                (Some(st), _) => num(st),
+                (None, true) => "1".into(),
+                (None, false) => "any".into(),
+            };
+            (
+                "number",
+                s.min.map(num),
+                s.max.map(num),
+                step,
+                s.unit
+                    .as_ref()
+                    .map(|u| u.get(lang).to_string())
+                    .unwrap_or_default(),
+            )
+        }
+        FieldKind::Category(s) => {
+            if f.optional {
+                options.push(Choice {
+                    value: String::new(),
+                    label: t("unknown"),
+                });
+            } else if f.default.is_none() {
+                options.push(Choice {
+                    value: String::new(),
+                    label: t("choose"),
+                });
+            }
+            options.extend(s.values.iter().map(|c| Choice {
+                value: c.value.clone(),
+                label: c.label.get(lang).to_string(),
+            }));
+            ("select", None, None, String::new(), String::new())
+        }
+        FieldKind::Boolean => {
+            if f.optional || f.default.is_none() {
+                options.push(Choice {
+                    value: String::new(),
+                    label: t(if f.optional { "unknown" } else { "choose" }),
+                });
+            }
+            options.push(Choice {
+                value: "true".into(),
+                label: t("yes"),
+            });
+            options.push(Choice {
+                value: "false".into(),
+                label: t("no"),
+            });
+            ("select", None, None, String::new(), String::new())
+        }
+    };
+    let default = match (&f.kind, &f.default) {
+        // A boolean default may be written "yes" or "1"; the select uses true/false.
+        (FieldKind::Boolean, Some(d)) => match crate::schema::validate::parse_str(f, d) {
+            Ok(crate::schema::Cell::Number(1.0)) => "true".into(),
+            Ok(crate::schema::Cell::Number(_)) => "false".into(),
+            _ => String::new(),
+        },
+        (_, d) => d.clone().unwrap_or_default(),
+    };
+    let mut attrs = String::new();
+    if control == "number" {
+        if let Some(v) = &min {
+            attrs.push_str(&format!(" min=\"{v}\""));
+        }
+        if let Some(v) = &max {
+            attrs.push_str(&format!(" max=\"{v}\""));
+        }
+        attrs.push_str(&format!(" step=\"{step}\""));
+        if !f.optional {
+            attrs.push_str(" required");
+        }
+    }
+    FormField {
+        name: f.name.clone(),
+        id: html_id(i, &f.name),
+        label: f.label.get(lang).to_string(),
+        help: f.help.get(lang).to_string(),
+        required: !f.optional,
+        control,
+        min,
+        max,
+        step,
+        unit,
+        attrs,
+        options,
+        default,
+    }
+}
+
+/// Form values as submitted, cut for display, keyed by field name.
+pub fn kept_values<'a>(
+    fields: &[FormField],
+    pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> BTreeMap<String, String> {
+    let mut values: BTreeMap<String, String> = fields
+        .iter()
+        .map(|f| (f.name.clone(), String::new()))
+        .collect();
+    for (k, v) in pairs {
+        if let Some(slot) = values.get_mut(k) {
+            *slot = v.chars().take(MAX_VALUE_LEN).collect();
+        }
+    }
+    values
+}
+
+/// What the form shows after a failed submit.
+pub struct FormErrors {
+    /// A message (or `""`) for every field, keyed by field name.
+    pub by_field: BTreeMap<String, String>,
+    /// Problems with names the form does not have.
+    pub form_error: String,
+    pub count: usize,
+}
+
+/// Field errors keyed by field name (the first per field), in `lang`.
+pub fn field_errors(schema: &Schema, errors: &RowErrors, lang: Lang) -> FormErrors {
+    let mut by_field: BTreeMap<String, String> = schema
+        .fields
+        .iter()
+        .map(|f| (f.name.clone(), String::new()))
+        .collect();
+    let mut others = Vec::new();
+    for e in &errors.0 {
+        match by_field.get_mut(&e.field) {
+            Some(slot) if slot.is_empty() => *slot = e.describe(lang),
+            Some(_) => {}
+            None => others.push(format!(
+                "{}: {}",
+                super::error::cap(&e.field),
+                e.describe(lang)
+            )),
+        }
+    }
+    FormErrors {
+        by_field,
+        form_error: others.join("; "),
+        count: errors.0.len(),
+    }
+}
+
+/// The answer, laid out for result.html.
+#[derive(Debug, Serialize)]
+pub struct Answer {
+    /// The class value (or the formatted value for regression).
+    pub class: String,
+    pub label: String,
+    /// The predicted class's probability, "83.2 %"; empty for regression.
+    pub probability: String,
+    /// Position of the predicted class, for styling (`class-0`, `class-1`).
+    pub index: usize,
+    /// SVG: a bar per class (empty for regression).
+    pub probabilities_svg: String,
+    /// SVG: a bar per field, its contribution.
+    pub chart_svg: String,
+    /// The class the contributions are about.
+    pub explained: String,
+    pub units: String,
+    pub entered: Vec<Choice>,
+}
+
+/// One horizontal bar of an SVG chart, with its coordinates.
+#[derive(Debug, Clone, Serialize)]
+pub struct Bar {
+    pub label: String,
+    pub text: String,
+    pub x: f64,
+    pub width: f64,
+    pub y: f64,
+    pub text_x: f64,
+    pub anchor: &'static str,
+    pub positive: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Chart {
+    pub width: f64,
+    pub height: f64,
+    pub zero: f64,
+    pub label_x: f64,
+    pub bars: Vec<Bar>,
+}
+
+const ROW: f64 = 30.0;
+const CHART_W: f64 = 640.0;
+/// Room for labels of about 32 characters at the chart's font size.
+const LABEL_W: f64 = 240.0;
+/// Longer labels are cut with an ellipsis.
+const MAX_LABEL: usize = 32;
+
+/// A chart of signed values around a zero line (contributions).
+pub fn signed_chart(items: &[(String, f64)], decimals: usize, lang: Lang) -> Chart {
+    let zero = LABEL_W + (CHART_W - LABEL_W) / 2.0;
+    let room = (CHART_W - LABEL_W) / 2.0 - 60.0;
+    let max = items.iter().map(|(_, v)| v.abs()).fold(0.0, f64::max);
+    let bars = items
+        .iter()
+        .enumerate()
+        .map(|(i, (label, v))| {
+            let width = if max > 0.0 { v.abs() / max * room } else { 0.0 };
+            let positive = *v >= 0.0;
+            let x = if positive { zero } else { zero - width };
+            let (text_x, anchor) = if positive {
+                (zero + width + 4.0, "start")
+            } else {
+                (zero - width - 4.0, "end")
+            };
+            let sign = if positive { "+" } else { "−" };
+            let mut text = format!("{sign}{:.*}", decimals, v.abs());
+            if lang == Lang::Es {
+                text = text.replace('.', ",");
+            }
+            Bar {
+                label: label.clone(),
+                text,
+                x: round1(x),
+                width: round1(width.max(if *v != 0.0 { 1.0 } else { 0.0 })),
+                y: i as f64 * ROW + 6.0,
+                text_x: round1(text_x),
+                anchor,
+                positive,
+            }
+        })
+        .collect();
+    Chart {
+        width: CHART_W,
+        height: items.len() as f64 * ROW + 8.0,
+        zero,
+        label_x: LABEL_W - 8.0,
+        bars,
+    }
+}
+
+/// A chart of non-negative values from a left axis (importance, probabilities).
+pub fn plain_chart(items: &[(String, f64, String)]) -> Chart {
+    let room = CHART_W - LABEL_W - 80.0;
+    let max = items.iter().map(|(_, v, _)| *v).fold(0.0, f64::max);
+    let bars = items
+        .iter()
+        .enumerate()
+        .map(|(i, (label, v, text))| {
+            let width = if max > 0.0 { v / max * room } else { 0.0 };
+            Bar {
+                label: label.clone(),
+                text: text.clone(),
+                x: LABEL_W,
+                width: round1(width),
+                y: i as f64 * ROW + 6.0,
+                text_x: round1(LABEL_W + width + 4.0),
+                anchor: "start",
+                positive: true,
+            }
+        })
+        .collect();
+    Chart {
+        width: CHART_W,
+        height: items.len() as f64 * ROW + 8.0,
+        zero: LABEL_W,
+        label_x: LABEL_W - 8.0,
+        bars,
+    }
+}
+
+impl Chart {
+    /// The chart as inline SVG (presentation attributes and CSS classes only:
+    /// no inline style, so the CSP needs no exception). Built here rather than
+    /// in a template because it is on the result page's hot path: a template
+    /// loop costs tens of microseconds for what this does in one or two.
+    pub fn svg(&self, label: &str) -> String {
+        let mut out = String::with_capacity(256 + self.bars.len() * 300);
+        out.push_str("<svg class=\"chart\" viewBox=\"0 0 ");
+        tenths(&mut out, self.width);
+        out.push(' ');
+        tenths(&mut out, self.height);
+        out.push_str("\" role=\"img\" aria-label=\"");
+        out.push_str(&escape(label));
+        out.push_str("\" preserveAspectRatio=\"xMinYMin meet\"><line class=\"axis\" x1=\"");
+        tenths(&mut out, self.zero);
+        out.push_str("\" x2=\"");
+        tenths(&mut out, self.zero);
+        out.push_str("\" y1=\"0\" y2=\"");
+        tenths(&mut out, self.height);
+        out.push_str("\"></line>");
+        for b in &self.bars {
+            let text_y = b.y + 15.0;
+            out.push_str("<text class=\"label\" x=\"");
+            tenths(&mut out, self.label_x);
+            out.push_str("\" y=\"");
+            tenths(&mut out, text_y);
+            out.push_str("\" text-anchor=\"end\">");
+            if b.label.chars().count() > MAX_LABEL {
+                let cut: String = b.label.chars().take(MAX_LABEL - 1).collect();
+                out.push_str(&escape(&cut));
+                out.push('…');
+            } else {
+                out.push_str(&escape(&b.label));
+            }
+            out.push_str("</text><rect class=\"");
+            out.push_str(if b.positive { "pos" } else { "neg" });
+            out.push_str("\" x=\"");
+            tenths(&mut out, b.x);
+            out.push_str("\" y=\"");
+            tenths(&mut out, b.y);
+            out.push_str("\" width=\"");
+            tenths(&mut out, b.width);
+            out.push_str("\" height=\"20\" rx=\"3\"></rect><text class=\"value\" x=\"");
+            tenths(&mut out, b.text_x);
+            out.push_str("\" y=\"");
+            tenths(&mut out, text_y);
+            out.push_str("\" text-anchor=\"");
+            out.push_str(b.anchor);
+            out.push_str("\">");
+            out.push_str(&escape(&b.text));
+            out.push_str("</text>");
+        }
+        out.push_str("</svg>");
+        out
+    }
+}
+
+/// Writes a coordinate with at most one decimal (`12`, `12.5`, `-3.1`);
+/// coordinates are rounded to tenths, and this is much cheaper than `{}` for f64.
+fn tenths(out: &mut String, v: f64) {
+    let t = (v * 10.0).round() as i64;
+    if t < 0 {
+        out.push('-');
+    }
+    let t = t.unsigned_abs();
+    out.push_str(itoa::Buffer::new().format(t / 10));
+    if !t.is_multiple_of(10) {
+        out.push('.');
+        out.push(char::from(b'0' + (t % 10) as u8));
+    }
+}
+
+/// Escapes text for HTML and SVG content and attribute values.
+fn escape(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.contains(['&', '<', '>', '"', '\'']) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 16);
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+fn round1(v: f64) -> f64 {
+    (v * 10.0).round() / 10.0
+}
+
+pub fn percent(p: f64, lang: Lang) -> String {
+    let s = format!("{:.1}", p * 100.0);
+    match lang {
+        Lang::En => format!("{s} %"),
+        Lang::Es => format!("{} %", s.replace('.', ",")),
+    }
+}
+
+/// Lays out a prediction and its explanation for people.
+pub fn answer(
+    loaded: &Loaded,
+    row: &crate::schema::Row,
+    prediction: &Prediction,
+    explanation: &Explanation,
+    lang: Lang,
+) -> Answer {
+    let model = &loaded.model;
+    let schema = &model.schema;
+    let classes = schema.classes();
+    let (class, label, probability, index, probabilities) = match prediction {
+        Prediction::Class {
+            index,
+            probabilities,
+        } => {
+            let items: Vec<(String, f64, String)> = classes
+                .iter()
+                .zip(probabilities)
+                .map(|(c, p)| (c.label.get(lang).to_string(), *p, percent(*p, lang)))
+                .collect();
+            (
+                classes[*index].value.clone(),
+                classes[*index].label.get(lang).to_string(),
+                percent(probabilities[*index], lang),
+                *index,
+                plain_chart(&items).svg(i18n::get("probabilities", lang)),
+            )
+        }
+        Prediction::Value(v) => (
+            format!("{v:.4}"),
+            format!("{v:.4}"),
+            String::new(),
+            0,
+            String::new(),
+        ),
+    };
+    let mut items: Vec<(String, f64)> = schema
+        .fields
+        .iter()
+        .zip(&explanation.contributions)
+        .map(|(f, c)| (f.label.get(lang).to_string(), *c))
+        .collect();
+    items.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()));
+    let explained = match (prediction, classes.get(explanation.output)) {
+        (Prediction::Class { probabilities, .. }, _) if probabilities.len() == 2 => {
+            classes[1].label.get(lang).to_string()
+        }
+        (Prediction::Class { index, .. }, _) => classes[*index].label.get(lang).to_string(),
+        (Prediction::Value(_), _) => schema.target.label.get(lang).to_string(),
+    };
+    Answer {
+        class,
+        label,
+        probability,
+        index,
+        probabilities_svg: probabilities,
+        chart_svg: signed_chart(&items, 2, lang).svg(i18n::get("why", lang)),
+        explained,
+        units: units(explanation.units, lang).to_string(),
+        entered: entered(schema, row, lang),
+    }
+}
+
+pub fn units(u: crate::model::Units, lang: Lang) -> &'static str {
+    use crate::model::Units::*;
+    match (u, lang) {
+        (LogOdds, Lang::En) => "log-odds",
+        (LogOdds, Lang::Es) => "log-odds (logaritmo de la razón de probabilidades)",
+        (Logit, Lang::En) => "logits",
+        (Logit, Lang::Es) => "logits",
+        (Probability, Lang::En) => "probability",
+        (Probability, Lang::Es) => "probabilidad",
+        (Value, Lang::En) => "units of the prediction",
+        (Value, Lang::Es) => "unidades de la predicción",
+    }
+}
+
+/// The validated row in words: category labels, numbers with units.
+fn entered(schema: &Schema, row: &crate::schema::Row, lang: Lang) -> Vec<Choice> {
+    use crate::schema::Cell;
+    schema
+        .fields
+        .iter()
+        .zip(&row.cells)
+        .map(|(f, cell)| {
+            let value = match (cell, &f.kind) {
+                (Cell::Missing, _) => i18n::get("unknown", lang).to_string(),
+                (Cell::Unseen, _) => i18n::get("unknown", lang).to_string(),
+                (Cell::Category(i), FieldKind::Category(s)) => s
+                    .values
+                    .get(*i as usize)
+                    .map(|c| c.label.get(lang).to_string())
+                    .unwrap_or_default(),
+                (Cell::Number(v), FieldKind::Boolean) => {
+                    i18n::get(if *v == 1.0 { "yes" } else { "no" }, lang).to_string()
+                }
+                (Cell::Number(v), FieldKind::Number(s) | FieldKind::Integer(s)) => {
+                    let unit = s.unit.as_ref().map(|u| u.get(lang)).unwrap_or("");
+                    if unit.is_empty() {
+                        num(*v)
+                    } else {
+                        format!("{} {unit}", num(*v))
+                    }
+                }
+                (c, _) => format!("{c:?}"),
+            };
+            Choice {
+                value,
+                label: f.label.get(lang).to_string(),
+            }
+        })
+        .collect()
+}
+
+/// The model card page's data.
+#[derive(Debug, Serialize)]
+pub struct Card {
+    pub learner: String,
+    pub family: String,
+    pub settings: String,
+    pub created: String,
+    pub lifeboat_version: String,
+    pub sha256: String,
+    pub provenance: Vec<Choice>,
+    pub classes: Vec<Choice>,
+    pub cv: Option<CvView>,
+    /// SVG: mean absolute contribution per field.
+    pub importance_svg: Option<String>,
+    pub units: String,
+    pub inputs: Vec<InputRow>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CvView {
+    pub folds: u32,
+    pub rows: Vec<CvRow>,
+    pub confusion_labels: Vec<String>,
+    pub confusion: Vec<Vec<u64>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CvRow {
+    pub chosen: bool,
+    pub learner: String,
+    pub accuracy: String,
+    pub roc_auc: String,
+    pub log_loss: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct InputRow {
+    pub name: String,
+    pub label: String,
+    pub kind: String,
+    pub accepts: String,
+    pub required: bool,
+    pub default: String,
+}
+
+fn card(loaded: &Loaded, lang: Lang) -> Card {
+    let model = &loaded.model;
+    let schema = &model.schema;
+    let report = &model.report;
+    let t = |k| i18n::get(k, lang);
+    let provenance = match &report.origin {
+        Origin::Trained {
+            data_file,
+            data_sha256,
+            rows,
+            skipped_rows,
+            seed,
+        } => vec![Choice {
+            label: t("trained_on").into(),
+            value: format!(
+                "{data_file} (sha256 {}…): {rows} {}, {skipped_rows} {}, {} {seed}",
+                &data_sha256[..data_sha256.len().min(12)],
+                t("rows_used"),
+                t("rows_skipped"),
+                t("seed")
+            ),
+        }],
+        Origin::Imported {
+            format,
+            file_name,
+            file_sha256,
+            producer,
+        } => vec![Choice {
+            label: t("imported_from").into(),
+            value: format!(
+                "{file_name} ({format}{}; sha256 {}…)",
+                producer
+                    .as_ref()
+                    .map(|p| format!(", {p}"))
+                    .unwrap_or_default(),
+                &file_sha256[..file_sha256.len().min(12)]
+            ),
+        }],
+    };
+    let cv = report.cross_validation.as_ref().map(|cv| {
+        let chosen = cv.results.get(cv.chosen as usize);
+        CvView {
+            folds: cv.folds,
+            rows: cv
+                .results
+                .iter()
+                .enumerate()
+                .map(|(i, r)| CvRow {
+                    chosen: i as u32 == cv.chosen,
+                    learner: r.learner.clone(),
+                    accuracy: format!("{:.3} ± {:.3}", r.metrics.accuracy, r.metrics.accuracy_std),
+                    roc_auc: r.metrics.roc_auc.map_or("–".into(), |a| format!("{a:.3}")),
+                    log_loss: format!("{:.4}", r.metrics.log_loss),
+                })
+                .collect(),
+            confusion_labels: schema
+                .classes()
+                .iter()
+                .map(|c| c.label.get(lang).to_string())
+                .collect(),
+            confusion: chosen
+                .map(|r| r.metrics.confusion.clone())
+                .unwrap_or_default(),
+        }
+    });
+    let importance = (!report.field_importance.is_empty()).then(|| {
+        let mut items: Vec<(String, f64, String)> = schema
+            .fields
+            .iter()
+            .zip(&report.field_importance)
+            .map(|(f, v)| {
+                let text = format!("{v:.3}");
+                let text = if lang == Lang::Es {
+                    text.replace('.', ",")
+                } else {
+                    text
+                };
+                (f.label.get(lang).to_string(), *v, text)
+            })
+            .collect();
+        items.sort_by(|a, b| b.1.total_cmp(&a.1));
+        plain_chart(&items).svg(t("importance"))
+    });
+    let inputs = schema
+        .fields
+        .iter()
+        .map(|f| {
+            let (kind, accepts) = match &f.kind {
+                FieldKind::Number(s) | FieldKind::Integer(s) => {
+                    let kind = if matches!(f.kind, FieldKind::Integer(_)) {
+                        "kind_integer"
+                    } else {
+                        "kind_number"
+                    };
+                    let unit = s
+                        .unit
+                        .as_ref()
+                        .map(|u| format!(" {}", u.get(lang)))
+                        .unwrap_or_default();
+                    let range = match (s.min, s.max) {
+                        (Some(a), Some(b)) => format!("{} – {}{unit}", num(a), num(b)),
+                        (Some(a), None) => format!("≥ {}{unit}", num(a)),
+                        (None, Some(b)) => format!("≤ {}{unit}", num(b)),
+                        (None, None) => t("any").to_string(),
+                    };
+                    (t(kind), range)
+                }
+                FieldKind::Category(s) => (
+                    t("kind_category"),
+                    s.values
+                        .iter()
+                        .map(|c| {
+                            let l = c.label.get(lang);
+                            if l == c.value {
+                                c.value.clone()
+                            } else {
+                                format!("{} ({l})", c.value)
+                            }
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                ),
+                FieldKind::Boolean => (t("kind_boolean"), "true, false".into()),
+            };
+            InputRow {
+                name: f.name.clone(),
+                label: f.label.get(lang).to_string(),
+                kind: kind.to_string(),
+                accepts,
+                required: !f.optional,
+                default: f.default.clone().unwrap_or_default(),
+            }
+        })
+        .collect();
+    Card {
+        learner: report.learner.clone(),
+        family: model.estimator.family().to_string(),
+        settings: report
+            .params
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        created: report.created.clone(),
+        lifeboat_version: report.lifeboat_version.clone(),
+        sha256: loaded.sha256.clone(),
+        provenance,
+        classes: schema
+            .classes()
+            .iter()
+            .map(|c| Choice {
+                value: c.value.clone(),
+                label: c.label.get(lang).to_string(),
+            })
+            .collect(),
+        cv,
+        importance_svg: importance,
+        units: units(model.units(), lang).to_string(),
+        inputs,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signed_chart_geometry() {
+        let c = signed_chart(&[("a".into(), 2.0), ("b".into(), -1.0)], 2, Lang::En);
+        assert_eq!(c.bars[0].x, c.zero);
+        assert!(c.bars[0].width > c.bars[1].width);
+        assert_eq!(c.bars[1].x + c.bars[1].width, c.zero);
+        assert_eq!(c.bars[1].text, "−1.00");
+        assert_eq!(c.bars[1].anchor, "end");
+        assert!(
+            c.bars
+                .iter()
+                .all(|b| b.x >= LABEL_W && b.x + b.width <= CHART_W)
+        );
+    }
+
+    #[test]
+    fn coordinates_in_tenths() {
+        let mut s = String::new();
+        for v in [0.0, 12.0, 12.54, -3.06, 0.04] {
+            tenths(&mut s, v);
+            s.push(' ');
+        }
+        assert_eq!(s, "0 12 12.5 -3.1 0 ");
+    }
+
+    #[test]
+    fn svg_escapes_labels() {
+        let svg = signed_chart(&[("<b>\"x\"".into(), 1.0)], 1, Lang::Es).svg("a & b");
+        assert!(svg.contains(">+1,0</text>"), "{svg}");
+        let long = signed_chart(&[("x".repeat(50), 1.0)], 1, Lang::En).svg("");
+        assert!(
+            long.contains(&format!(">{}…</text>", "x".repeat(31))),
+            "{long}"
+        );
+        assert!(svg.contains("aria-label=\"a &amp; b\""), "{svg}");
+        assert!(svg.contains(">&lt;b&gt;&quot;x&quot;</text>"), "{svg}");
+        assert!(!svg.contains("style="));
+    }
+
+    #[test]
+    fn ids_are_safe() {
+        assert_eq!(html_id(3, "a b\"<"), "f3-a-b--");
+    }
+
+    #[test]
+    fn percent_uses_a_decimal_comma_in_spanish() {
+        assert_eq!(percent(0.8312, Lang::En), "83.1 %");
+        assert_eq!(percent(0.8312, Lang::Es), "83,1 %");
+    }
+}

@@ -1,0 +1,766 @@
+//! The JSON front doors against a real server: lifeboat's own API, MLflow's
+//! scoring protocol, the Open Inference Protocol, and the operations routes;
+//! every error class (400, 404, 405, 413, 415, 422) with its exact body.
+
+mod common;
+
+use common::{CSV, PASSENGER, SURVIVOR, parts, start, start_with};
+use lifeboat::model::Prediction;
+use lifeboat::serve::ServeConfig;
+use serde_json::{Value, json};
+
+/// JSON equality with numbers compared to 1e-12 (the test's JSON parser is
+/// not exactly round-trip; the server's writer is).
+fn approx(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => {
+            let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
+            (x - y).abs() <= 1e-12 * x.abs().max(1.0)
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| approx(a, b))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| approx(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
+/// What the library itself predicts for a JSON row: the API must agree.
+fn expected(state: &lifeboat::serve::AppState, row: &str) -> Value {
+    let model = state.model();
+    let obj: Value = serde_json::from_str(row).unwrap();
+    let row = model
+        .schema
+        .parse_json_object(obj.as_object().unwrap())
+        .unwrap();
+    let Prediction::Class {
+        index,
+        probabilities,
+    } = model.predict(&row)
+    else {
+        panic!("classifier")
+    };
+    let classes = model.schema.classes();
+    json!({
+        "class": classes[index].value,
+        "label": classes[index].label.en,
+        "probability": probabilities[index],
+        "probabilities": { "0": probabilities[0], "1": probabilities[1] },
+    })
+}
+
+#[tokio::test]
+async fn predict_one_object() {
+    let s = start().await;
+    let (status, ct, body) = s.post_json("/api/v1/predict", PASSENGER).await;
+    assert_eq!((status, ct.as_str()), (200, "application/json"));
+    let got: Value = serde_json::from_str(&body).unwrap();
+    assert!(approx(&got, &expected(&s.state, PASSENGER)), "{got}");
+    assert_eq!(got["label"], "Passenger dies");
+}
+
+#[tokio::test]
+async fn predict_an_array_with_explanations_in_spanish() {
+    let s = start().await;
+    let body = format!("[{PASSENGER},{SURVIVOR}]");
+    let (status, _, text) = s
+        .post_json("/api/v1/predict?explain=true&lang=es", &body)
+        .await;
+    assert_eq!(status, 200, "{text}");
+    let got: Value = serde_json::from_str(&text).unwrap();
+    let arr = got.as_array().unwrap();
+    assert_eq!(arr.len(), 2);
+    assert_eq!(arr[0]["label"], "El pasajero muere");
+    assert_eq!(arr[1]["label"], "El pasajero sobrevive");
+    let e = &arr[1]["explanation"];
+    assert_eq!(e["class"], "1");
+    let sum: f64 = e["contributions"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_f64().unwrap())
+        .sum();
+    let (base, score) = (e["base"].as_f64().unwrap(), e["score"].as_f64().unwrap());
+    assert!((base + sum - score).abs() < 1e-9);
+    assert_eq!(e["contributions"].as_object().unwrap().len(), 7);
+    // Accept-Language works too.
+    let r = s
+        .client
+        .post(s.url("/api/v1/predict"))
+        .header("content-type", "application/json")
+        .header("accept-language", "es-ES,es;q=0.9")
+        .body(PASSENGER)
+        .send()
+        .await
+        .unwrap();
+    let got: Value = r.json().await.unwrap();
+    assert_eq!(got["label"], "El pasajero muere");
+}
+
+#[tokio::test]
+async fn predict_errors_have_exact_problem_bodies() {
+    let s = start().await;
+    // 422: one entry per field problem, in the schema's order, unknown fields last.
+    let (status, ct, body) = s
+        .post_json(
+            "/api/v1/predict",
+            r#"{"Pclass":4,"Sex":"male","Age":"abc","SibSp":1,"Parch":0,"Fare":-1,"Agee":3}"#,
+        )
+        .await;
+    assert_eq!((status, ct.as_str()), (422, "application/problem+json"));
+    let got: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        got,
+        json!({
+            "type": "/docs#invalid-input",
+            "title": "Invalid input",
+            "status": 422,
+            "detail": "Pclass: \"4\" is not allowed; expected one of: 1, 2, 3; Age: \"abc\" is not a number; expected a number from 0 to 100; Fare: -1 is out of range; expected a number from 0 to 600; Agee: is not a field of this model; did you mean \"Age\"? the fields are: Pclass, Sex, Age, SibSp, Parch, Fare, Embarked",
+            "errors": [
+                { "field": "Pclass", "pointer": "/Pclass", "message": "\"4\" is not allowed; expected one of: 1, 2, 3" },
+                { "field": "Age", "pointer": "/Age", "message": "\"abc\" is not a number; expected a number from 0 to 100" },
+                { "field": "Fare", "pointer": "/Fare", "message": "-1 is out of range; expected a number from 0 to 600" },
+                { "field": "Agee", "pointer": "/Agee", "message": "is not a field of this model; did you mean \"Age\"? the fields are: Pclass, Sex, Age, SibSp, Parch, Fare, Embarked" },
+            ]
+        })
+    );
+    // 422 in an array: rows are numbered.
+    let (status, _, body) = s
+        .post_json(
+            "/api/v1/predict",
+            &format!("[{PASSENGER}, {{\"Pclass\": 1}}]"),
+        )
+        .await;
+    assert_eq!(status, 422);
+    let got: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        got["errors"][0],
+        json!({ "row": 1, "field": "Sex", "pointer": "/1/Sex", "message": "is required; expected one of: male, female" })
+    );
+
+    // 400: malformed JSON names line and column, never the input.
+    let (status, ct, body) = s.post_json("/api/v1/predict", "{\"Pclass\": 3,,}").await;
+    assert_eq!((status, ct.as_str()), (400, "application/problem+json"));
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap(),
+        json!({ "type": "/docs#malformed-json", "title": "Malformed JSON", "status": 400,
+                "detail": "the body is not valid JSON: syntax error at line 1 column 14" })
+    );
+    // 400: valid JSON of the wrong shape.
+    let (status, _, body) = s.post_json("/api/v1/predict", "42").await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap()["detail"],
+        "invalid type: integer `42`, expected a JSON object (one row) or an array of objects (many rows) at line 1 column 2"
+    );
+    let (status, _, _) = s.post_json("/api/v1/predict", "[]").await;
+    assert_eq!(status, 400);
+    let (status, _, _) = s
+        .post_json("/api/v1/predict?explain=maybe", PASSENGER)
+        .await;
+    assert_eq!(status, 400);
+
+    // 415: not JSON.
+    let (status, ct, body) = parts(s.post("/api/v1/predict", "text/plain", PASSENGER).await).await;
+    assert_eq!((status, ct.as_str()), (415, "application/problem+json"));
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap(),
+        json!({ "type": "/docs#unsupported-media-type", "title": "Unsupported media type", "status": 415,
+                "detail": "Content-Type \"text/plain\" is not accepted; send application/json" })
+    );
+    let r = s
+        .client
+        .post(s.url("/api/v1/predict"))
+        .body(PASSENGER)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 415);
+
+    // 404 and 405 speak problem+json under /api/.
+    let (status, ct, body) = parts(s.get("/api/v1/nothing").await).await;
+    assert_eq!((status, ct.as_str()), (404, "application/problem+json"));
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap(),
+        json!({ "type": "/docs#not-found", "title": "Not found", "status": 404, "detail": "there is nothing at /api/v1/nothing" })
+    );
+    let (status, ct, body) = parts(s.get("/api/v1/predict").await).await;
+    assert_eq!((status, ct.as_str()), (405, "application/problem+json"));
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap(),
+        json!({ "type": "/docs#method-not-allowed", "title": "Method not allowed", "status": 405, "detail": "this path does not accept that method" })
+    );
+}
+
+#[tokio::test]
+async fn bodies_over_the_limit_are_413_in_every_protocol() {
+    let s = start_with(ServeConfig {
+        body_limit: 1000,
+        ..Default::default()
+    })
+    .await;
+    let big = format!("[{}]", vec![PASSENGER; 40].join(","));
+    let (status, ct, body) = s.post_json("/api/v1/predict", &big).await;
+    assert_eq!((status, ct.as_str()), (413, "application/problem+json"));
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap(),
+        json!({ "type": "/docs#too-large", "title": "Request body too large", "status": 413,
+                "detail": "the request body is larger than 1000 bytes" })
+    );
+    let (status, _, body) = s.post_json("/invocations", &big).await;
+    assert_eq!(status, 413);
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap(),
+        json!({ "error_code": "BAD_REQUEST", "message": "the request body is larger than 1000 bytes" })
+    );
+    let (status, _, body) = s.post_json("/v2/models/titanic/infer", &big).await;
+    assert_eq!(status, 413);
+    assert_eq!(
+        body,
+        r#"{"error":"the request body is larger than 1000 bytes"}"#
+    );
+    let (status, ct, body) = parts(
+        s.post(
+            "/predict",
+            "application/x-www-form-urlencoded",
+            "x=".repeat(600),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 413);
+    assert!(ct.starts_with("text/html"), "{ct}");
+    assert!(body.contains("larger than 1000 bytes"), "{body}");
+}
+
+#[tokio::test]
+async fn huge_unknown_field_names_are_not_echoed() {
+    let s = start().await;
+    let name = "x".repeat(100_000);
+    let (status, _, body) = s
+        .post_json("/api/v1/predict", &format!("{{\"{name}\": 1}}"))
+        .await;
+    assert_eq!(status, 422);
+    assert!(body.len() < 2000, "{} bytes", body.len());
+    let (status, _, body) = s
+        .post_json("/api/v1/predict", &format!("{{\"Age\": \"{name}\"}}"))
+        .await;
+    assert_eq!(status, 422);
+    assert!(body.len() < 2000, "{} bytes", body.len());
+}
+
+#[tokio::test]
+async fn model_card_and_openapi() {
+    let s = start().await;
+    let (status, ct, body) = parts(s.get("/api/v1/model").await).await;
+    assert_eq!((status, ct.as_str()), (200, "application/json"));
+    let card: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(card["name"], "titanic");
+    assert_eq!(card["version"], s.state.loaded.version());
+    assert_eq!(card["inputs"].as_array().unwrap().len(), 7);
+    let (status, _, body) = parts(s.get("/openapi.json").await).await;
+    assert_eq!(status, 200);
+    let doc: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    assert!(doc["paths"]["/api/v1/predict"]["post"].is_object());
+    assert_eq!(
+        doc["components"]["schemas"]["Input"]["properties"]["Sex"]["enum"],
+        json!(["male", "female"])
+    );
+}
+
+// --- MLflow ---------------------------------------------------------------
+
+#[tokio::test]
+async fn mlflow_accepts_all_four_json_forms_and_csv() {
+    let s = start().await;
+    let want = json!({ "predictions": [0, 1] });
+    let cols = r#"["Pclass","Sex","Age","SibSp","Parch","Fare","Embarked"]"#;
+    let bodies = [
+        format!(r#"{{"dataframe_split": {{"columns": {cols}, "data": [[3,"male",22.0,1,0,7.25,"S"],[1,"female",38.0,1,0,71.2833,"C"]]}}}}"#),
+        format!(r#"{{"dataframe_records": [{PASSENGER}, {SURVIVOR}]}}"#),
+        format!(r#"{{"instances": [{PASSENGER}, {SURVIVOR}]}}"#),
+        r#"{"instances": [[3,"male",22.0,1,0,7.25,"S"],[1,"female",38.0,1,0,71.2833,"C"]]}"#.to_string(),
+        r#"{"inputs": {"Pclass":[3,1],"Sex":["male","female"],"Age":[22.0,38.0],"SibSp":[1,1],"Parch":[0,0],"Fare":[7.25,71.2833],"Embarked":["S","C"]}}"#.to_string(),
+        format!(r#"{{"inputs": [{PASSENGER}, {SURVIVOR}], "params": {{"x": 1}}}}"#),
+        // Extra columns are ignored and order does not matter, as in MLflow.
+        r#"{"dataframe_split": {"columns": ["Name","Sex","Pclass","Age","SibSp","Parch","Fare","Embarked"], "data": [["A","male",3,22.0,1,0,7.25,"S"],["B","female",1,38.0,1,0,71.2833,"C"]], "index": [0, 1]}}"#.to_string(),
+    ];
+    for body in &bodies {
+        let (status, ct, text) = s.post_json("/invocations", body).await;
+        assert_eq!(
+            (status, ct.as_str()),
+            (200, "application/json"),
+            "{body}: {text}"
+        );
+        assert_eq!(
+            serde_json::from_str::<Value>(&text).unwrap(),
+            want,
+            "{body}"
+        );
+    }
+    for ct in ["text/csv", "application/csv", "text/csv; charset=utf-8"] {
+        let (status, _, text) = parts(s.post("/invocations", ct, CSV).await).await;
+        assert_eq!(status, 200, "{ct}: {text}");
+        assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), want);
+    }
+}
+
+#[tokio::test]
+async fn mlflow_errors() {
+    let s = start().await;
+    let check = |status: u16, code: &str, body: &str, want_status: u16, want_code: &str| {
+        assert_eq!(status, want_status, "{body}");
+        let v: Value = serde_json::from_str(body).unwrap();
+        assert_eq!(v["error_code"], want_code, "{body}");
+        assert!(v.get("stack_trace").is_none());
+        let _ = code;
+    };
+    let (st, _, body) = s.post_json("/invocations", "[1, 2]").await;
+    check(st, "", &body, 400, "BAD_REQUEST");
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap()["message"],
+        "The input must be a JSON dictionary with exactly one of the input fields {'dataframe_split', 'dataframe_records', 'instances', 'inputs'}. Received a list."
+    );
+    let (st, _, body) = s
+        .post_json("/invocations", r#"{"instances": [], "inputs": []}"#)
+        .await;
+    check(st, "", &body, 400, "BAD_REQUEST");
+    let (st, _, body) = s
+        .post_json(
+            "/invocations",
+            r#"{"dataframe_split": {"data": [[1]], "foo": 1}}"#,
+        )
+        .await;
+    check(st, "", &body, 400, "BAD_REQUEST");
+    assert!(body.contains("must have 'data' field"), "{body}");
+    let (st, _, body) = s.post_json("/invocations", "{oops").await;
+    check(st, "", &body, 400, "BAD_REQUEST");
+    // Invalid values: 400 INVALID_PARAMETER_VALUE, each problem named.
+    let (st, _, body) = s
+        .post_json(
+            "/invocations",
+            r#"{"dataframe_records": [{"Pclass":3,"Sex":"robot","SibSp":0,"Parch":0}]}"#,
+        )
+        .await;
+    check(st, "", &body, 400, "INVALID_PARAMETER_VALUE");
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap()["message"],
+        "row 0: Sex: \"robot\" is not allowed; expected one of: male, female"
+    );
+    // A required column missing from a table.
+    let (st, _, body) = s
+        .post_json(
+            "/invocations",
+            r#"{"dataframe_split": {"columns": ["Pclass"], "data": [[3]]}}"#,
+        )
+        .await;
+    check(st, "", &body, 400, "INVALID_PARAMETER_VALUE");
+    assert!(
+        body.contains("the required columns \\\"Sex\\\", \\\"SibSp\\\", \\\"Parch\\\" are missing"),
+        "{body}"
+    );
+    // Content types, in MLflow's order of checks.
+    let (st, _, body) = parts(
+        s.post("/invocations", "application/json; charset=latin-1", "{}")
+            .await,
+    )
+    .await;
+    check(st, "", &body, 415, "BAD_REQUEST");
+    let (st, _, body) = parts(
+        s.post(
+            "/invocations",
+            "application/json; format=pandas-split",
+            "{}",
+        )
+        .await,
+    )
+    .await;
+    check(st, "", &body, 415, "BAD_REQUEST");
+    let (st, _, body) = parts(s.post("/invocations", "text/plain", "x").await).await;
+    check(st, "", &body, 415, "BAD_REQUEST");
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap()["message"],
+        "Content-Type \"text/plain\" is not accepted; send application/json, text/csv or application/csv"
+    );
+    let (st, _, body) = parts(
+        s.post("/invocations", "text/csv", "Pclass,Sex\n3,male\n")
+            .await,
+    )
+    .await;
+    check(st, "", &body, 400, "INVALID_PARAMETER_VALUE");
+    let (st, _, body) = parts(s.post("/invocations", "text/csv", "").await).await;
+    check(st, "", &body, 400, "BAD_REQUEST");
+    let (st, _, body) = parts(s.get("/invocations").await).await;
+    check(st, "", &body, 405, "BAD_REQUEST");
+}
+
+#[tokio::test]
+async fn mlflow_health_and_version() {
+    let s = start().await;
+    for path in ["/ping", "/health"] {
+        let (st, ct, body) = parts(s.get(path).await).await;
+        assert_eq!(
+            (st, ct.as_str(), body.as_str()),
+            (200, "application/json", "\n")
+        );
+    }
+    let (st, _, body) = parts(s.get("/version").await).await;
+    assert_eq!((st, body.as_str()), (200, env!("CARGO_PKG_VERSION")));
+}
+
+// --- Open Inference Protocol ----------------------------------------------
+
+#[tokio::test]
+async fn oip_health_and_metadata() {
+    let s = start().await;
+    let version = s.state.loaded.version().to_string();
+    let (st, ct, body) = parts(s.get("/v2/health/live").await).await;
+    assert_eq!(
+        (st, ct.as_str(), body.as_str()),
+        (200, "application/json", r#"{"live":true}"#)
+    );
+    let (st, _, body) = parts(s.get("/v2/health/ready").await).await;
+    assert_eq!((st, body.as_str()), (200, r#"{"ready":true}"#));
+    let (st, _, body) = parts(s.get("/v2").await).await;
+    assert_eq!(st, 200);
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap(),
+        json!({ "name": "lifeboat", "version": env!("CARGO_PKG_VERSION"), "extensions": [] })
+    );
+    let want = json!({
+        "name": "titanic",
+        "versions": [version],
+        "platform": "lifeboat",
+        "inputs": [
+            { "name": "Pclass", "datatype": "INT64", "shape": [-1] },
+            { "name": "Sex", "datatype": "BYTES", "shape": [-1] },
+            { "name": "Age", "datatype": "FP64", "shape": [-1] },
+            { "name": "SibSp", "datatype": "INT64", "shape": [-1] },
+            { "name": "Parch", "datatype": "INT64", "shape": [-1] },
+            { "name": "Fare", "datatype": "FP64", "shape": [-1] },
+            { "name": "Embarked", "datatype": "BYTES", "shape": [-1] },
+        ],
+        "outputs": [
+            { "name": "predict", "datatype": "INT64", "shape": [-1, 1] },
+            { "name": "predict_proba", "datatype": "FP64", "shape": [-1, 2] },
+        ],
+    });
+    for path in [
+        "/v2/models/titanic".to_string(),
+        format!("/v2/models/titanic/versions/{version}"),
+    ] {
+        let (st, _, body) = parts(s.get(&path).await).await;
+        assert_eq!(st, 200, "{path}");
+        assert_eq!(serde_json::from_str::<Value>(&body).unwrap(), want);
+        let (st, _, body) = parts(s.get(&format!("{path}/ready")).await).await;
+        assert_eq!(
+            (st, body.as_str()),
+            (200, r#"{"name":"titanic","ready":true}"#)
+        );
+    }
+    let (st, ct, body) = parts(s.get("/v2/models/nope").await).await;
+    assert_eq!((st, ct.as_str()), (404, "application/json"));
+    assert_eq!(
+        body,
+        r#"{"error":"Model nope not found; this server serves titanic"}"#
+    );
+    let (st, _, body) = parts(s.get("/v2/models/titanic/versions/7/ready").await).await;
+    assert_eq!(st, 404);
+    assert_eq!(
+        body,
+        format!(r#"{{"error":"Model titanic has no version 7; the version served is {version}"}}"#)
+    );
+    let (st, _, body) = parts(s.get("/v2/nothing").await).await;
+    assert_eq!(
+        (st, body.as_str()),
+        (404, r#"{"error":"there is nothing at /v2/nothing"}"#)
+    );
+}
+
+#[tokio::test]
+async fn oip_infer_columns_and_matrix() {
+    let s = start().await;
+    let version = s.state.loaded.version().to_string();
+    let p0: Value = expected(&s.state, PASSENGER);
+    let p1: Value = expected(&s.state, SURVIVOR);
+    let proba = json!([
+        p0["probabilities"]["0"],
+        p0["probabilities"]["1"],
+        p1["probabilities"]["0"],
+        p1["probabilities"]["1"]
+    ]);
+    let want = |id: Option<&str>| {
+        let mut v = json!({
+            "model_name": "titanic",
+            "model_version": version,
+            "parameters": {},
+            "outputs": [
+                { "name": "predict", "shape": [2, 1], "datatype": "INT64", "parameters": { "content_type": "np" }, "data": [0, 1] },
+                { "name": "predict_proba", "shape": [2, 2], "datatype": "FP64", "parameters": { "content_type": "np" }, "data": proba },
+            ],
+        });
+        if let Some(id) = id {
+            v["id"] = json!(id);
+        }
+        v
+    };
+    let columns = r#"{"id": "req-42", "parameters": {"content_type": "pd"}, "inputs": [
+        {"name": "Pclass", "shape": [2], "datatype": "INT64", "data": [3, 1]},
+        {"name": "Sex", "shape": [2], "datatype": "BYTES", "parameters": {"content_type": "str"}, "data": ["male", "female"]},
+        {"name": "Age", "shape": [2], "datatype": "FP64", "data": [22.0, 38.0]},
+        {"name": "SibSp", "shape": [2, 1], "datatype": "INT64", "data": [[1.0], [1.0]]},
+        {"name": "Parch", "shape": [2], "datatype": "INT64", "data": [0, 0]},
+        {"name": "Fare", "shape": [2], "datatype": "FP64", "data": [7.25, 71.2833]},
+        {"name": "Embarked", "shape": [2], "datatype": "BYTES", "data": ["S", "C"]}
+    ], "outputs": [{"name": "predict"}, {"name": "predict_proba"}]}"#;
+    // No Content-Type at all, as tritonclient sends it.
+    let r = s
+        .client
+        .post(s.url("/v2/models/titanic/infer"))
+        .body(columns)
+        .send()
+        .await
+        .unwrap();
+    let (st, ct, body) = parts(r).await;
+    assert_eq!((st, ct.as_str()), (200, "application/json"), "{body}");
+    let got = serde_json::from_str::<Value>(&body).unwrap();
+    assert!(approx(&got, &want(Some("req-42"))), "{got}");
+
+    let matrix = r#"{"inputs": [{"name": "input__0", "shape": [2, 7], "datatype": "BYTES",
+        "data": [[3, "male", 22.0, 1, 0, 7.25, "S"], [1, "female", 38.0, 1, 0, 71.2833, "C"]]}]}"#;
+    let (st, _, body) = s
+        .post_json(
+            &format!("/v2/models/titanic/versions/{version}/infer"),
+            matrix,
+        )
+        .await;
+    assert_eq!(st, 200, "{body}");
+    let got = serde_json::from_str::<Value>(&body).unwrap();
+    assert!(approx(&got, &want(None)), "{got}");
+
+    // One output asked for; a missing optional value as null.
+    let one = r#"{"inputs": [
+        {"name": "Pclass", "shape": [1], "datatype": "INT64", "data": [3]},
+        {"name": "Sex", "shape": [1], "datatype": "BYTES", "data": ["male"]},
+        {"name": "Age", "shape": [1], "datatype": "FP64", "data": [null]},
+        {"name": "SibSp", "shape": [1], "datatype": "INT64", "data": [0]},
+        {"name": "Parch", "shape": [1], "datatype": "INT64", "data": [0]}
+    ], "outputs": [{"name": "predict", "parameters": {"binary_data": false}}]}"#;
+    let (st, _, body) = s.post_json("/v2/models/titanic/infer", one).await;
+    assert_eq!(st, 200, "{body}");
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["outputs"].as_array().unwrap().len(), 1);
+    assert_eq!(v["outputs"][0]["shape"], json!([1, 1]));
+}
+
+#[tokio::test]
+async fn oip_infer_errors() {
+    let s = start().await;
+    let cases: &[(&str, &str)] = &[
+        (
+            r#"{"inputs": [{"name": "Age", "shape": [1], "datatype": "INT64", "data": [1.5]}]}"#,
+            r#"{"error":"input Age: element 0 (1.5) is not a valid INT64 value"}"#,
+        ),
+        (
+            r#"{"inputs": [{"name": "Age", "shape": [2], "datatype": "FP64", "data": [1.5]}]}"#,
+            r#"{"error":"input Age: shape [2] needs 2 values but data has 1"}"#,
+        ),
+        (
+            r#"{"inputs": [{"name": "Agee", "shape": [1], "datatype": "FP64", "data": [1.5]}]}"#,
+            r#"{"error":"unknown input \"Agee\"; send one tensor per input (Pclass, Sex, Age, SibSp, Parch, Fare, Embarked), or one [n, 7] tensor with the inputs as columns in that order"}"#,
+        ),
+        (
+            r#"{"inputs": [{"name": "Pclass", "shape": [1], "datatype": "INT64", "data": [9]}]}"#,
+            r#"{"error":"row 0: Pclass: \"9\" is not allowed; expected one of: 1, 2, 3; row 0: Sex: is required; expected one of: male, female; row 0: SibSp: is required; expected a whole number from 0 to 10; row 0: Parch: is required; expected a whole number from 0 to 10"}"#,
+        ),
+        (
+            r#"{"inputs": [{"name": "Pclass", "shape": [1], "datatype": "INT64", "data": [3]}], "outputs": [{"name": "nope"}]}"#,
+            r#"{"error":"unknown output \"nope\"; the outputs are: predict, predict_proba"}"#,
+        ),
+        (
+            r#"{"inputs": []}"#,
+            r#"{"error":"the request has no inputs"}"#,
+        ),
+        (
+            r#"{"inputs": [{"name": "Age", "shape": [1], "datatype": "FP8", "data": [1]}]}"#,
+            r#"{"error":"input Age: unknown datatype \"FP8\""}"#,
+        ),
+        (
+            r#"{"inputs": 3}"#,
+            r#"{"error":"invalid type: integer `3`, expected a sequence at line 1 column 12"}"#,
+        ),
+        (
+            "{",
+            r#"{"error":"the body is not valid JSON: unexpected end of input at line 1 column 1"}"#,
+        ),
+    ];
+    for (body, want) in cases {
+        let (st, ct, got) = s.post_json("/v2/models/titanic/infer", body).await;
+        assert_eq!(
+            (st, ct.as_str()),
+            (400, "application/json"),
+            "{body}: {got}"
+        );
+        assert_eq!(&got, want, "{body}");
+    }
+    // The binary extension is refused clearly, not misread.
+    let r = s
+        .client
+        .post(s.url("/v2/models/titanic/infer"))
+        .header("inference-header-content-length", "10")
+        .header("content-type", "application/octet-stream")
+        .body(b"{\"inputs\"}\x00\x01".to_vec())
+        .send()
+        .await
+        .unwrap();
+    let (st, _, body) = parts(r).await;
+    assert_eq!(st, 400);
+    assert!(
+        body.contains("binary tensor data is not supported"),
+        "{body}"
+    );
+    let (st, _, body) = s
+        .post_json("/v2/models/other/infer", r#"{"inputs": []}"#)
+        .await;
+    assert_eq!(
+        (st, body.as_str()),
+        (
+            404,
+            r#"{"error":"Model other not found; this server serves titanic"}"#
+        )
+    );
+    let (st, _, body) = parts(s.get("/v2/models/titanic/infer").await).await;
+    assert_eq!(
+        (st, body.as_str()),
+        (405, r#"{"error":"this path does not accept that method"}"#)
+    );
+}
+
+// --- Operations -------------------------------------------------------------
+
+#[tokio::test]
+async fn ops_health_and_metrics() {
+    let s = start().await;
+    let (st, ct, body) = parts(s.get("/livez").await).await;
+    assert_eq!(
+        (st, ct.as_str(), body.as_str()),
+        (200, "application/json", r#"{"status":"ok"}"#)
+    );
+    let (st, _, body) = parts(s.get("/readyz").await).await;
+    assert_eq!((st, body.as_str()), (200, r#"{"status":"ready"}"#));
+    let (st, _, body) = parts(s.get("/healthz").await).await;
+    assert_eq!(st, 200);
+    let h: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(h["model"]["name"], "titanic");
+    assert_eq!(h["ready"], true);
+
+    s.post_json("/api/v1/predict", SURVIVOR).await;
+    s.post_json("/api/v1/predict", "{").await;
+    s.get("/nothing-here").await;
+    let (st, ct, text) = parts(s.get("/metrics").await).await;
+    assert_eq!(
+        (st, ct.as_str()),
+        (200, "text/plain; version=0.0.4; charset=utf-8")
+    );
+    for line in [
+        "lifeboat_http_requests_total{route=\"/api/v1/predict\",method=\"POST\",status=\"200\"} 1",
+        "lifeboat_http_requests_total{route=\"/api/v1/predict\",method=\"POST\",status=\"400\"} 1",
+        "lifeboat_http_requests_total{route=\"unmatched\",method=\"GET\",status=\"404\"} 1",
+        "lifeboat_http_request_duration_seconds_count{route=\"/api/v1/predict\",method=\"POST\"} 2",
+        "lifeboat_http_requests_in_flight 1",
+        "lifeboat_predictions_total{class=\"1\"} 1",
+        "lifeboat_predictions_total{class=\"0\"} 0",
+    ] {
+        assert!(text.contains(line), "missing {line}\n{text}");
+    }
+    let info = format!(
+        "lifeboat_model_info{{name=\"titanic\",version=\"{}\"",
+        s.state.loaded.version()
+    );
+    assert!(text.contains(&info), "{text}");
+
+    // Draining: readiness fails, liveness does not.
+    s.state.set_draining();
+    assert_eq!(s.get("/readyz").await.status(), 503);
+    assert_eq!(s.get("/v2/health/ready").await.status(), 503);
+    assert_eq!(s.get("/livez").await.status(), 200);
+}
+
+#[tokio::test]
+async fn every_response_has_an_id_and_security_headers() {
+    let s = start().await;
+    for path in ["/", "/api/v1/model", "/nothing", "/metrics"] {
+        let r = s.get(path).await;
+        let h = r.headers();
+        assert!(h.get("x-request-id").is_some(), "{path}");
+        let csp = h.get("content-security-policy").unwrap().to_str().unwrap();
+        assert!(
+            csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe-inline"),
+            "{csp}"
+        );
+        assert!(csp.contains("default-src 'none'"), "{csp}");
+        assert_eq!(h.get("x-content-type-options").unwrap(), "nosniff");
+        assert_eq!(h.get("referrer-policy").unwrap(), "no-referrer");
+    }
+    // A sane X-Request-ID from the router is kept; a strange one replaced.
+    let r = s
+        .client
+        .get(s.url("/livez"))
+        .header("x-request-id", "abc-123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["x-request-id"], "abc-123");
+    let r = s
+        .client
+        .get(s.url("/livez"))
+        .header("x-request-id", "a b<script>")
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(r.headers()["x-request-id"], "a b<script>");
+}
+
+#[tokio::test]
+async fn responses_are_gzipped_when_asked() {
+    let s = start().await;
+    let r = s
+        .client
+        .get(s.url("/"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["content-encoding"], "gzip");
+    let r = s.client.get(s.url("/docs")).send().await.unwrap();
+    assert!(r.headers().get("content-encoding").is_none());
+}
+
+#[tokio::test]
+async fn slow_requests_time_out_with_503() {
+    let s = start_with(ServeConfig {
+        timeout: std::time::Duration::from_millis(1),
+        ..Default::default()
+    })
+    .await;
+    // A large CSV takes longer than a millisecond to score.
+    let mut csv = String::from("Pclass,Sex,Age,SibSp,Parch,Fare,Embarked\n");
+    for _ in 0..50_000 {
+        csv.push_str("3,male,22,1,0,7.25,S\n");
+    }
+    let r = s
+        .client
+        .post(s.url("/batch"))
+        .header("content-type", "text/csv")
+        .header("accept", "text/csv")
+        .body(csv)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 503);
+}

@@ -1,0 +1,419 @@
+//! The pages against a real server: form, result, model card, CSV files,
+//! docs (whose curl examples are run as printed), static files, languages,
+//! template overrides and `--dev`.
+
+mod common;
+
+use common::{CSV, parts, start, start_with};
+use lifeboat::serve::ServeConfig;
+
+const FORM: &str = "Pclass=1&Sex=female&Age=29&SibSp=0&Parch=0&Fare=80&Embarked=S";
+
+async fn page(s: &common::Server, path: &str, lang: Option<&str>) -> (u16, String) {
+    let mut req = s.client.get(s.url(path));
+    if let Some(l) = lang {
+        req = req.header("accept-language", l);
+    }
+    let r = req.send().await.unwrap();
+    let status = r.status().as_u16();
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    (status, r.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn the_form_is_generated_from_the_schema() {
+    let s = start().await;
+    let (status, html) = page(&s, "/", None).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("<html lang=\"en\">"));
+    // Every input and select has a <label for> pointing at it.
+    let controls = html.matches("<select id=\"").count()
+        + html.matches("<input type=\"number\" id=\"").count();
+    assert_eq!(controls, 7);
+    for id in [
+        "f0-Pclass",
+        "f1-Sex",
+        "f2-Age",
+        "f3-SibSp",
+        "f4-Parch",
+        "f5-Fare",
+        "f6-Embarked",
+    ] {
+        assert!(html.contains(&format!("<label for=\"{id}\">")), "{id}");
+        assert!(html.contains(&format!(" id=\"{id}\"")), "{id}");
+    }
+    // Options carry the values the model expects and show the labels people read.
+    assert!(
+        html.contains("<option value=\"1\">1st class</option>"),
+        "{html}"
+    );
+    assert!(html.contains("<option value=\"3\" selected>3rd class</option>"));
+    assert!(html.contains("min=\"0\" max=\"100\" step=\"0.5\""));
+    assert!(html.contains("In years; fractions for infants."));
+    // No script, no inline style, no external URL.
+    for bad in ["<script", "style=", "http://", "https://"] {
+        assert!(!html.contains(bad), "{bad} in the page");
+    }
+}
+
+#[tokio::test]
+async fn the_form_in_spanish() {
+    let s = start().await;
+    for (path, lang) in [("/?lang=es", None), ("/", Some("es-MX,es;q=0.9,en;q=0.5"))] {
+        let (_, html) = page(&s, path, lang).await;
+        assert!(html.contains("<html lang=\"es\">"), "{path}");
+        assert!(html.contains("Clase del billete"));
+        assert!(html.contains("<option value=\"1\">Primera clase</option>"));
+        assert!(html.contains(">Predecir</button>"));
+    }
+    // ?lang= wins over Accept-Language and is kept in links and the form action.
+    let (_, html) = page(&s, "/?lang=en", Some("es")).await;
+    assert!(html.contains("<html lang=\"en\">"));
+    assert!(html.contains("action=\"/predict?lang=en\""));
+}
+
+#[tokio::test]
+async fn submitting_the_form_shows_the_result() {
+    let s = start().await;
+    for path in ["/predict", "/result"] {
+        let (status, ct, html) = parts(
+            s.post(path, "application/x-www-form-urlencoded", FORM)
+                .await,
+        )
+        .await;
+        assert_eq!(status, 200, "{path}");
+        assert!(ct.starts_with("text/html"));
+        assert!(
+            html.contains("<h1 class=\"verdict\">Passenger survives</h1>"),
+            "{html}"
+        );
+        assert!(html.contains(" %</span> probability</p>"));
+        assert!(html.contains("<svg class=\"chart\""));
+        assert!(html.contains("<th scope=\"row\">Ticket class</th><td>1st class</td>"));
+        // The form again, pre-filled with what was sent.
+        assert!(html.contains("<option value=\"female\" selected>Female</option>"));
+        assert!(html.contains("value=\"80\""));
+    }
+    let (status, _, html) = parts(
+        s.post(
+            "/predict?lang=es",
+            "application/x-www-form-urlencoded",
+            FORM,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(html.contains("El pasajero sobrevive"));
+    assert!(html.contains(" %</span> probabilidad</p>"));
+    assert!(html.contains(","), "decimal comma");
+}
+
+#[tokio::test]
+async fn invalid_form_values_come_back_with_messages_and_422() {
+    let s = start().await;
+    let body = "Pclass=1&Sex=&Age=abc&SibSp=0&Parch=0&Fare=80&Embarked=S";
+    let (status, _, html) = parts(
+        s.post("/predict", "application/x-www-form-urlencoded", body)
+            .await,
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(html.contains("Some values need a change"));
+    assert!(html.contains("<p class=\"error\" id=\"f2-Age-err\">&quot;abc&quot; is not a number; expected a number from 0 to 100</p>"), "{html}");
+    assert!(html.contains(
+        "<p class=\"error\" id=\"f1-Sex-err\">is required; expected one of: male, female</p>"
+    ));
+    assert!(html.contains("value=\"abc\""), "values are kept");
+    assert!(html.contains("aria-invalid=\"true\""));
+    let (status, _, html) = parts(
+        s.post(
+            "/predict?lang=es",
+            "application/x-www-form-urlencoded",
+            body,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(html.contains("&quot;abc&quot; no es un número; se espera un número de 0 a 100"));
+    // Markup in a value is escaped, never run.
+    let evil = "Pclass=1&Sex=male&Age=%3Cscript%3Ealert(1)%3C%2Fscript%3E&SibSp=0&Parch=0";
+    let (status, _, html) = parts(
+        s.post("/predict", "application/x-www-form-urlencoded", evil)
+            .await,
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(!html.contains("<script>"));
+    // Not a form: 415, as a page.
+    let (status, ct, html) = parts(s.post("/predict", "application/json", "{}").await).await;
+    assert_eq!(status, 415);
+    assert!(ct.starts_with("text/html"));
+    assert!(html.contains("415"));
+}
+
+#[tokio::test]
+async fn error_pages_are_pages() {
+    let s = start().await;
+    let (status, html) = page(&s, "/no/such/page", None).await;
+    assert_eq!(status, 404);
+    assert!(html.contains("<h1>Page not found</h1>"), "{html}");
+    let (status, html) = page(&s, "/no/such/page?lang=es", None).await;
+    assert_eq!(status, 404);
+    assert!(html.contains("No hay ninguna página en esta dirección."));
+    let r = s.client.delete(s.url("/")).send().await.unwrap();
+    assert_eq!(r.status(), 405);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("<h1>Method not allowed</h1>")
+    );
+    let (status, _) = page(&s, "/static/nope.css", None).await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn the_model_card() {
+    let s = start().await;
+    let (status, html) = page(&s, "/model", None).await;
+    assert_eq!(status, 200);
+    for want in [
+        "Cross-validation",
+        "Confusion matrix",
+        "Importance",
+        // Whatever learner the built-in model has (it may change).
+        s.state.model().report.learner.as_str(),
+        "<svg class=\"chart\"",
+        "<code>Pclass</code>",
+        s.state.loaded.version(),
+    ] {
+        assert!(html.contains(want), "{want}");
+    }
+    let (_, html) = page(&s, "/model?lang=es", None).await;
+    assert!(html.contains("Validación cruzada") && html.contains("Matriz de confusión"));
+}
+
+#[tokio::test]
+async fn csv_files_are_scored() {
+    let s = start().await;
+    let (status, html) = page(&s, "/batch", None).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("<label for=\"file\">"));
+    assert!(html.contains("enctype=\"multipart/form-data\""));
+
+    // From a browser: a page with a summary, the rejected rows and a download link.
+    let csv = format!("{CSV}2,robot,30,0,0,10,S\n");
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(csv.clone().into_bytes()).file_name("passengers.csv"),
+    );
+    let r = s
+        .client
+        .post(s.url("/batch"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("3 rows: 2 scored, 1 rejected."), "{html}");
+    assert!(html.contains("download=\"passengers-scored.csv\""));
+    assert!(html.contains("href=\"data:text/csv;charset=utf-8;base64,"));
+    assert!(html.contains("Sex: &quot;robot&quot; is not allowed"));
+
+    // From a program: the CSV itself.
+    let r = s
+        .client
+        .post(s.url("/batch?explain=true"))
+        .header("content-type", "text/csv")
+        .header("accept", "text/csv")
+        .body(csv)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["x-rejected-rows"], "1");
+    assert_eq!(
+        r.headers()["content-disposition"],
+        "attachment; filename=\"data-scored.csv\""
+    );
+    let out = r.text().await.unwrap();
+    let mut lines = out.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "Pclass,Sex,Age,SibSp,Parch,Fare,Embarked,prediction,label,probability_0,probability_1,base,contribution_Pclass,contribution_Sex,contribution_Age,contribution_SibSp,contribution_Parch,contribution_Fare,contribution_Embarked"
+    );
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .starts_with("3,male,22,1,0,7.25,S,0,Passenger dies,")
+    );
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .starts_with("1,female,38,1,0,71.2833,C,1,Passenger survives,")
+    );
+    assert_eq!(lines.next(), None);
+
+    // A file the model cannot read: 422 with the reason.
+    let (status, _, html) = parts(s.post("/batch", "text/csv", "a,b\n1,2\n").await).await;
+    assert_eq!(status, 422);
+    assert!(html.contains("the required columns"), "{html}");
+    // No file chosen.
+    let form = reqwest::multipart::Form::new().text("explain", "true");
+    let r = s
+        .client
+        .post(s.url("/batch"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    // Neither a form nor CSV.
+    let (status, _, _) = parts(s.post("/batch", "application/json", "{}").await).await;
+    assert_eq!(status, 415);
+}
+
+#[tokio::test]
+async fn uploads_over_the_limit_are_413() {
+    let s = start_with(ServeConfig {
+        upload_limit: 100,
+        ..Default::default()
+    })
+    .await;
+    let (status, _, html) = parts(s.post("/batch", "text/csv", CSV.repeat(5)).await).await;
+    assert_eq!(status, 413);
+    assert!(html.contains("larger than 100 bytes"));
+}
+
+/// Every curl command on /docs, run as printed (with the host the page was
+/// fetched from), answers 2xx.
+#[tokio::test]
+async fn the_curl_examples_on_docs_work_as_printed() {
+    let s = start().await;
+    let (status, html) = page(&s, "/docs", None).await;
+    assert_eq!(status, 200);
+    let mut commands = Vec::new();
+    for chunk in html.split("<code class=\"curl\">").skip(1) {
+        let cmd = chunk.split("</code>").next().unwrap();
+        commands.push(
+            cmd.replace("&#x27;", "'")
+                .replace("&quot;", "\"")
+                .replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&#x2f;", "/")
+                .replace("&amp;", "&"),
+        );
+    }
+    assert!(commands.len() >= 30, "{} commands", commands.len());
+    for cmd in commands {
+        assert!(cmd.contains(&s.base), "{cmd}");
+        let full = format!("{cmd} -o /dev/null -w '%{{http_code}}' --fail-with-body");
+        let out = tokio::task::spawn_blocking(move || {
+            std::process::Command::new("sh")
+                .arg("-c")
+                .arg(&full)
+                .output()
+                .unwrap()
+        })
+        .await
+        .unwrap();
+        let code = String::from_utf8_lossy(&out.stdout).to_string();
+        assert!(
+            code.starts_with('2'),
+            "{cmd} -> {code} {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+#[tokio::test]
+async fn static_files_are_embedded() {
+    let s = start().await;
+    let r = s.get("/static/css/style.css").await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "text/css; charset=utf-8");
+    assert!(
+        r.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("max-age")
+    );
+    let r = s.get("/favicon.ico").await;
+    assert_eq!(r.headers()["content-type"], "image/svg+xml");
+    assert_eq!(s.get("/static/../Cargo.toml").await.status(), 404);
+}
+
+#[tokio::test]
+async fn templates_and_static_files_can_be_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = dir.path().join("templates");
+    let st = dir.path().join("static/css");
+    std::fs::create_dir_all(&t).unwrap();
+    std::fs::create_dir_all(&st).unwrap();
+    std::fs::write(
+        t.join("index.html"),
+        "{% extends \"base.html\" %}{% block content %}<p id=mine>{{ t.submit }}: {{ fields|length }}</p>{% endblock %}",
+    )
+    .unwrap();
+    std::fs::write(st.join("style.css"), "body { color: red }").unwrap();
+    let s = start_with(ServeConfig {
+        templates: Some(t.clone()),
+        statics: Some(dir.path().join("static")),
+        ..Default::default()
+    })
+    .await;
+    let (_, html) = page(&s, "/", None).await;
+    assert!(html.contains("<p id=mine>Predict: 7</p>"), "{html}");
+    assert_eq!(
+        s.get("/static/css/style.css").await.text().await.unwrap(),
+        "body { color: red }"
+    );
+    // Not in --dev: a change on disk is not seen until restart.
+    std::fs::write(t.join("index.html"), "changed").unwrap();
+    let (_, html) = page(&s, "/", None).await;
+    assert!(html.contains("<p id=mine>"));
+}
+
+#[tokio::test]
+async fn dev_mode_reloads_and_shows_template_errors_to_this_machine() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("model.html"), "first").unwrap();
+    let s = start_with(ServeConfig {
+        templates: Some(dir.path().to_path_buf()),
+        dev: true,
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(page(&s, "/model", None).await.1, "first");
+    std::fs::write(dir.path().join("model.html"), "second").unwrap();
+    assert_eq!(page(&s, "/model", None).await.1, "second");
+    std::fs::write(dir.path().join("model.html"), "{{ nothing.here }}").unwrap();
+    let (status, html) = page(&s, "/model", None).await;
+    assert_eq!(status, 500);
+    assert!(html.contains("model.html, line 1"), "{html}");
+}
+
+#[tokio::test]
+async fn template_errors_are_not_shown_outside_dev() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("model.html"), "{{ nothing.here }}").unwrap();
+    let s = start_with(ServeConfig {
+        templates: Some(dir.path().to_path_buf()),
+        ..Default::default()
+    })
+    .await;
+    let (status, html) = page(&s, "/model", None).await;
+    assert_eq!(status, 500);
+    assert!(!html.contains("nothing"), "{html}");
+    assert!(html.contains("something went wrong on our side"));
+}

@@ -1,0 +1,121 @@
+//! The real binary: `lifeboat serve` binds, logs its address and one logfmt
+//! line per request, answers, and exits cleanly on SIGTERM; `lifeboat
+//! healthcheck` reports on it.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Kills the server if the test fails before stopping it.
+struct Server(std::process::Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn serve_logs_answers_and_stops_on_sigterm() {
+    let bin = env!("CARGO_BIN_EXE_lifeboat");
+    let child = Command::new(bin)
+        .args(["serve", "--host", "127.0.0.1"])
+        .env("PORT", "0")
+        .env_remove("LIFEBOAT_MODEL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut server = Server(child);
+    let mut lines = BufReader::new(server.0.stdout.take().unwrap()).lines();
+    // The first line is the effective configuration, with the bound address.
+    let first = lines.next().unwrap().unwrap();
+    assert!(first.contains("msg=\"lifeboat 0.1.0 serving\""), "{first}");
+    assert!(first.contains("model_name=titanic"), "{first}");
+    let addr = first
+        .split(' ')
+        .find_map(|kv| kv.strip_prefix("addr="))
+        .unwrap()
+        .to_string();
+    let port = addr.rsplit(':').next().unwrap().to_string();
+    let url = lines.next().unwrap().unwrap();
+    assert!(
+        url.contains(&format!("url=http://127.0.0.1:{port}")),
+        "{url}"
+    );
+
+    let out = Command::new("curl")
+        .args([
+            "-s",
+            "-H",
+            "X-Request-ID: test-42",
+            &format!("http://{addr}/livez"),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), r#"{"status":"ok"}"#);
+    let status = Command::new(bin)
+        .args(["healthcheck", "--port", &port])
+        .status()
+        .unwrap();
+    assert!(status.success());
+
+    let log = lines.next().unwrap().unwrap();
+    assert!(log.starts_with("ts="), "{log}");
+    for kv in [
+        "level=info",
+        "msg=request",
+        "request_id=test-42",
+        "method=GET",
+        "path=/livez",
+        "route=/livez",
+        "status=200",
+        "duration_us=",
+    ] {
+        assert!(log.contains(kv), "{kv} not in {log}");
+    }
+
+    let start = Instant::now();
+    let pid = server.0.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = server.0.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    assert!(start.elapsed() < Duration::from_secs(5));
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    assert!(rest.iter().any(|l| l.contains("shutting down")), "{rest:?}");
+
+    // Nothing listens now.
+    let status = Command::new(bin)
+        .args(["healthcheck", "--port", &port])
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(1));
+}
+
+#[test]
+fn serve_reports_a_bad_model_and_exits_2() {
+    let out = Command::new(env!("CARGO_BIN_EXE_lifeboat"))
+        .args([
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--model",
+            "/nonexistent.lifeboat",
+        ])
+        .env("PORT", "0")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("lifeboat: cannot read /nonexistent.lifeboat: No such file"),
+        "{err}"
+    );
+}
