@@ -5,6 +5,7 @@
 # and nothing of ours besides.
 #
 #   docker build -t lifeboat .
+#   docker build --build-arg FEATURES=onnx -t lifeboat .   # to serve .onnx files
 #   docker run --rm -p 5000:5000 lifeboat
 #   docker run --rm -p 5000:5000 -v "$PWD/my.lifeboat:/models/my.lifeboat:ro" \
 #       -e LIFEBOAT_MODEL=/models/my.lifeboat lifeboat
@@ -13,8 +14,10 @@
 
 FROM rust:1.95.0-slim-bookworm AS build
 WORKDIR /src
+# Cargo features to build with: "onnx" adds the ONNX engine (see ARCHITECTURE.md).
+ARG FEATURES=""
 COPY . .
-RUN cargo build --release --locked --bin lifeboat \
+RUN cargo build --release --locked --bin lifeboat --features "$FEATURES" \
  && strip target/release/lifeboat
 
 # bookworm-slim matches the build image's glibc, and keeps /bin/sh, which

@@ -203,8 +203,10 @@ impl Estimator {
     }
 }
 
+/// The logistic function, without overflow for large |z|. Shared by the
+/// predictors and the learners, so training and serving compute alike.
 #[inline]
-fn sigmoid(z: f64) -> f64 {
+pub(crate) fn sigmoid(z: f64) -> f64 {
     if z >= 0.0 {
         1.0 / (1.0 + (-z).exp())
     } else {

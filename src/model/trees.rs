@@ -92,6 +92,27 @@ impl Node {
 }
 
 impl TreeEnsemble {
+    /// An ensemble with no trees yet, for learners and importers to append to.
+    pub fn empty(
+        n_features: usize,
+        n_outputs: usize,
+        combine: Combine,
+        base_score: Vec<f64>,
+        f32_inputs: bool,
+    ) -> TreeEnsemble {
+        TreeEnsemble {
+            n_features: n_features as u32,
+            n_outputs: n_outputs as u32,
+            trees: Vec::new(),
+            nodes: Vec::new(),
+            leaf_values: Vec::new(),
+            bitsets: Vec::new(),
+            combine,
+            base_score,
+            f32_inputs,
+        }
+    }
+
     /// The width of a tree's leaves.
     pub fn leaf_width(&self, tree: &Tree) -> usize {
         if tree.output.is_some() {

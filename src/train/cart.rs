@@ -240,17 +240,7 @@ pub(crate) fn empty_ensemble(
     combine: Combine,
     base_score: Vec<f64>,
 ) -> TreeEnsemble {
-    TreeEnsemble {
-        n_features: n_features as u32,
-        n_outputs: n_outputs as u32,
-        trees: Vec::new(),
-        nodes: Vec::new(),
-        leaf_values: Vec::new(),
-        bitsets: Vec::new(),
-        combine,
-        base_score,
-        f32_inputs: false,
-    }
+    TreeEnsemble::empty(n_features, n_outputs, combine, base_score, false)
 }
 
 /// A threshold `t` with `a <= t < b` for finite `a < b`: the midpoint taken

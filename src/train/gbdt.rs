@@ -25,8 +25,8 @@ use super::TrainError;
 use super::cart::{self, check_max_depth, describe_depth};
 use super::matrix::Matrix;
 use super::rng::Rng;
-use crate::model::Link;
 use crate::model::trees::{Combine, MAX_DEPTH, Node, Split, Tree, TreeEnsemble};
+use crate::model::{Link, sigmoid};
 use binning::BinMapper;
 use grower::{GrowerParams, GrownKind, GrownTree};
 
@@ -491,15 +491,6 @@ impl Loss {
             })
             .sum();
         total / y.len() as f64
-    }
-}
-
-fn sigmoid(z: f64) -> f64 {
-    if z >= 0.0 {
-        1.0 / (1.0 + (-z).exp())
-    } else {
-        let e = z.exp();
-        e / (1.0 + e)
     }
 }
 

@@ -10,7 +10,7 @@
 
 use super::TrainError;
 use super::matrix::Matrix;
-use crate::model::{LinearModel, Link};
+use crate::model::{LinearModel, Link, sigmoid};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct LogisticParams {
@@ -111,15 +111,6 @@ fn softplus(z: f64) -> f64 {
         z + (-z).exp().ln_1p()
     } else {
         z.exp().ln_1p()
-    }
-}
-
-fn sigmoid(z: f64) -> f64 {
-    if z >= 0.0 {
-        1.0 / (1.0 + (-z).exp())
-    } else {
-        let e = z.exp();
-        e / (1.0 + e)
     }
 }
 

@@ -208,17 +208,13 @@ pub fn ensemble(
     combine: crate::model::trees::Combine,
     f32_inputs: bool,
 ) -> TreeEnsemble {
-    TreeEnsemble {
-        n_features: n_features as u32,
-        n_outputs: n_outputs as u32,
-        trees: Vec::new(),
-        nodes: Vec::new(),
-        leaf_values: Vec::new(),
-        bitsets: Vec::new(),
+    TreeEnsemble::empty(
+        n_features,
+        n_outputs,
         combine,
-        base_score: vec![0.0; n_outputs],
+        vec![0.0; n_outputs],
         f32_inputs,
-    }
+    )
 }
 
 #[cfg(test)]
