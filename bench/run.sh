@@ -307,7 +307,9 @@ mkdir -p "$RUN/logs" "$RUN/work"
 # The exact command, with any BENCH_* setting that changed what ran.
 {
   while read -r var; do printf '%s=%q ' "$var" "${!var}"; done < <(compgen -e | grep '^BENCH_' || true)
-  printf 'bench/run.sh%s\n' "$(printf ' %q' "$@")"
+  printf 'bench/run.sh'
+  (($# == 0)) || printf ' %q' "$@"
+  printf '\n'
 } >"$RUN/command.txt"
 ((${#SKIPPED[@]} == 0)) || printf '%s\n' "${SKIPPED[@]}" >"$RUN/skipped.txt"
 for encoding in named coded; do

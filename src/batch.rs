@@ -31,6 +31,9 @@ pub struct BatchSummary {
     /// Data rows read (the header not counted).
     pub rows: u64,
     pub predicted: u64,
+    /// Rows predicted per class (index into the schema's classes); one entry,
+    /// all rows, for a regressor.
+    pub per_class: Vec<u64>,
     pub failed: u64,
     /// The first failures, in file order.
     pub errors: Vec<RowFailure>,
@@ -147,6 +150,14 @@ pub fn score_csv(
                 for _ in record.len()..width {
                     out.push_field(b"");
                 }
+                let class = match answer.prediction {
+                    Prediction::Class { index, .. } => index,
+                    Prediction::Value(_) => 0,
+                };
+                if summary.per_class.len() <= class {
+                    summary.per_class.resize(class + 1, 0);
+                }
+                summary.per_class[class] += 1;
                 answer.push_fields(model, options.lang, &mut out, &mut number);
                 writer.write_byte_record(&out).map_err(write_err)?;
                 summary.predicted += 1;

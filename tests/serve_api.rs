@@ -764,3 +764,26 @@ async fn slow_requests_time_out_with_503() {
         .unwrap();
     assert_eq!(r.status(), 503);
 }
+
+#[tokio::test]
+async fn rows_of_a_csv_file_count_as_predictions() {
+    let s = start().await;
+    let r = s
+        .client
+        .post(s.url("/batch"))
+        .header("content-type", "text/csv")
+        .header("accept", "text/csv")
+        .body(CSV)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let (_, _, text) = parts(s.get("/metrics").await).await;
+    // CSV holds one passenger who dies and one who survives.
+    for line in [
+        "lifeboat_predictions_total{class=\"0\"} 1",
+        "lifeboat_predictions_total{class=\"1\"} 1",
+    ] {
+        assert!(text.contains(line), "missing {line}\n{text}");
+    }
+}

@@ -144,8 +144,13 @@ impl Metrics {
 
     /// Counts one prediction of class `index` (0 for regression).
     pub fn predicted(&self, index: usize) {
+        self.predicted_many(index, 1);
+    }
+
+    /// `count` predictions of class `index` at once (a CSV file's rows).
+    pub fn predicted_many(&self, index: usize, count: u64) {
         if let Some(c) = self.predictions.get(index) {
-            c.fetch_add(1, Relaxed);
+            c.fetch_add(count, Relaxed);
         }
     }
 

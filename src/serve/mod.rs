@@ -195,6 +195,13 @@ impl AppState {
         (p, e)
     }
 
+    /// Counts the rows of a scored CSV file ([`crate::batch::BatchSummary::per_class`]).
+    pub fn count_batch(&self, per_class: &[u64]) {
+        for (index, &n) in per_class.iter().enumerate() {
+            self.metrics.predicted_many(index, n);
+        }
+    }
+
     fn count(&self, p: &Prediction) {
         match p {
             Prediction::Class { index, .. } => self.metrics.predicted(*index),

@@ -404,7 +404,10 @@ async fn batch_score(
     .await
     .map_err(|e| ApiError::Internal(format!("batch task failed: {e}")))?;
     let (summary, out) = match scored {
-        Ok(done) => done,
+        Ok((summary, out)) => {
+            state.count_batch(&summary.per_class);
+            (summary, out)
+        }
         Err(e) if csv_out => {
             return Err(ApiError::Invalid(vec![error::FieldProblem {
                 row: None,
