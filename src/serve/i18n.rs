@@ -225,16 +225,19 @@ pub fn negotiate(query: Option<&str>, headers: &HeaderMap) -> (Lang, bool) {
             }
         }
     }
-    let accept = headers
+    let lang = headers
         .get(axum::http::header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    (from_accept_language(accept), false)
+        .map_or(Lang::default(), from_accept_language);
+    (lang, false)
 }
 
 /// The best of English and Spanish for an `Accept-Language` header
 /// (`es-MX,es;q=0.9,en;q=0.8`), English when neither is acceptable.
 pub fn from_accept_language(header: &str) -> Lang {
+    if header.is_empty() {
+        return Lang::default();
+    }
     let mut best: Option<(f32, usize, Lang)> = None;
     for (i, item) in header.split(',').enumerate().take(20) {
         let mut parts = item.split(';');

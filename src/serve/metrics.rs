@@ -5,7 +5,6 @@
 //! from the start and recording a request is a few atomic additions. The text
 //! exposition format is written by hand in [`Metrics::render`].
 
-use std::collections::HashMap;
 use std::fmt::Write;
 use std::sync::atomic::{AtomicI64, AtomicU16, AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
@@ -23,9 +22,15 @@ const METHODS: [&str; 3] = ["GET", "POST", "other"];
 /// The label of requests that matched no route.
 pub const UNMATCHED: &str = "unmatched";
 
+/// A route of this app's router, from [`Metrics::route`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RouteId(usize);
+
 pub struct Metrics {
     routes: Vec<String>,
-    index: HashMap<String, usize>,
+    /// The router's own path patterns (`/v2/models/{name}/infer`), each to
+    /// its index in `routes`: a request's route label comes from its path.
+    matcher: matchit::Router<usize>,
     /// `[route][method]`
     series: Vec<[Series; 3]>,
     in_flight: AtomicI64,
@@ -100,11 +105,13 @@ impl Metrics {
         names.sort();
         names.dedup();
         names.push(UNMATCHED.to_string());
-        let index = names
-            .iter()
-            .enumerate()
-            .map(|(i, n)| (n.clone(), i))
-            .collect();
+        let mut matcher = matchit::Router::new();
+        for (i, name) in names.iter().enumerate().take(names.len() - 1) {
+            // The same patterns were accepted by axum's router (also matchit),
+            // so an insert cannot conflict; a failed one would only leave that
+            // route's requests labelled "unmatched".
+            let _ = matcher.insert(name.clone(), i);
+        }
         let series = names.iter().map(|_| Default::default()).collect();
         let classes = if classes.is_empty() {
             vec!["value".to_string()]
@@ -114,7 +121,7 @@ impl Metrics {
         let predictions = classes.iter().map(|_| AtomicU64::new(0)).collect();
         Metrics {
             routes: names,
-            index,
+            matcher,
             series,
             in_flight: AtomicI64::new(0),
             classes,
@@ -128,12 +135,23 @@ impl Metrics {
         InFlight(&self.in_flight)
     }
 
-    /// Records one finished request. `route` is the matched path, if any.
-    pub fn record(&self, route: Option<&str>, method: &Method, status: u16, elapsed: Duration) {
-        let r = route
-            .and_then(|r| self.index.get(r))
-            .copied()
-            .unwrap_or(self.routes.len() - 1);
+    /// The route a request path belongs to ("unmatched" when none).
+    pub fn route(&self, path: &str) -> RouteId {
+        RouteId(
+            self.matcher
+                .at(path)
+                .map_or(self.routes.len() - 1, |m| *m.value),
+        )
+    }
+
+    /// The route's label: its path pattern, or "unmatched".
+    pub fn route_name(&self, route: RouteId) -> &str {
+        &self.routes[route.0]
+    }
+
+    /// Records one finished request.
+    pub fn record(&self, route: RouteId, method: &Method, status: u16, elapsed: Duration) {
+        let r = route.0;
         let m = match *method {
             Method::GET | Method::HEAD => 0,
             Method::POST => 1,
@@ -279,26 +297,37 @@ mod tests {
     #[test]
     fn records_and_renders() {
         let m = Metrics::new(
-            &["/", "/api/v1/predict"],
+            &["/", "/api/v1/predict", "/v2/models/{name}/infer"],
             vec!["0".into(), "1".into()],
             vec![("name", "titanic".into()), ("version", "abc".into())],
         );
         {
             let _guard = m.start();
             m.record(
-                Some("/api/v1/predict"),
+                m.route("/api/v1/predict"),
                 &Method::POST,
                 200,
                 Duration::from_micros(30),
             );
         }
         m.record(
-            Some("/api/v1/predict"),
+            m.route("/api/v1/predict"),
             &Method::POST,
             422,
             Duration::from_millis(2),
         );
-        m.record(None, &Method::GET, 404, Duration::from_micros(5));
+        m.record(
+            m.route("/nothing/here"),
+            &Method::GET,
+            404,
+            Duration::from_micros(5),
+        );
+        m.record(
+            m.route("/v2/models/titanic/infer"),
+            &Method::POST,
+            200,
+            Duration::from_micros(5),
+        );
         m.predicted(1);
         let text = m.render();
         assert!(text.contains(
@@ -312,6 +341,10 @@ mod tests {
         ));
         assert!(text.contains("lifeboat_http_request_duration_seconds_bucket{route=\"/api/v1/predict\",method=\"POST\",le=\"0.00005\"} 1"));
         assert!(text.contains("lifeboat_http_request_duration_seconds_count{route=\"/api/v1/predict\",method=\"POST\"} 2"));
+        assert!(text.contains(
+            "lifeboat_http_requests_total{route=\"/v2/models/{name}/infer\",method=\"POST\",status=\"200\"} 1"
+        ));
+        assert_eq!(m.route_name(m.route("/api/v1/predict/")), UNMATCHED);
         assert!(text.contains("lifeboat_http_requests_in_flight 0"));
         assert!(text.contains("lifeboat_predictions_total{class=\"1\"} 1"));
         assert!(text.contains("lifeboat_model_info{name=\"titanic\",version=\"abc\"} 1"));
@@ -321,7 +354,7 @@ mod tests {
     fn many_status_codes_overflow_to_other() {
         let m = Metrics::new(&["/"], vec![], vec![]);
         for code in 200..240 {
-            m.record(Some("/"), &Method::GET, code, Duration::ZERO);
+            m.record(m.route("/"), &Method::GET, code, Duration::ZERO);
         }
         assert!(m.render().contains("status=\"other\"} 24"));
     }

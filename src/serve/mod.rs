@@ -34,9 +34,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use axum::Router;
 use axum::body::Bytes;
 use axum::routing::MethodRouter;
+use axum::{Router, ServiceExt as _};
 
 use crate::model::file::Loaded;
 use crate::model::{Explanation, Prediction};
@@ -295,11 +295,11 @@ pub fn all_routes() -> Routes {
 /// let request = axum::http::Request::get("/v2/health/ready")
 ///     .body(axum::body::Body::empty())
 ///     .unwrap();
-/// let response = lifeboat::serve::router(state).oneshot(request).await.unwrap();
+/// let response = lifeboat::serve::app(state).oneshot(request).await.unwrap();
 /// assert_eq!(response.status(), 200);
 /// # }
 /// ```
-pub fn router(state: AppState) -> Router {
+pub fn app(state: AppState) -> layers::App {
     layers::wrap(all_routes().router, state)
 }
 
@@ -324,7 +324,7 @@ pub async fn run(config: ServeConfig) -> Result<(), ServeError> {
 /// requests for at most `config.grace`.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> Result<(), ServeError> {
     let grace = state.config.grace;
-    let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let app = app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let signal_state = state.clone();
     let shutdown = async move {

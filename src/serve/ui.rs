@@ -7,7 +7,10 @@
 use std::borrow::Cow;
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Multipart, Path, Request, State};
+use axum::extract::{
+    DefaultBodyLimit, FromRequest, FromRequestParts, Multipart, Path, Request, State,
+};
+use axum::handler::Handler;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -26,7 +29,12 @@ pub fn routes() -> Routes {
         .route("/predict", get(form_show).post(predict_form))
         .route("/result", get(form_show).post(predict_form))
         .route("/model", get(model_show))
-        .route("/batch", get(batch_show).post(batch_score))
+        // The upload's limit is checked by `batch_score` itself (`--upload-limit`),
+        // so axum's default limit on multipart bodies is turned off here.
+        .route(
+            "/batch",
+            get(batch_show).post(batch_score.layer(DefaultBodyLimit::disable())),
+        )
         .route("/docs", get(docs_show))
         .route("/static/{*path}", get(static_file))
         .route("/favicon.ico", get(favicon))
