@@ -63,17 +63,119 @@ async fn predict_json(
         .iter()
         .map(|row| Answer::new(&state, row, explain, lang))
         .collect();
-    let bytes = if many {
-        serde_json::to_vec(&answers)
-    } else {
-        serde_json::to_vec(&answers[0])
+    let mut bytes = Vec::with_capacity(160 * answers.len());
+    if many {
+        bytes.push(b'[');
     }
-    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    for (i, answer) in answers.iter().enumerate() {
+        if i > 0 {
+            bytes.push(b',');
+        }
+        state.answer_json.write(&mut bytes, answer, lang)?;
+    }
+    if many {
+        bytes.push(b']');
+    }
     Ok(json(bytes))
+}
+
+/// Writes answers as `serde_json` would, with the parts that depend only on
+/// the class and language serialized once at startup: a prediction is then a
+/// few copies and number formats, not a walk of the whole answer.
+pub struct AnswerJson {
+    /// `{"class":"1","label":"Passenger survives","probability":`, by
+    /// language ([`Lang::ALL`] order) and class.
+    heads: Vec<Vec<Vec<u8>>>,
+    /// `"1":`, by class.
+    keys: Vec<Vec<u8>>,
+}
+
+impl AnswerJson {
+    pub fn new(schema: &Schema) -> AnswerJson {
+        #[derive(Serialize)]
+        struct Head<'a> {
+            class: &'a str,
+            label: &'a str,
+        }
+        let head = |class: &crate::schema::Class, lang: Lang| {
+            let mut bytes = serde_json::to_vec(&Head {
+                class: &class.value,
+                label: class.label.get(lang),
+            })
+            .unwrap_or_default();
+            bytes.pop(); // the closing brace
+            bytes.extend_from_slice(b",\"probability\":");
+            bytes
+        };
+        let classes = schema.classes();
+        AnswerJson {
+            heads: Lang::ALL
+                .iter()
+                .map(|&lang| classes.iter().map(|c| head(c, lang)).collect())
+                .collect(),
+            keys: classes
+                .iter()
+                .map(|c| {
+                    let mut key = serde_json::to_vec(&c.value).unwrap_or_default();
+                    key.push(b':');
+                    key
+                })
+                .collect(),
+        }
+    }
+
+    /// Appends one answer's JSON to `out`.
+    pub fn write(
+        &self,
+        out: &mut Vec<u8>,
+        answer: &Answer<'_>,
+        lang: Lang,
+    ) -> Result<(), ApiError> {
+        let lang_index = Lang::ALL.iter().position(|&l| l == lang).unwrap_or(0);
+        let prepared = match answer {
+            Answer::Class {
+                index,
+                probability,
+                probabilities,
+                explanation: None,
+                ..
+            } => self
+                .heads
+                .get(lang_index)
+                .and_then(|heads| heads.get(*index))
+                .filter(|_| self.keys.len() == probabilities.values.len())
+                .map(|head| (head, probability, probabilities)),
+            _ => None,
+        };
+        let Some((head, probability, probabilities)) = prepared else {
+            // Explanations and regression answers take the general path.
+            return serde_json::to_writer(&mut *out, answer)
+                .map_err(|e| ApiError::Internal(e.to_string()));
+        };
+        out.extend_from_slice(head);
+        write_number(out, *probability);
+        out.extend_from_slice(b",\"probabilities\":{");
+        for (i, (key, p)) in self.keys.iter().zip(&probabilities.values).enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(key);
+            write_number(out, *p);
+        }
+        out.extend_from_slice(b"}}");
+        Ok(())
+    }
+}
+
+/// A number as `serde_json` writes it (`null` when not finite).
+fn write_number(out: &mut Vec<u8>, x: f64) {
+    let _ = serde_json::to_writer(&mut *out, &x);
 }
 
 fn json(bytes: impl Into<axum::body::Body>) -> Response {
     let mut r = bytes.into().into_response();
+    // Room for the headers every answer gets (length, id, security), at once.
+    r.headers_mut().reserve(8);
     r.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
@@ -278,6 +380,9 @@ impl<'de> Deserialize<'de> for Input<'de> {
 #[serde(untagged)]
 pub enum Answer<'a> {
     Class {
+        /// The class's position in the model's classes (not sent).
+        #[serde(skip)]
+        index: usize,
         class: &'a str,
         label: &'a str,
         probability: f64,
@@ -351,6 +456,7 @@ impl<'a> Answer<'a> {
             } => {
                 let classes = schema.classes();
                 Answer::Class {
+                    index,
                     class: &classes[index].value,
                     label: classes[index].label.get(lang),
                     probability: probabilities[index],
@@ -386,5 +492,44 @@ fn explanation_out<'a>(state: &'a AppState, p: &Prediction, e: Explanation) -> E
             schema,
             values: e.contributions,
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The prepared writer must give exactly the bytes serde gives, for every
+    /// class, language and awkward probability.
+    #[test]
+    fn prepared_answers_are_byte_identical_to_serde() {
+        let loaded = crate::builtin::titanic().unwrap();
+        let schema = &loaded.model.schema;
+        let writer = AnswerJson::new(schema);
+        let classes = schema.classes();
+        for lang in Lang::ALL {
+            for index in 0..classes.len() {
+                for p in [0.0, 1e-300, 0.1 + 0.2, 0.5, 1.0 - 1e-16, 1.0, f64::NAN] {
+                    let values = vec![1.0 - p, p];
+                    let answer = Answer::Class {
+                        index,
+                        class: &classes[index].value,
+                        label: classes[index].label.get(lang),
+                        probability: values[index],
+                        probabilities: Probabilities {
+                            classes,
+                            values: values.clone(),
+                        },
+                        explanation: None,
+                    };
+                    let mut fast = Vec::new();
+                    writer.write(&mut fast, &answer, lang).unwrap();
+                    assert_eq!(
+                        String::from_utf8(fast).unwrap(),
+                        serde_json::to_string(&answer).unwrap()
+                    );
+                }
+            }
+        }
     }
 }

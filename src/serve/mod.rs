@@ -108,6 +108,8 @@ pub struct Inner {
     pub views: view::Views,
     /// The model card (`/api/v1/model`), serialized once.
     pub card_json: Bytes,
+    /// The fixed parts of `/api/v1/predict` answers, serialized once.
+    pub answer_json: api::AnswerJson,
     pub openapi: openapi::Document,
     /// Pages that depend only on the language, rendered once (not in `--dev`).
     pub pages: std::sync::OnceLock<ui::PageCache>,
@@ -150,6 +152,7 @@ impl AppState {
         let card_json = serde_json::to_vec(&crate::card::card(&loaded))
             .unwrap_or_default()
             .into();
+        let answer_json = api::AnswerJson::new(&loaded.model.schema);
         let views = view::Views::new(&loaded, config.dev);
         let openapi = openapi::Document::new(&loaded);
         let boot = std::time::SystemTime::now()
@@ -164,6 +167,7 @@ impl AppState {
             metrics,
             views,
             card_json,
+            answer_json,
             openapi,
             pages: std::sync::OnceLock::new(),
             ready: AtomicBool::new(true),
