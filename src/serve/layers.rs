@@ -264,13 +264,14 @@ fn error_page(
         (ApiError::Internal(d), true) if !d.is_empty() => d.clone(),
         _ => err.detail_in(lang),
     };
-    let ctx = minijinja::context! {
-        page => "error",
-        status => status.as_u16(),
-        title => i18n::get(&format!("err_{}", err.slug()), lang),
-        detail => detail,
-        ..state.lang_views(lang).base(explicit)
-    };
+    let ctx = state
+        .lang_views(lang)
+        .base(explicit)
+        .with("page", "error")
+        .with("status", status.as_u16())
+        .with("title", i18n::get(&format!("err_{}", err.slug()), lang))
+        .with("detail", detail)
+        .into_value();
     match state.templates.render("error.html", ctx) {
         Ok(html) => (status, Html(html)).into_response(),
         Err(e) => {

@@ -26,6 +26,7 @@ pub mod openapi;
 pub mod ops;
 pub mod templates;
 pub mod ui;
+pub mod vars;
 pub mod view;
 
 use std::net::SocketAddr;

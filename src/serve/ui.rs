@@ -19,6 +19,7 @@ use minijinja::Value;
 use minijinja::value::Serde;
 
 use super::error::{self, ApiError, Body, PageError};
+use super::vars::Vars;
 use super::{AppState, Routes, i18n, view};
 use crate::batch::{self, BatchOptions};
 use crate::schema::Lang;
@@ -129,19 +130,19 @@ fn fixed_html(state: &AppState, which: Fixed, page: Page) -> Result<String, ApiE
         Fixed::Form => render_html(
             state,
             "index.html",
-            minijinja::context! {
-                page => "index",
-                fields => views.fields.clone(),
-                values => views.defaults.clone(),
-                errors => views.no_errors.clone(),
-                answer => Value::from(()),
-                ..base
-            },
+            base.with("page", "index")
+                .with("fields", views.fields.clone())
+                .with("values", views.defaults.clone())
+                .with("errors", views.no_errors.clone())
+                .with("answer", ())
+                .into_value(),
         ),
         Fixed::Model => render_html(
             state,
             "model.html",
-            minijinja::context! { page => "model", card => views.card.clone(), ..base },
+            base.with("page", "model")
+                .with("card", views.card.clone())
+                .into_value(),
         ),
         Fixed::Batch => render_html(state, "batch.html", batch_context(state, page, None, None)),
     }
@@ -169,23 +170,25 @@ fn form_page(
     let fields = views.fields.clone();
     match outcome {
         Ok(answer) => {
-            let ctx = minijinja::context! {
-                page => "result", fields, values,
-                errors => views.no_errors.clone(),
-                answer => Serde(answer),
-                ..base
-            };
+            let ctx = base
+                .with("page", "result")
+                .with("fields", fields)
+                .with("values", values)
+                .with("errors", views.no_errors.clone())
+                .with("answer", Serde(answer))
+                .into_value();
             render(state, "result.html", StatusCode::OK, ctx)
         }
         Err(errors) => {
-            let ctx = minijinja::context! {
-                page => "index", fields, values,
-                errors => Serde(&errors.by_field),
-                form_error => errors.form_error,
-                error_count => errors.count,
-                answer => Value::from(()),
-                ..base
-            };
+            let ctx = base
+                .with("page", "index")
+                .with("fields", fields)
+                .with("values", values)
+                .with("errors", Vars::from_pairs(errors.by_field).into_value())
+                .with("form_error", errors.form_error)
+                .with("error_count", errors.count)
+                .with("answer", ())
+                .into_value();
             render(state, "index.html", StatusCode::UNPROCESSABLE_ENTITY, ctx)
         }
     }
@@ -205,7 +208,7 @@ async fn predict_form(
     let pairs: Vec<(Cow<str>, Cow<str>)> = form_urlencoded::parse(&body).collect();
     let pairs = || pairs.iter().map(|(k, v)| (k.as_ref(), v.as_ref()));
     let views = state.lang_views(page.lang);
-    let values = Value::from(Serde(view::kept_values(views.form_fields(), pairs())));
+    let values = Vars::from_pairs(view::kept_values(views.form_fields(), pairs())).into_value();
     let schema = &state.model().schema;
     match schema.parse_strings(pairs()) {
         Ok(row) => {
@@ -268,15 +271,15 @@ fn batch_context(
         .field_names()
         .map(String::from)
         .collect();
-    minijinja::context! {
-        page => "batch",
-        fields => views.fields.clone(),
-        columns => columns,
-        result => result.map(Serde),
-        problem => problem.map(String::from),
-        max_errors => batch::KEEP_ERRORS,
-        ..views.base(page.explicit)
-    }
+    views
+        .base(page.explicit)
+        .with("page", "batch")
+        .with("fields", views.fields.clone())
+        .with("columns", columns)
+        .with("result", result.map(Serde))
+        .with("problem", problem.map(String::from))
+        .with("max_errors", batch::KEEP_ERRORS)
+        .into_value()
 }
 
 fn batch_page(
@@ -541,12 +544,12 @@ async fn docs_show(
 ) -> Result<Response, PageError> {
     let views = state.lang_views(page.lang);
     let origin = origin(&headers);
-    let ctx = minijinja::context! {
-        page => "docs",
-        operations => Serde(state.openapi.operations(&origin)),
-        problems => Serde(super::openapi::problem_types()),
-        ..views.base(page.explicit)
-    };
+    let ctx = views
+        .base(page.explicit)
+        .with("page", "docs")
+        .with("operations", Serde(state.openapi.operations(&origin)))
+        .with("problems", Serde(super::openapi::problem_types()))
+        .into_value();
     render(&state, "docs.html", StatusCode::OK, ctx)
 }
 

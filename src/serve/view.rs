@@ -13,6 +13,7 @@ use minijinja::value::Serde;
 use serde::Serialize;
 
 use super::i18n;
+use super::vars::Vars;
 use crate::model::file::Loaded;
 use crate::model::report::Origin;
 use crate::model::{Explanation, Prediction};
@@ -47,7 +48,7 @@ pub struct LangViews {
     pub lang: Lang,
     /// `t`, `lang`, `model`… : what every page gets; `[implicit, explicit]`
     /// language choice (explicit keeps `?lang=` in links and form actions).
-    base: [Value; 2],
+    base: [Vars; 2],
     pub fields: Value,
     /// The form's starting values (each field's default), and no errors.
     pub defaults: Value,
@@ -114,17 +115,16 @@ impl LangViews {
             } else {
                 String::new()
             };
-            minijinja::context! {
-                lang => lang.code(),
-                other_lang => other.code(),
-                lang_query => q,
-                t => Serde(&t),
-                model => Serde(&model),
-                dev => dev,
-                version => env!("CARGO_PKG_VERSION"),
-                form_error => "",
-                error_count => 0,
-            }
+            Vars::new()
+                .with("lang", lang.code())
+                .with("other_lang", other.code())
+                .with("lang_query", q)
+                .with("t", Vars::deep(Value::from(Serde(&t))))
+                .with("model", Vars::deep(Value::from(Serde(&model))))
+                .with("dev", dev)
+                .with("version", env!("CARGO_PKG_VERSION"))
+                .with("form_error", "")
+                .with("error_count", 0)
         };
         let field_list: Vec<FormField> = schema
             .fields
@@ -139,20 +139,17 @@ impl LangViews {
         LangViews {
             lang,
             base: [base(false), base(true)],
-            fields: Value::from(Serde(&field_list)),
-            defaults: Value::from(Serde(&defaults)),
-            no_errors: Value::from(Serde(
-                field_list
-                    .iter()
-                    .map(|f| (f.name.clone(), String::new()))
-                    .collect::<BTreeMap<_, _>>(),
-            )),
-            card: Value::from(Serde(&card(loaded, lang))),
+            fields: Vars::deep(Value::from(Serde(&field_list))),
+            defaults: Vars::from_pairs(defaults).into_value(),
+            no_errors: Vars::from_pairs(field_list.iter().map(|f| (f.name.clone(), String::new())))
+                .into_value(),
+            card: Vars::deep(Value::from(Serde(&card(loaded, lang)))),
             field_list,
         }
     }
 
-    pub fn base(&self, explicit: bool) -> Value {
+    /// What every page gets; add the page's own variables with [`Vars::with`].
+    pub fn base(&self, explicit: bool) -> Vars {
         self.base[explicit as usize].clone()
     }
 
