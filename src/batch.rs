@@ -1,6 +1,8 @@
-//! Scoring a CSV file, streaming: one record in, one record out, so memory
-//! stays flat on a file of any size. Shared by `lifeboat predict` and the
-//! web app's /batch page.
+//! Scoring a CSV file, streaming: records are read, scored and written a
+//! chunk of 1024 at a time, with a few chunks in flight, so memory stays flat
+//! on a file of any size. Tree ensembles score a chunk tree by tree
+//! ([`predict_rows`]); large inputs are scored on every core, and written in
+//! file order. Shared by `lifeboat predict` and the web app's /batch page.
 //!
 //! The output holds every input column unchanged, then `prediction` (the class
 //! value), `label` (the class in words) and one `probability_<class>` column

@@ -1,11 +1,13 @@
 //! A flat, array-based tree ensemble: one decision tree, a random forest
 //! (the mean of the trees' outputs) or gradient boosting (their sum plus a
 //! base score). Trees trained here and trees imported from scikit-learn are
-//! all stored in this one form and run through this one loop.
+//! all stored in this one form.
 //!
 //! Nodes of every tree live in one `Vec`, children always after their parent,
 //! so a walk from any root must end, and a checked ensemble can be traversed
-//! without bounds surprises.
+//! without bounds surprises. Prediction runs on a compact copy built by
+//! [`TreeEnsemble::check`] (`model::tree_runtime`, never stored), which gives
+//! the plain walk's answers ([`TreeEnsemble::raw_plain`]) bit for bit.
 
 use serde::{Deserialize, Serialize};
 
