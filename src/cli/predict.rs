@@ -49,6 +49,10 @@ pub struct PredictArgs {
     /// The language of the label column.
     #[arg(long, default_value = "en", value_parser = ["en", "es"])]
     lang: String,
+    /// Threads that score rows (default: one per core). The output is the
+    /// same, in the same order, for any number.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    threads: Option<u32>,
 }
 
 pub fn run(args: PredictArgs) -> anyhow::Result<ExitCode> {
@@ -82,11 +86,16 @@ pub fn run(args: PredictArgs) -> anyhow::Result<ExitCode> {
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     let mut printed = 0;
-    let summary = batch::score_csv(
+    let threads = match args.threads {
+        Some(n) => n as usize,
+        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+    };
+    let summary = batch::score_csv_threads(
         &loaded.model,
         input,
         output,
         &options,
+        threads,
         &mut |failure| {
             if printed < PRINT_FAILURES {
                 bar.suspend(|| eprintln!("line {}: {}", failure.line, failure.message));

@@ -11,6 +11,7 @@ pub mod onnx;
 pub mod pipeline;
 pub mod report;
 pub mod shapley;
+pub(crate) mod tree_runtime;
 pub mod trees;
 pub mod treeshap;
 

@@ -1,13 +1,17 @@
 //! A flat, array-based tree ensemble: one decision tree, a random forest
 //! (the mean of the trees' outputs) or gradient boosting (their sum plus a
 //! base score). Trees trained here and trees imported from scikit-learn are
-//! all stored in this one form and run through this one loop.
+//! all stored in this one form.
 //!
 //! Nodes of every tree live in one `Vec`, children always after their parent,
 //! so a walk from any root must end, and a checked ensemble can be traversed
-//! without bounds surprises.
+//! without bounds surprises. Prediction runs on a compact copy built by
+//! [`TreeEnsemble::check`] (`model::tree_runtime`, never stored), which gives
+//! the plain walk's answers ([`TreeEnsemble::raw_plain`]) bit for bit.
 
 use serde::{Deserialize, Serialize};
+
+use super::tree_runtime::{self, Runtime};
 
 /// Deeper trees are refused at load (explanations need O(depth²) scratch space).
 pub const MAX_DEPTH: u32 = 512;
@@ -30,6 +34,11 @@ pub struct TreeEnsemble {
     /// Compare features as 32-bit floats, as scikit-learn's trees do, so that
     /// imported trees give bit-identical answers.
     pub f32_inputs: bool,
+    /// The compact form prediction runs on, built by [`TreeEnsemble::check`]
+    /// (so at every load); never stored. Edit the arrays only before the
+    /// check, or check again after (an edit the check notices turns it off).
+    #[serde(skip)]
+    pub(crate) runtime: Runtime,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -110,6 +119,7 @@ impl TreeEnsemble {
             combine,
             base_score,
             f32_inputs,
+            runtime: Runtime::default(),
         }
     }
 
@@ -182,6 +192,60 @@ impl TreeEnsemble {
 
     /// The raw score of one feature vector into `out` (length `n_outputs`).
     pub fn raw(&self, x: &[f64], out: &mut [f64]) {
+        let Some(compact) = self.runtime.get(self) else {
+            return self.raw_plain(x, out);
+        };
+        if self.f32_inputs {
+            let mut stack = [0.0; 32];
+            let mut heap = Vec::new();
+            let rounded = if x.len() <= stack.len() {
+                &mut stack[..x.len()]
+            } else {
+                heap.resize(x.len(), 0.0);
+                &mut heap[..]
+            };
+            for (r, v) in rounded.iter_mut().zip(x) {
+                *r = *v as f32 as f64;
+            }
+            compact.raw(self, rounded, out);
+        } else {
+            compact.raw(self, x, out);
+        }
+    }
+
+    /// Raw scores of many rows: `x` holds `n_features` values per row, `out`
+    /// gets `n_outputs` per row. The same answers as [`TreeEnsemble::raw`] row
+    /// by row, computed tree by tree over blocks of rows.
+    pub fn raw_batch(&self, x: &[f64], out: &mut [f64]) {
+        let (nf, no) = (self.n_features as usize, self.n_outputs as usize);
+        assert_eq!(
+            x.len() / nf.max(1),
+            out.len() / no.max(1),
+            "rows in and out"
+        );
+        let Some(compact) = self.runtime.get(self) else {
+            for (x, out) in x.chunks(nf.max(1)).zip(out.chunks_mut(no.max(1))) {
+                self.raw_plain(x, out);
+            }
+            return;
+        };
+        if !self.f32_inputs {
+            return compact.raw_batch(self, x, out);
+        }
+        let mut rounded = Vec::with_capacity(tree_runtime::BLOCK * nf);
+        for (x, out) in x
+            .chunks(tree_runtime::BLOCK * nf)
+            .zip(out.chunks_mut(tree_runtime::BLOCK * no))
+        {
+            rounded.clear();
+            rounded.extend(x.iter().map(|v| *v as f32 as f64));
+            compact.raw_batch(self, &rounded, out);
+        }
+    }
+
+    /// The reference walk over the stored arrays, one node at a time; what the
+    /// compact form must always agree with (and what runs before a check).
+    pub fn raw_plain(&self, x: &[f64], out: &mut [f64]) {
         let mut buf = Vec::new();
         let x = self.prepare(x, &mut buf);
         out.fill(0.0);
@@ -197,19 +261,18 @@ impl TreeEnsemble {
                 }
             }
         }
-        if self.combine == Combine::Mean && !self.trees.is_empty() {
-            let n = self.trees.len() as f64;
-            for o in out.iter_mut() {
-                *o /= n;
-            }
-        }
-        for (o, b) in out.iter_mut().zip(&self.base_score) {
-            *o += b;
-        }
+        tree_runtime::finish(self, out);
     }
 
-    /// Checks every index, so that prediction can trust the arrays.
+    /// Checks every index, so that prediction can trust the arrays, then
+    /// builds the compact form prediction runs on.
     pub fn check(&self) -> Result<(), String> {
+        self.check_arrays()?;
+        self.runtime.prepare(self);
+        Ok(())
+    }
+
+    fn check_arrays(&self) -> Result<(), String> {
         let n_out = self.n_outputs as usize;
         if n_out == 0 {
             return Err("a tree ensemble needs at least one output".into());
@@ -358,6 +421,7 @@ pub(crate) mod tests {
             combine: Combine::Mean,
             base_score: vec![0.0, 0.0],
             f32_inputs: false,
+            runtime: Runtime::default(),
         }
     }
 

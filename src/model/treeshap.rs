@@ -401,6 +401,7 @@ mod tests {
             },
             base_score: (0..n_outputs).map(|k| k as f64 * 0.1).collect(),
             f32_inputs: false,
+            runtime: Default::default(),
         };
         for t in 0..3 {
             let output = per_class.then_some(t % n_outputs);
