@@ -28,9 +28,10 @@ BASE_PORT=${BENCH_PORT:-18080}
 # BENCH_LIFEBOAT=path: measure another lifeboat binary (say, a build from before a change).
 LIFEBOAT=${BENCH_LIFEBOAT:-$ROOT/target/release/lifeboat}
 CEILING=$ROOT/target/release/examples/ceiling
-# The best gunicorn configuration found for 2 cores: the fastest of TUNE_CONFIGS in a 10 s
-# --tune run (2026-11-25, on a busy machine: gthread 3×4 and 4×2 came within 12 %).
-# Run --tune again on the machine that measures.
+# The best gunicorn configuration for 2 cores when not tuning: gthread 2×8 (2026-11-25; on
+# 2026-11-26, quiet machine, it did 2,109/s with p99 60 ms, gthread 3×4 2,177/s with p99
+# 136 ms, and gevent 2 workers 2,214/s with p99 6 s). --tune runs TUNE_CONFIGS and uses the
+# one with the most requests/s on the machine that measures.
 GUNICORN_BEST=${BENCH_GUNICORN_BEST:---workers 2 --worker-class gthread --threads 8}
 # gunicorn configurations --tune tries (on the JSON route, logistic model, 64 connections).
 TUNE_CONFIGS=(
