@@ -119,3 +119,54 @@ fn serve_reports_a_bad_model_and_exits_2() {
         "{err}"
     );
 }
+
+#[test]
+fn log_warn_silences_request_lines() {
+    let bin = env!("CARGO_BIN_EXE_lifeboat");
+    let port = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        probe.local_addr().unwrap().port().to_string()
+    };
+    let child = Command::new(bin)
+        .args(["serve", "--host", "127.0.0.1", "--port", &port])
+        .env("LIFEBOAT_LOG", "warn")
+        .env_remove("LIFEBOAT_MODEL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut server = Server(child);
+    // Ready when the health check passes (bounded: the server starts in milliseconds).
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !Command::new(bin)
+        .args(["healthcheck", "--port", &port])
+        .status()
+        .unwrap()
+        .success()
+    {
+        assert!(Instant::now() < deadline, "the server did not start");
+        std::thread::yield_now();
+    }
+    let out = Command::new("curl")
+        .args(["-s", &format!("http://127.0.0.1:{port}/livez")])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), r#"{"status":"ok"}"#);
+    let pid = server.0.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    assert!(server.0.wait().unwrap().success());
+    let stdout = BufReader::new(server.0.stdout.take().unwrap());
+    let lines: Vec<String> = stdout.lines().map_while(Result::ok).collect();
+    assert!(
+        !lines
+            .iter()
+            .any(|l| l.contains("msg=request") || l.contains("level=info")),
+        "{lines:?}"
+    );
+}

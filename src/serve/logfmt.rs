@@ -135,19 +135,21 @@ pub struct RequestLine<'a> {
     pub duration_us: u64,
 }
 
-/// Where request lines go when [`install`] ran: straight to the queue, formatted
-/// here, without `tracing`'s per-field dynamic dispatch (a few thousand
-/// instructions per request on the hot path).
+/// Where request lines go when [`install`] ran and its filter lets them
+/// through: straight to the queue, formatted here, without `tracing`'s
+/// per-field dynamic dispatch and per-event filtering (a few thousand
+/// instructions per request on the hot path). The filter cannot change
+/// after `install`, so it is asked once, there.
 static REQUEST_QUEUE: std::sync::OnceLock<std::sync::mpsc::SyncSender<Vec<u8>>> =
     std::sync::OnceLock::new();
 
 /// Logs one request: one logfmt line, the same as a `tracing` event with these
 /// fields would give. Honors the log filter (`--log warn` silences it).
 pub fn request(line: &RequestLine<'_>) {
-    if !tracing::enabled!(tracing::Level::INFO) {
-        return;
-    }
     let Some(queue) = REQUEST_QUEUE.get() else {
+        if !tracing::enabled!(tracing::Level::INFO) {
+            return;
+        }
         tracing::info!(
             request_id = line.request_id,
             method = line.method,
@@ -320,14 +322,19 @@ pub fn sink(out: impl std::io::Write + Send + 'static) -> (Sink, Guard) {
 /// still queued are written when it is dropped.
 pub fn install(filter: &str) -> Guard {
     let (sink, guard) = sink(std::io::stdout());
-    let _ = REQUEST_QUEUE.set(sink.tx.clone());
+    let tx = sink.tx.clone();
     let filter = tracing_subscriber::EnvFilter::try_new(filter)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
+    let installed = tracing_subscriber::fmt()
         .event_format(Logfmt)
         .with_env_filter(filter)
         .with_writer(sink)
-        .try_init();
+        .try_init()
+        .is_ok();
+    // Asked here, in this module, as `request` would ask it: the same answer.
+    if installed && tracing::enabled!(tracing::Level::INFO) {
+        let _ = REQUEST_QUEUE.set(tx);
+    }
     guard
 }
 
