@@ -317,6 +317,9 @@ for encoding in named coded; do
   "$PY" -c 'import sys; sys.path.insert(0, "bench/tools"); import scenarios as s
 print(s.compact(s.encode(s.PASSENGER, sys.argv[1] == "coded")))' "$encoding" >"$RUN/passenger-$encoding.json"
 done
+# A build that just finished (or anything else) still holds the cores for a while: wait, bounded,
+# until they are quiet, so the first loads do not share them.
+say "waiting for the cores to be quiet (at most 90 s): $("$PY" "$BENCH/tools/report.py" settle) busy"
 "${PYENV[@]}" "$PY" "$BENCH/tools/report.py" machine --lifeboat "$LIFEBOAT" >"$RUN/machine.json"
 say "results: $RUN"
 

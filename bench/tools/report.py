@@ -15,6 +15,7 @@ import os
 import platform
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 SCENARIO_TITLES = {
@@ -39,6 +40,34 @@ def run(cmd):
         return subprocess.run(cmd, capture_output=True, text=True, timeout=30).stdout.strip()
     except (OSError, subprocess.TimeoutExpired):
         return "not found"
+
+
+def cpu_busy(seconds):
+    """The share of all cores' time spent busy over the next `seconds` (from
+    /proc/stat): what other processes leave to the benchmark right now, which
+    the load average (a minute-long decay) only shows minutes later."""
+    def totals():
+        with open("/proc/stat") as f:
+            values = [int(v) for v in f.readline().split()[1:]]
+        idle = values[3] + (values[4] if len(values) > 4 else 0)  # idle + iowait
+        return sum(values), idle
+
+    total0, idle0 = totals()
+    time.sleep(seconds)
+    total1, idle1 = totals()
+    spent = total1 - total0
+    return 1.0 - (idle1 - idle0) / spent if spent > 0 else 0.0
+
+
+def settle(below, max_wait):
+    """Waits (at most `max_wait` seconds) until the cores are busy less than
+    `below` of the time over two seconds, so that a build that has just
+    finished does not run into the first loads. Returns the last busy share."""
+    deadline = time.monotonic() + max_wait
+    while True:
+        busy = cpu_busy(2.0)
+        if busy < below or time.monotonic() >= deadline:
+            return busy
 
 
 def machine(lifeboat):
@@ -76,6 +105,7 @@ def machine(lifeboat):
         pass
     return {"cores": os.cpu_count(), "cpu": cpuinfo("model name"), "memory_gib": round(mem_kb / 2**20, 1),
             "os": os_name, "kernel": platform.release(), "load_average_at_start": os.getloadavg(),
+            "cpu_busy_at_start": round(cpu_busy(1.0), 3),
             "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
             "versions": versions, "numpy_blas": blas}
 
@@ -352,7 +382,14 @@ class Run:
         m = self.machine
         v = m["versions"]
         load_note = ""
-        if m["load_average_at_start"][0] > 0.5 * m["cores"]:
+        # The busy share measured at the start says whether something else was running; runs from
+        # before it was recorded only have the load average, which lags behind a finished build.
+        busy = m.get("cpu_busy_at_start")
+        if busy is not None and busy > 0.25:
+            load_note = (f"\n> **The machine was busy** when this run started ({busy:.0%} of the cores' time "
+                         f"taken by other processes): these numbers only show that the harness works. "
+                         f"Measure again on a quiet machine.\n")
+        elif busy is None and m["load_average_at_start"][0] > 0.5 * m["cores"]:
             load_note = (f"\n> **The machine was busy** when this run started (load average "
                          f"{m['load_average_at_start'][0]:.1f} on {m['cores']} cores): these numbers only show "
                          f"that the harness works. Measure again on a quiet machine.\n")
@@ -369,7 +406,9 @@ class Run:
             "",
             f"- Command: `{self.command}` ({m['date']})",
             f"- Machine: {m['cores']} cores, {m['cpu']}, {m['memory_gib']} GiB memory, {m['os']}, "
-            f"Linux {m['kernel']}; load average at the start {', '.join(f'{x:.2f}' for x in m['load_average_at_start'])}",
+            f"Linux {m['kernel']}; load average at the start {', '.join(f'{x:.2f}' for x in m['load_average_at_start'])}"
+            + (f"; cores busy with other work at the start {m['cpu_busy_at_start']:.0%}"
+               if "cpu_busy_at_start" in m else ""),
             f"- **The load generator shares the machine**: wrk (`-t2`) runs on the same {m['cores']} cores as the "
             "server, so every server is measured with about a core's worth of wrk beside it. Absolute numbers are "
             "lower than on a separate client machine; the ratios are fair because every server pays the same.",
@@ -432,12 +471,17 @@ def main():
     m = sub.add_parser("machine")
     m.add_argument("--lifeboat", default="target/release/lifeboat")
     sub.add_parser("best-tune").add_argument("run_dir")
+    st = sub.add_parser("settle")
+    st.add_argument("--below", type=float, default=0.1)
+    st.add_argument("--max-wait", type=float, default=90)
     r = sub.add_parser("report")
     r.add_argument("run_dir")
     r.add_argument("--docs")
     a = p.parse_args()
     if a.command == "machine":
         print(json.dumps(machine(a.lifeboat), indent=1))
+    elif a.command == "settle":
+        print(f"{settle(a.below, a.max_wait):.0%}")
     elif a.command == "best-tune":
         print(best_tune(load(a.run_dir)))
     else:

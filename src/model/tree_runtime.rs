@@ -75,6 +75,9 @@ pub(crate) struct Compact {
     n_features: usize,
     n_outputs: usize,
     shape: Shape,
+    /// The ensemble's expected raw score (TreeSHAP's base value): a walk of
+    /// every node, so it is worked out here once rather than per explanation.
+    expected: Vec<f64>,
 }
 
 fn shape(e: &TreeEnsemble) -> Shape {
@@ -89,6 +92,10 @@ fn shape(e: &TreeEnsemble) -> Shape {
 }
 
 impl Compact {
+    pub(crate) fn expected(&self) -> &[f64] {
+        &self.expected
+    }
+
     /// The compact form of `e`, or `None` if `e` is not sound (the plain walk
     /// then runs, as it always did) or is too large for the flags.
     pub(crate) fn build(e: &TreeEnsemble) -> Option<Compact> {
@@ -104,6 +111,7 @@ impl Compact {
             n_features,
             n_outputs: e.n_outputs as usize,
             shape: shape(e),
+            expected: e.expected_value_walk(),
         };
         for tree in &e.trees {
             let output = match tree.output {
@@ -557,6 +565,9 @@ mod tests {
             let n = [1, 7, 8, 33, BLOCK + 13][case % 5];
             let x = rows(&mut rng, e.n_features as usize, n);
             assert_same(&e, &x);
+            assert!(e.runtime.get(&e).is_some());
+            let bits = |v: Vec<f64>| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(e.expected_value()), bits(e.expected_value_walk()));
             // Without any NaN, the blocks take the faster comparison.
             let x: Vec<f64> = x
                 .iter()
@@ -630,6 +641,8 @@ mod tests {
         e.leaf_values[0] += 1.0;
         e.check().unwrap();
         assert!(e.runtime.get(&e).is_none());
+        // The base value of explanations follows the edit too.
+        assert_eq!(e.expected_value(), e.expected_value_walk());
         let x = rows(&mut rng, 4, 20);
         let (mut a, mut b) = ([0.0; 3], [0.0; 3]);
         for x in x.chunks(4) {

@@ -23,6 +23,14 @@ impl TreeEnsemble {
     /// The expected raw score over the training data, following covers: the
     /// base value that TreeSHAP contributions add up from.
     pub fn expected_value(&self) -> Vec<f64> {
+        match self.runtime.get(self) {
+            Some(compact) => compact.expected().to_vec(),
+            None => self.expected_value_walk(),
+        }
+    }
+
+    /// [`TreeEnsemble::expected_value`] worked out from every node.
+    pub(crate) fn expected_value_walk(&self) -> Vec<f64> {
         let n_out = self.n_outputs as usize;
         let mut out = vec![0.0; n_out];
         let mut leaf = vec![0.0; n_out];
@@ -71,6 +79,7 @@ impl TreeEnsemble {
         // Each level copies its parent's path right after it: O(depth²) in all.
         let d = max_depth + 4;
         let mut path = vec![PathElement::default(); d * (d + 1) / 2 + d];
+        let recip: Vec<f64> = (0..=d + 1).map(|k| 1.0 / k as f64).collect();
         for tree in &self.trees {
             let mut walk = Walk {
                 ensemble: self,
@@ -78,6 +87,7 @@ impl TreeEnsemble {
                 x,
                 phi: &mut *phi,
                 path: &mut path,
+                recip: &recip,
             };
             walk.recurse(tree.root as usize, 0, 0, 1.0, 1.0, NO_FEATURE);
         }
@@ -112,6 +122,8 @@ struct Walk<'a> {
     x: &'a [f64],
     phi: &'a mut [f64],
     path: &'a mut [PathElement],
+    /// `recip[k]` = 1/k, for every k a path of this ensemble can need.
+    recip: &'a [f64],
 }
 
 impl Walk<'_> {
@@ -136,6 +148,7 @@ impl Walk<'_> {
             parent_zero,
             parent_one,
             parent_feature,
+            self.recip,
         );
         let ens = self.ensemble;
         let node = &ens.nodes[node_index];
@@ -145,7 +158,7 @@ impl Walk<'_> {
                 let leaf = &ens.leaf_values[value as usize..value as usize + width];
                 let n_out = ens.n_outputs as usize;
                 for i in 1..=unique_depth {
-                    let w = unwound_sum(&self.path[path..], unique_depth, i);
+                    let w = unwound_sum(&self.path[path..], unique_depth, i, self.recip);
                     let el = self.path[path + i];
                     let scale = w * (el.one_fraction - el.zero_fraction);
                     let f = el.feature as usize;
@@ -173,7 +186,7 @@ impl Walk<'_> {
         {
             incoming_zero = self.path[path + k].zero_fraction;
             incoming_one = self.path[path + k].one_fraction;
-            unwind(&mut self.path[path..], unique_depth, k);
+            unwind(&mut self.path[path..], unique_depth, k, self.recip);
             unique_depth -= 1;
         }
         self.recurse(
@@ -195,32 +208,49 @@ impl Walk<'_> {
     }
 }
 
-fn extend(path: &mut [PathElement], depth: usize, zero: f64, one: f64, feature: u32) {
+// The three path operations below divide only through `recip` (1/k for
+// small k) and one reciprocal per call: divisions chained through the loops
+// were most of the time on deep forests.
+
+fn extend(
+    path: &mut [PathElement],
+    depth: usize,
+    zero: f64,
+    one: f64,
+    feature: u32,
+    recip: &[f64],
+) {
     path[depth] = PathElement {
         feature,
         zero_fraction: zero,
         one_fraction: one,
         weight: if depth == 0 { 1.0 } else { 0.0 },
     };
-    let d1 = (depth + 1) as f64;
+    let inv_d1 = recip[depth + 1];
     for i in (0..depth).rev() {
-        path[i + 1].weight += one * path[i].weight * (i + 1) as f64 / d1;
-        path[i].weight = zero * path[i].weight * (depth - i) as f64 / d1;
+        let w = path[i].weight * inv_d1;
+        path[i + 1].weight += one * w * (i + 1) as f64;
+        path[i].weight = zero * w * (depth - i) as f64;
     }
 }
 
-fn unwind(path: &mut [PathElement], depth: usize, index: usize) {
+fn unwind(path: &mut [PathElement], depth: usize, index: usize, recip: &[f64]) {
     let one = path[index].one_fraction;
     let zero = path[index].zero_fraction;
     let d1 = (depth + 1) as f64;
-    let mut next_one = path[depth].weight;
-    for i in (0..depth).rev() {
-        if one != 0.0 {
+    let inv_d1 = recip[depth + 1];
+    if one != 0.0 {
+        let d1_over_one = d1 / one;
+        let mut next_one = path[depth].weight;
+        for i in (0..depth).rev() {
             let tmp = path[i].weight;
-            path[i].weight = next_one * d1 / ((i + 1) as f64 * one);
-            next_one = tmp - path[i].weight * zero * (depth - i) as f64 / d1;
-        } else if zero != 0.0 {
-            path[i].weight = path[i].weight * d1 / (zero * (depth - i) as f64);
+            path[i].weight = next_one * d1_over_one * recip[i + 1];
+            next_one = tmp - path[i].weight * zero * (depth - i) as f64 * inv_d1;
+        }
+    } else if zero != 0.0 {
+        let d1_over_zero = d1 / zero;
+        for i in (0..depth).rev() {
+            path[i].weight *= d1_over_zero * recip[depth - i];
         }
     }
     for i in index..depth {
@@ -230,19 +260,24 @@ fn unwind(path: &mut [PathElement], depth: usize, index: usize) {
     }
 }
 
-fn unwound_sum(path: &[PathElement], depth: usize, index: usize) -> f64 {
+fn unwound_sum(path: &[PathElement], depth: usize, index: usize, recip: &[f64]) -> f64 {
     let one = path[index].one_fraction;
     let zero = path[index].zero_fraction;
     let d1 = (depth + 1) as f64;
-    let mut next_one = path[depth].weight;
+    let inv_d1 = recip[depth + 1];
     let mut total = 0.0;
-    for i in (0..depth).rev() {
-        if one != 0.0 {
-            let tmp = next_one * d1 / ((i + 1) as f64 * one);
+    if one != 0.0 {
+        let d1_over_one = d1 / one;
+        let mut next_one = path[depth].weight;
+        for i in (0..depth).rev() {
+            let tmp = next_one * d1_over_one * recip[i + 1];
             total += tmp;
-            next_one = path[i].weight - tmp * zero * ((depth - i) as f64 / d1);
-        } else if zero != 0.0 {
-            total += (path[i].weight / zero) / ((depth - i) as f64 / d1);
+            next_one = path[i].weight - tmp * zero * (depth - i) as f64 * inv_d1;
+        }
+    } else if zero != 0.0 {
+        let d1_over_zero = d1 / zero;
+        for i in (0..depth).rev() {
+            total += path[i].weight * d1_over_zero * recip[depth - i];
         }
     }
     total
