@@ -1,14 +1,19 @@
-//! Scoring a CSV file, streaming: records are read, scored and written a
-//! chunk of 1024 at a time, with a few chunks in flight, so memory stays flat
-//! on a file of any size. Tree ensembles score a chunk tree by tree
-//! ([`predict_rows`]); large inputs are scored on every core, and written in
-//! file order. Shared by `lifeboat predict` and the web app's /batch page.
+//! Scoring a CSV file, streaming: the input is read in blocks of whole
+//! records (about 256 KiB, cut by [`blocks`]), which are parsed, scored and
+//! formatted a chunk of 1024 records at a time, with a few blocks in flight,
+//! so memory stays flat on a file of any size. Tree ensembles score a chunk
+//! tree by tree ([`predict_rows`]); large inputs are scored on every core, and
+//! written in file order. Shared by `lifeboat predict` and the web app's
+//! /batch page.
 //!
 //! The output holds every input column unchanged, then `prediction` (the class
 //! value), `label` (the class in words) and one `probability_<class>` column
 //! per class (regression: `prediction` only); with explanations, `base` and
 //! one `contribution_<field>` column per field. A row that fails validation
 //! is reported with its line number and left out, unless the run is strict.
+
+mod blocks;
+mod worker;
 
 use std::collections::VecDeque;
 use std::io::{Read, Write};
@@ -17,6 +22,9 @@ use std::sync::mpsc;
 use crate::model::{Estimator, Model, Prediction, Scratch};
 use crate::schema::validate::{ColumnError, ColumnMap};
 use crate::schema::{Lang, Row, RowErrors};
+
+use blocks::Blocks;
+use worker::{Block, BlockError, Worker};
 
 /// At most this many failed rows are kept with their messages (all are counted).
 pub const KEEP_ERRORS: usize = 100;
@@ -103,14 +111,28 @@ pub fn score_csv(
     )
 }
 
-/// Records read, scored and written together.
+/// Records scored together.
 const CHUNK: usize = 1024;
 
+/// Records in a block, about: enough that handing blocks around costs
+/// little, few enough that the blocks in flight take little memory.
+const BLOCK_ROWS: usize = 2 * CHUNK;
+
+/// The bytes of the first block, and the bounds of later ones, which are
+/// sized from the bytes per record seen so far.
+const BLOCK_FIRST: usize = 32 << 10;
+const BLOCK_MIN: usize = 16 << 10;
+const BLOCK_MAX: usize = 1 << 20;
+
+/// Rows between two progress reports.
+const PROGRESS_EVERY: u64 = 4096;
+
 /// [`score_csv`] on at most `threads` scoring threads. The calling thread
-/// reads and writes; with more than one thread and more than one chunk of
-/// rows, the rows are validated, predicted and formatted on `threads` others,
-/// a few chunks at a time, and written back in file order. The output, the
-/// summary and the order of `on_failure` calls are the same for any `threads`.
+/// reads the input in blocks of whole records and writes the output; with
+/// more than one thread and more than one block, the blocks are parsed,
+/// validated, predicted and formatted on `threads` others, a few at a time,
+/// and written back in file order. The output, the summary and the order of
+/// `on_failure` calls are the same for any `threads`.
 pub fn score_csv_threads(
     model: &Model,
     input: impl Read,
@@ -120,17 +142,36 @@ pub fn score_csv_threads(
     on_failure: &mut dyn FnMut(&RowFailure),
     on_progress: &mut dyn FnMut(BatchProgress),
 ) -> Result<BatchSummary, BatchError> {
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .has_headers(false)
-        .from_reader(input);
-    let mut writer = csv::Writer::from_writer(output);
-    let mut header = csv::ByteRecord::new();
-    match reader.read_byte_record(&mut header) {
-        Ok(true) => {}
-        Ok(false) => return Err(BatchError::NoHeader),
-        Err(e) => return Err(BatchError::Header(e.to_string())),
-    }
+    let callbacks = Callbacks {
+        on_failure,
+        on_progress,
+    };
+    score_in_blocks(model, input, output, options, threads, None, callbacks)
+}
+
+/// Where a run reports failed rows and progress.
+struct Callbacks<'a> {
+    on_failure: &'a mut dyn FnMut(&RowFailure),
+    on_progress: &'a mut dyn FnMut(BatchProgress),
+}
+
+/// [`score_csv_threads`] with blocks of about `block_size` bytes, or by
+/// default of about [`BLOCK_ROWS`] records (tests cut tiny ones, so records
+/// straddle many block boundaries).
+fn score_in_blocks<'a>(
+    model: &Model,
+    input: impl Read,
+    mut output: impl Write,
+    options: &'a BatchOptions,
+    threads: usize,
+    block_size: Option<usize>,
+    callbacks: Callbacks<'a>,
+) -> Result<BatchSummary, BatchError> {
+    let mut blocks = Blocks::new(input, block_size.unwrap_or(BLOCK_FIRST));
+    let header_bytes = blocks
+        .header()
+        .map_err(|e| BatchError::Header(csv::Error::from(e).to_string()))?;
+    let header = read_header(&header_bytes)?;
     let names: Vec<String> = header
         .iter()
         .map(|h| {
@@ -149,20 +190,20 @@ pub fn score_csv_threads(
     for a in &added {
         out.push_field(a.as_bytes());
     }
-    writer.write_byte_record(&out).map_err(write_err)?;
+    write_header(&mut output, &out)?;
 
     let mut run = Run {
-        reader,
-        writer,
-        read: 0,
-        read_error: None,
+        blocks,
+        output,
+        line: 1 + count_newlines(&header_bytes),
+        sized: block_size.is_none(),
+        read: (0, 0),
         summary: BatchSummary {
             unused_columns: columns.unused.iter().map(|(_, n)| n.clone()).collect(),
             ..Default::default()
         },
         options,
-        on_failure,
-        on_progress,
+        callbacks,
     };
     let scorer = Scorer {
         model,
@@ -170,152 +211,215 @@ pub fn score_csv_threads(
         width: names.len(),
         options,
     };
-    let mut first = Chunk::default();
-    run.read_chunk(&mut first);
-    if threads <= 1 || first.len < CHUNK {
-        // One thread, or a small input: score here.
-        let mut state = State::default();
-        let mut chunk = first;
-        while chunk.len > 0 {
-            scorer.score(&mut chunk, &mut state);
-            run.write_chunk(&chunk)?;
-            run.read_chunk(&mut chunk);
+    match run.score_all(&scorer, threads) {
+        Ok(()) => run.finish(),
+        Err(e) => {
+            // Rows written before the stop stay written, as a buffered writer's drop would leave them.
+            let _ = run.output.flush();
+            Err(e)
         }
-    } else {
-        std::thread::scope(|s| run.parallel(s, &scorer, first, threads))?;
     }
-    run.finish()
+}
+
+/// The header record, from the bytes [`Blocks::header`] gave.
+fn read_header(bytes: &[u8]) -> Result<csv::ByteRecord, BatchError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(false)
+        .from_reader(bytes);
+    let mut header = csv::ByteRecord::new();
+    match reader.read_byte_record(&mut header) {
+        Ok(true) => Ok(header),
+        Ok(false) => Err(BatchError::NoHeader),
+        Err(e) => Err(BatchError::Header(e.to_string())),
+    }
+}
+
+/// Writes the output's header line, quoted as the scoring threads quote rows.
+fn write_header(output: &mut impl Write, header: &csv::ByteRecord) -> Result<(), BatchError> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_byte_record(header).map_err(write_err)?;
+    let bytes = writer
+        .into_inner()
+        .map_err(|e| BatchError::Write(e.to_string()))?;
+    output.write_all(&bytes).map_err(io_write_err)
+}
+
+/// Line feeds in `bytes`: the lines they take up, as the CSV parser counts.
+fn count_newlines(bytes: &[u8]) -> u64 {
+    bytes.iter().filter(|&&b| b == b'\n').count() as u64
 }
 
 fn write_err(e: csv::Error) -> BatchError {
     BatchError::Write(e.to_string())
 }
 
-/// A chunk of records, and then their answers; reused, so that a run
-/// allocates only as many as are in flight at once.
+fn io_write_err(e: std::io::Error) -> BatchError {
+    BatchError::Write(e.to_string())
+}
+
+/// A chunk of records, and then their answers; reused, so that a thread
+/// allocates only one.
 #[derive(Default)]
 struct Chunk {
     records: Vec<csv::ByteRecord>,
     len: usize,
+    /// Per record: its line, counted from the block's first line (0).
     lines: Vec<u64>,
     /// Per record: the predicted class, or why the row failed.
     results: Vec<Result<usize, String>>,
     /// Per record: the output record (when it succeeded).
     out: Vec<csv::ByteRecord>,
-    /// The input's byte position after the chunk.
-    bytes: u64,
 }
 
-/// The reading and writing side of a run.
+/// The calling thread's side of a run: reading blocks, writing them back in
+/// file order, and counting.
 struct Run<'a, R: Read, W: Write> {
-    reader: csv::Reader<R>,
-    writer: csv::Writer<W>,
-    /// Data records read.
-    read: u64,
-    /// A record that could not be read: reported once every record before it is written.
-    read_error: Option<BatchError>,
+    blocks: Blocks<R>,
+    output: W,
+    /// The line the next block to be written starts on.
+    line: u64,
+    /// Blocks are sized from the records seen so far.
+    sized: bool,
+    /// Bytes and records written so far, to size blocks from.
+    read: (u64, u64),
     summary: BatchSummary,
     options: &'a BatchOptions,
-    on_failure: &'a mut dyn FnMut(&RowFailure),
-    on_progress: &'a mut dyn FnMut(BatchProgress),
+    callbacks: Callbacks<'a>,
 }
 
 impl<R: Read, W: Write> Run<'_, R, W> {
-    /// Reads up to `CHUNK` records into `chunk` (none after the end or an error).
-    fn read_chunk(&mut self, chunk: &mut Chunk) {
-        chunk.len = 0;
-        chunk.lines.clear();
-        while chunk.len < CHUNK && self.read_error.is_none() {
-            if chunk.records.len() == chunk.len {
-                chunk.records.push(csv::ByteRecord::new());
-            }
-            let record = &mut chunk.records[chunk.len];
-            match self.reader.read_byte_record(record) {
-                Ok(true) => {}
-                Ok(false) => break,
-                Err(e) => {
-                    let line = e.position().map_or(self.read + 2, |p| p.line());
-                    self.read_error = Some(BatchError::Csv {
-                        line,
-                        message: e.to_string(),
-                    });
-                    break;
-                }
-            }
-            self.read += 1;
-            chunk
-                .lines
-                .push(record.position().map_or(self.read + 1, |p| p.line()));
-            chunk.len += 1;
+    /// Scores every block, here or on `threads` threads.
+    fn score_all(&mut self, scorer: &Scorer<'_>, threads: usize) -> Result<(), BatchError> {
+        let Some(first) = self.next_block(Block::default()) else {
+            return Ok(());
+        };
+        if threads > 1 && !first.last {
+            return std::thread::scope(|s| self.parallel(s, scorer, first, threads));
         }
-        chunk.bytes = self.reader.position().byte();
+        // One thread, or an input of one block: score here.
+        let mut worker = Worker::new(scorer);
+        let mut block = first;
+        loop {
+            worker.score(&mut block);
+            self.write_block(&block)?;
+            match self.next_block(block) {
+                Some(next) => block = next,
+                None => return Ok(()),
+            }
+        }
     }
 
-    /// Writes a scored chunk and counts it, in file order.
-    fn write_chunk(&mut self, chunk: &Chunk) -> Result<(), BatchError> {
+    /// The next block of input, in `block`'s buffers; none at the end.
+    fn next_block(&mut self, mut block: Block) -> Option<Block> {
+        block.last = self.blocks.next(&mut block.input)?;
+        block.end = self.blocks.position();
+        Some(block)
+    }
+
+    /// Writes a scored block and counts it, in file order.
+    fn write_block(&mut self, block: &Block) -> Result<(), BatchError> {
+        let first_row = self.summary.rows;
+        if self.options.strict
+            && let Some(failure) = block.failures.first()
+        {
+            self.write(&block.output[..failure.output_len])?;
+            self.count_rows(first_row + failure.row, block.end);
+            return Err(BatchError::Strict {
+                line: self.line + failure.line,
+                message: failure.message.clone(),
+            });
+        }
+        self.write(&block.output)?;
+        for failure in &block.failures {
+            self.count_rows(first_row + failure.row, block.end);
+            let failure_here = RowFailure {
+                line: self.line + failure.line,
+                message: failure.message.clone(),
+            };
+            (self.callbacks.on_failure)(&failure_here);
+            self.summary.failed += 1;
+            if self.summary.errors.len() < KEEP_ERRORS {
+                self.summary.errors.push(failure_here);
+            }
+            self.count_rows(first_row + failure.row + 1, block.end);
+        }
+        self.count_rows(first_row + block.rows, block.end);
         let summary = &mut self.summary;
-        for i in 0..chunk.len {
-            summary.rows += 1;
-            match &chunk.results[i] {
-                Ok(class) => {
-                    if summary.per_class.len() <= *class {
-                        summary.per_class.resize(class + 1, 0);
-                    }
-                    summary.per_class[*class] += 1;
-                    self.writer
-                        .write_byte_record(&chunk.out[i])
-                        .map_err(write_err)?;
-                    summary.predicted += 1;
-                }
-                Err(message) => {
-                    let line = chunk.lines[i];
-                    if self.options.strict {
-                        return Err(BatchError::Strict {
-                            line,
-                            message: message.clone(),
-                        });
-                    }
-                    let failure = RowFailure {
-                        line,
-                        message: message.clone(),
-                    };
-                    (self.on_failure)(&failure);
-                    summary.failed += 1;
-                    if summary.errors.len() < KEEP_ERRORS {
-                        summary.errors.push(failure);
-                    }
-                }
-            }
-            if summary.rows.is_multiple_of(4096) {
-                (self.on_progress)(BatchProgress {
-                    bytes: chunk.bytes,
-                    rows: summary.rows,
-                });
-            }
+        summary.predicted += block.rows - block.failures.len() as u64;
+        if summary.per_class.len() < block.per_class.len() {
+            summary.per_class.resize(block.per_class.len(), 0);
         }
-        Ok(())
+        for (total, n) in summary.per_class.iter_mut().zip(&block.per_class) {
+            *total += n;
+        }
+        let block_line = self.line;
+        self.line += block.lines;
+        self.size_blocks(block);
+        match &block.error {
+            None => Ok(()),
+            Some(BlockError::Read { line, message }) => Err(BatchError::Csv {
+                line: block_line + line,
+                message: message.clone(),
+            }),
+            Some(BlockError::Write(message)) => Err(BatchError::Write(message.clone())),
+        }
     }
 
-    /// Scores on `threads` threads: chunk k goes to thread k mod `threads` and
+    /// Sizes the next blocks to hold about [`BLOCK_ROWS`] records.
+    fn size_blocks(&mut self, block: &Block) {
+        if !self.sized {
+            return;
+        }
+        let (bytes, rows) = &mut self.read;
+        *bytes += block.input.len() as u64;
+        *rows += block.rows;
+        if let Some(per_row) = bytes.checked_div(*rows) {
+            let size = per_row.saturating_mul(BLOCK_ROWS as u64);
+            self.blocks
+                .resize(size.clamp(BLOCK_MIN as u64, BLOCK_MAX as u64) as usize);
+        }
+    }
+
+    fn write(&mut self, bytes: &[u8]) -> Result<(), BatchError> {
+        self.output.write_all(bytes).map_err(io_write_err)
+    }
+
+    /// Counts rows up to `rows`, reporting progress every few thousand, with
+    /// the input's position after the block they are in.
+    fn count_rows(&mut self, rows: u64, bytes: u64) {
+        let mut report = (self.summary.rows / PROGRESS_EVERY + 1) * PROGRESS_EVERY;
+        while report <= rows {
+            self.summary.rows = report;
+            (self.callbacks.on_progress)(BatchProgress {
+                bytes,
+                rows: report,
+            });
+            report += PROGRESS_EVERY;
+        }
+        self.summary.rows = rows;
+    }
+
+    /// Scores on `threads` threads: block k goes to thread k mod `threads` and
     /// comes back from it, so results are written in the order they were read.
-    /// At most two chunks per thread are in flight, so memory stays flat.
+    /// At most two blocks per thread are in flight, so memory stays flat.
     fn parallel<'s>(
         &mut self,
         s: &'s std::thread::Scope<'s, '_>,
         scorer: &'s Scorer<'s>,
-        first: Chunk,
+        first: Block,
         threads: usize,
     ) -> Result<(), BatchError> {
         let mut jobs = Vec::with_capacity(threads);
         let mut done = Vec::with_capacity(threads);
         for _ in 0..threads {
-            let (job_tx, job_rx) = mpsc::sync_channel::<Chunk>(2);
-            let (done_tx, done_rx) = mpsc::sync_channel::<Chunk>(2);
+            let (job_tx, job_rx) = mpsc::sync_channel::<Block>(2);
+            let (done_tx, done_rx) = mpsc::sync_channel::<Block>(2);
             s.spawn(move || {
-                let mut state = State::default();
-                for mut chunk in job_rx {
-                    scorer.score(&mut chunk, &mut state);
-                    if done_tx.send(chunk).is_err() {
+                let mut worker = Worker::new(scorer);
+                for mut block in job_rx {
+                    worker.score(&mut block);
+                    if done_tx.send(block).is_err() {
                         break;
                     }
                 }
@@ -325,45 +429,44 @@ impl<R: Read, W: Write> Run<'_, R, W> {
         }
         let mut in_flight = VecDeque::with_capacity(2 * threads);
         let mut spare = Vec::with_capacity(2 * threads);
-        let mut chunk = Some(first);
+        let mut pending = Some(first);
         let mut next = 0;
         loop {
             while in_flight.len() < 2 * threads {
-                let c = match chunk.take() {
-                    Some(c) => c,
-                    None => {
-                        let mut c = spare.pop().unwrap_or_default();
-                        self.read_chunk(&mut c);
-                        c
-                    }
+                let block = match pending.take() {
+                    Some(b) => b,
+                    None => match self.next_block(spare.pop().unwrap_or_default()) {
+                        Some(b) => b,
+                        None => break,
+                    },
                 };
-                if c.len == 0 {
-                    spare.push(c);
-                    break;
-                }
                 let to = next % threads;
                 next += 1;
-                jobs[to].send(c).expect("a scoring thread stopped early");
+                jobs[to]
+                    .send(block)
+                    .expect("a scoring thread stopped early");
                 in_flight.push_back(to);
             }
             let Some(from) = in_flight.pop_front() else {
                 return Ok(());
             };
-            let chunk = done[from].recv().expect("a scoring thread stopped early");
-            self.write_chunk(&chunk)?;
-            spare.push(chunk);
+            let block = done[from].recv().expect("a scoring thread stopped early");
+            self.write_block(&block)?;
+            spare.push(block);
         }
     }
 
     fn finish(mut self) -> Result<BatchSummary, BatchError> {
-        if let Some(e) = self.read_error.take() {
-            return Err(e);
+        if let Some(e) = self.blocks.take_error() {
+            let _ = self.output.flush();
+            return Err(BatchError::Csv {
+                line: self.summary.rows + 2,
+                message: csv::Error::from(e).to_string(),
+            });
         }
-        self.writer
-            .flush()
-            .map_err(|e| BatchError::Write(e.to_string()))?;
-        (self.on_progress)(BatchProgress {
-            bytes: self.reader.position().byte(),
+        self.output.flush().map_err(io_write_err)?;
+        (self.callbacks.on_progress)(BatchProgress {
+            bytes: self.blocks.position(),
             rows: self.summary.rows,
         });
         Ok(self.summary)
@@ -679,5 +782,280 @@ mod tests {
             run(&model, &csv, 2, &explain),
             run(&model, &csv, 1, &explain)
         );
+    }
+
+    /// What a run shows: the output, the summary or error, the lines of
+    /// `on_failure` calls, and the progress reports (bytes, rows).
+    type Seen = (
+        Vec<u8>,
+        Result<BatchSummary, String>,
+        Vec<u64>,
+        Vec<(u64, u64)>,
+    );
+
+    fn run_blocks(
+        model: &Model,
+        input: impl Read,
+        threads: usize,
+        block_size: usize,
+        options: &BatchOptions,
+    ) -> Seen {
+        let mut out = Vec::new();
+        let mut failed = Vec::new();
+        let mut progress = Vec::new();
+        let callbacks = Callbacks {
+            on_failure: &mut |f| failed.push(f.line),
+            on_progress: &mut |p| progress.push((p.bytes, p.rows)),
+        };
+        let summary = score_in_blocks(
+            model,
+            input,
+            &mut out,
+            options,
+            threads,
+            Some(block_size),
+            callbacks,
+        )
+        .map_err(|e| e.to_string());
+        (out, summary, failed, progress)
+    }
+
+    /// Everything but the progress reports, which follow the blocks.
+    fn without_progress(seen: Seen) -> (Vec<u8>, Result<BatchSummary, String>, Vec<u64>) {
+        (seen.0, seen.1, seen.2)
+    }
+
+    fn default_model() -> Model {
+        crate::builtin::load(crate::builtin::BUILTINS[0].0)
+            .unwrap()
+            .model
+    }
+
+    /// A file that puts record boundaries where cutting could go wrong: a
+    /// byte-order mark and a quoted name in the header, an unused column of
+    /// quoted text with line ends, commas and doubled quotes (a row's first
+    /// line says whether it is bad), CRLF and LF and CR line ends, blank
+    /// lines, records starting with a byte-order mark, the first one among
+    /// them (which must stay, so the row fails), quotes inside unquoted text, rows with too many cells,
+    /// and a last record without a line end.
+    fn awkward_csv() -> Vec<u8> {
+        let mut csv =
+            b"\xef\xbb\xbf\"Pclass\",Sex,Age,\"No\"\"te\nhere\",Fare,SibSp,Parch\n".to_vec();
+        let notes = [
+            "plain",
+            "\"two\nlines\"",
+            "\"with \"\"quotes\"\"\r\nand, a comma\"",
+            "\"\"\"\"",
+            "\"\n\n\"",
+            "un\"quoted\"",
+            "\"ends with a quote\"\"\"",
+        ];
+        for i in 0..60 {
+            let pclass = match i % 13 {
+                4 => "9",
+                0 | 9 => "\u{feff}1",
+                _ => ["1", "2", "3"][i % 3],
+            };
+            let extra = if i % 17 == 8 { ",x" } else { "" };
+            let end = ["\n", "\r\n", "\r", "\n\n", "\r\n\r\n"][i % 5];
+            let note = notes[i % notes.len()];
+            let row = format!(
+                "{pclass},{},{},{note},{}.25,{},{}{extra}{end}",
+                ["male", "female"][i % 2],
+                i % 70,
+                i * 3,
+                i % 4,
+                i % 3
+            );
+            csv.extend_from_slice(row.as_bytes());
+        }
+        csv.extend_from_slice(b"3,female,,\"last\nrow\",7.5,0,0");
+        csv
+    }
+
+    /// The lines of the records a plain csv reader, over the whole file,
+    /// finds bad (a Pclass other than 1, 2, 3, or an eighth cell).
+    fn bad_lines(csv: &[u8]) -> Vec<u64> {
+        let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(csv);
+        reader
+            .byte_records()
+            .map(Result::unwrap)
+            .filter(|r| !matches!(&r[0], b"1" | b"2" | b"3") || r.len() > 7)
+            .map(|r| r.position().unwrap().line())
+            .collect()
+    }
+
+    #[test]
+    fn blocks_cut_anywhere_give_the_output_of_one_pass() {
+        let model = default_model();
+        let csv = awkward_csv();
+        let options = BatchOptions::default();
+        let whole = run_blocks(&model, &csv[..], 1, usize::MAX, &options);
+        let summary = whole.1.as_ref().unwrap();
+        assert_eq!(summary.rows, 61);
+        assert_eq!(whole.2, bad_lines(&csv));
+        assert!(summary.failed >= 8, "{summary:?}");
+        // The copied text comes out as it went in, quoted as before.
+        let mut written = csv::Reader::from_reader(&whole.0[..]);
+        let notes: Vec<String> = written
+            .records()
+            .map(|r| r.unwrap()[3].to_string())
+            .collect();
+        assert!(notes.contains(&"with \"quotes\"\r\nand, a comma".to_string()));
+        assert_eq!(notes.last().unwrap(), "last\nrow");
+        let whole = without_progress(whole);
+        for block_size in (1..200).chain([csv.len() / 2, csv.len(), csv.len() + 1]) {
+            for threads in [1, 2, 3] {
+                let seen = run_blocks(&model, &csv[..], threads, block_size, &options);
+                assert_eq!(
+                    without_progress(seen),
+                    whole,
+                    "block {block_size}, {threads} threads"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn strict_runs_stop_at_the_same_row_and_write_the_rows_before_it() {
+        let model = default_model();
+        // Without the first row's byte-order mark, the first bad row is the fifth.
+        let mut csv = awkward_csv();
+        let bom = 3 + csv[3..]
+            .windows(3)
+            .position(|w| w == b"\xef\xbb\xbf")
+            .unwrap();
+        csv.drain(bom..bom + 3);
+        let first_bad = bad_lines(&csv)[0];
+        let strict = BatchOptions {
+            strict: true,
+            ..Default::default()
+        };
+        let whole = run_blocks(&model, &csv[..], 1, usize::MAX, &strict);
+        let message = whole.1.as_ref().unwrap_err();
+        assert!(
+            message.starts_with(&format!("line {first_bad}: ")),
+            "{message}"
+        );
+        // The rows before the bad one are written, and no more.
+        let lenient = run_blocks(&model, &csv[..], 1, usize::MAX, &BatchOptions::default());
+        assert!(lenient.0.starts_with(&whole.0));
+        let written = csv::Reader::from_reader(&whole.0[..]).records().count();
+        assert_eq!(written, 4);
+        let whole = without_progress(whole);
+        for block_size in [1, 2, 5, 30, 77, 1000] {
+            for threads in [1, 2, 3] {
+                let seen = run_blocks(&model, &csv[..], threads, block_size, &strict);
+                assert_eq!(
+                    without_progress(seen),
+                    whole,
+                    "block {block_size}, {threads} threads"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn threads_give_the_same_bytes_and_progress_on_thousands_of_rows() {
+        for (name, _) in crate::builtin::BUILTINS {
+            let model = crate::builtin::load(name).unwrap().model;
+            let csv = passengers(5000);
+            let options = BatchOptions::default();
+            let whole = run_blocks(&model, csv.as_bytes(), 1, usize::MAX, &options);
+            assert_eq!(whole.1.as_ref().unwrap().rows, 5000);
+            for block_size in [1000, 4096, 30_000] {
+                let one = run_blocks(&model, csv.as_bytes(), 1, block_size, &options);
+                assert_eq!((&one.0, &one.1, &one.2), (&whole.0, &whole.1, &whole.2));
+                // A report every 4096 rows, then the end, with the bytes read.
+                let rows: Vec<u64> = one.3.iter().map(|p| p.1).collect();
+                assert_eq!(rows, [4096, 5000], "{name}");
+                assert!(one.3.is_sorted(), "{:?}", one.3);
+                assert_eq!(one.3.last().unwrap().0, csv.len() as u64);
+                for threads in [2, 3] {
+                    let seen = run_blocks(&model, csv.as_bytes(), threads, block_size, &options);
+                    assert_eq!(seen, one, "{name}, block {block_size}, {threads} threads");
+                }
+            }
+        }
+    }
+
+    /// Gives `bytes` a few at a time, then fails.
+    struct Failing<'a> {
+        bytes: &'a [u8],
+    }
+
+    impl Read for Failing<'_> {
+        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+            if self.bytes.is_empty() {
+                return Err(std::io::Error::other("the disk is on fire"));
+            }
+            let n = out.len().min(self.bytes.len()).min(100);
+            out[..n].copy_from_slice(&self.bytes[..n]);
+            self.bytes = &self.bytes[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn a_read_error_is_reported_after_every_whole_record_before_it() {
+        let model = default_model();
+        let csv = passengers(3000);
+        // The input fails in the middle of a record.
+        let cut = csv.len() / 2;
+        let whole_records = csv[..cut].rfind('\n').unwrap() + 1;
+        let expected = run_blocks(
+            &model,
+            &csv.as_bytes()[..whole_records],
+            1,
+            usize::MAX,
+            &BatchOptions::default(),
+        );
+        let rows = expected.1.as_ref().unwrap().rows;
+        let message = format!(
+            "line {}: the file cannot be read as CSV: the disk is on fire",
+            rows + 2
+        );
+        for block_size in [1, 1000, 8192, usize::MAX] {
+            for threads in [1, 2] {
+                let input = Failing {
+                    bytes: &csv.as_bytes()[..cut],
+                };
+                let seen = run_blocks(&model, input, threads, block_size, &BatchOptions::default());
+                assert_eq!(seen.0, expected.0, "block {block_size}, {threads} threads");
+                assert_eq!(seen.1, Err(message.clone()));
+                assert_eq!(seen.2, expected.2);
+            }
+        }
+        // Before the header is whole, it is the header that cannot be read.
+        let input = Failing {
+            bytes: b"Pclass,Se",
+        };
+        let seen = run_blocks(&model, input, 1, 4, &BatchOptions::default());
+        assert_eq!(
+            seen.1,
+            Err("the header cannot be read: the disk is on fire".into())
+        );
+    }
+
+    #[test]
+    fn headers_without_rows_and_files_without_headers() {
+        let model = default_model();
+        let options = BatchOptions::default();
+        for block_size in [1, 3, usize::MAX] {
+            let empty = run_blocks(&model, &b"\r\n\n"[..], 2, block_size, &options);
+            assert_eq!(empty.1, Err(BatchError::NoHeader.to_string()));
+            let header_only = run_blocks(
+                &model,
+                &b"Pclass,Sex,SibSp,Parch"[..],
+                2,
+                block_size,
+                &options,
+            );
+            assert_eq!(header_only.1.unwrap().rows, 0);
+            assert_eq!(
+                header_only.0,
+                b"Pclass,Sex,SibSp,Parch,prediction,label,probability_0,probability_1\n"
+            );
+        }
     }
 }

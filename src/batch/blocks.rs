@@ -1,0 +1,363 @@
+//! The input cut into blocks of whole records, so that the scoring threads can
+//! parse them: the calling thread only reads bytes and finds where a record
+//! ends.
+//!
+//! A block is cut just after a byte at which the CSV parser (csv-core, with
+//! the settings batch uses: comma, double quotes, a doubled quote inside
+//! quotes, CR, LF or CRLF ending a record, blank lines skipped) returns a
+//! record. From such a point a parser behaves exactly as the one that read
+//! everything before it, line numbers included, so parsing block by block
+//! gives the records, and the positions, of one pass over the file.
+
+use std::io::{self, Read};
+
+/// Bytes asked of the input at most at once.
+const READ_STEP: usize = 64 << 10;
+
+/// The UTF-8 byte-order mark, which the parser skips at the start of a file.
+const BOM: &[u8] = b"\xef\xbb\xbf";
+
+/// Where the parser is, for finding where records end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scan {
+    /// Between records (also after CR of a CRLF).
+    RecordStart,
+    /// After a comma.
+    FieldStart,
+    /// In a field that did not begin with a quote (quotes in it are text).
+    Unquoted,
+    /// Inside quotes.
+    Quoted,
+    /// Inside quotes, just after a quote: a closing one, or the first of two.
+    QuoteInQuoted,
+}
+
+fn is_terminator(byte: u8) -> bool {
+    byte == b'\n' || byte == b'\r'
+}
+
+impl Scan {
+    /// The state after `byte`, and whether the parser returns a record on it.
+    fn next(self, byte: u8) -> (Scan, bool) {
+        use Scan::*;
+        match (self, byte) {
+            (Quoted, b'"') => (QuoteInQuoted, false),
+            (Quoted, _) => (Quoted, false),
+            (QuoteInQuoted, b'"') => (Quoted, false),
+            // A blank line is skipped, not a record.
+            (RecordStart, b) if is_terminator(b) => (RecordStart, false),
+            (_, b) if is_terminator(b) => (RecordStart, true),
+            (_, b',') => (FieldStart, false),
+            // A quote opens a quoted field only as the field's first byte.
+            (RecordStart | FieldStart, b'"') => (Quoted, false),
+            _ => (Unquoted, false),
+        }
+    }
+}
+
+/// The end of the first record of `bytes` (which start between records), if
+/// its terminator is in `bytes`.
+pub(super) fn first_record_end(bytes: &[u8]) -> Option<usize> {
+    let mut state = Scan::RecordStart;
+    for (i, &byte) in bytes.iter().enumerate() {
+        let (next, ends) = state.next(byte);
+        if ends {
+            return Some(i + 1);
+        }
+        state = next;
+    }
+    None
+}
+
+/// The end of the last record of `bytes` (which start between records) whose
+/// terminator is in `bytes`, if any.
+pub(super) fn last_record_end(bytes: &[u8]) -> Option<usize> {
+    if bytes.contains(&b'"') {
+        last_record_end_scanning(bytes)
+    } else {
+        last_record_end_unquoted(bytes)
+    }
+}
+
+/// [`last_record_end`] by following the parser through every byte.
+fn last_record_end_scanning(bytes: &[u8]) -> Option<usize> {
+    let mut state = Scan::RecordStart;
+    let mut end = None;
+    for (i, &byte) in bytes.iter().enumerate() {
+        let (next, ends) = state.next(byte);
+        if ends {
+            end = Some(i + 1);
+        }
+        state = next;
+    }
+    end
+}
+
+/// [`last_record_end`] without quotes, from the end: the last run of CR and
+/// LF bytes ends a record at its first byte, if any text comes before it.
+fn last_record_end_unquoted(bytes: &[u8]) -> Option<usize> {
+    let last = bytes.iter().rposition(|&b| is_terminator(b))?;
+    let text = bytes[..last].iter().rposition(|&b| !is_terminator(b))?;
+    Some(text + 2)
+}
+
+/// Reads the input and hands it out in blocks of whole records.
+pub(super) struct Blocks<R> {
+    input: R,
+    /// The size of a block (more when one record is longer).
+    size: usize,
+    /// Bytes read after the last cut: the start of the next block.
+    carry: Vec<u8>,
+    /// The input's byte offset of `carry`'s first byte.
+    offset: u64,
+    /// The input ended or failed: nothing more is read.
+    ended: bool,
+    /// Why reading failed, kept for when every record before is written.
+    error: Option<io::Error>,
+}
+
+impl<R: Read> Blocks<R> {
+    pub(super) fn new(input: R, size: usize) -> Self {
+        Blocks {
+            input,
+            size: size.max(1),
+            carry: Vec::new(),
+            offset: 0,
+            ended: false,
+            error: None,
+        }
+    }
+
+    /// The bytes up to the end of the header record: a byte-order mark and
+    /// blank lines before it included, all of the input if it has no line end.
+    pub(super) fn header(&mut self) -> io::Result<Vec<u8>> {
+        let mut bytes = std::mem::take(&mut self.carry);
+        let mut want = self.size;
+        loop {
+            self.fill(&mut bytes, want);
+            let skip = if bytes.starts_with(BOM) { BOM.len() } else { 0 };
+            let end = match first_record_end(&bytes[skip..]) {
+                Some(end) => skip + end,
+                None if self.ended => match self.error.take() {
+                    Some(e) => return Err(e),
+                    None => bytes.len(),
+                },
+                None => {
+                    want = bytes.len().max(want).saturating_mul(2);
+                    continue;
+                }
+            };
+            self.carry = bytes.split_off(end);
+            self.offset = end as u64;
+            return Ok(bytes);
+        }
+    }
+
+    /// Fills `block` with the next block of whole records, and says whether
+    /// it runs to the end of the input (its last record may then have no
+    /// terminator). `None` when no record is left, or when reading failed
+    /// (see [`Blocks::take_error`]); the partial record before a failure is
+    /// dropped, as the parser drops it.
+    pub(super) fn next(&mut self, block: &mut Vec<u8>) -> Option<bool> {
+        block.clear();
+        std::mem::swap(block, &mut self.carry);
+        let mut want = self.size;
+        loop {
+            self.fill(block, want);
+            if self.ended && self.error.is_none() {
+                self.offset += block.len() as u64;
+                return (!block.is_empty()).then_some(true);
+            }
+            if let Some(end) = last_record_end(block) {
+                self.carry.extend_from_slice(&block[end..]);
+                block.truncate(end);
+                self.offset += end as u64;
+                return Some(false);
+            }
+            if self.ended {
+                block.clear();
+                return None;
+            }
+            // One record longer than a block: read on until it ends.
+            want = block.len().max(want).saturating_mul(2);
+        }
+    }
+
+    /// Sets the size of the next blocks.
+    pub(super) fn resize(&mut self, size: usize) {
+        self.size = size.max(1);
+    }
+
+    /// The input's byte offset after the blocks handed out so far.
+    pub(super) fn position(&self) -> u64 {
+        self.offset
+    }
+
+    /// Why reading the input failed, if it did.
+    pub(super) fn take_error(&mut self) -> Option<io::Error> {
+        self.error.take()
+    }
+
+    /// Reads until `bytes` holds `want` bytes, or the input ends or fails.
+    fn fill(&mut self, bytes: &mut Vec<u8>, want: usize) {
+        let mut filled = bytes.len();
+        while !self.ended && filled < want {
+            if filled == bytes.len() {
+                // Room for a step at a time: `want` may be far beyond the input.
+                bytes.resize(filled + (want - filled).min(READ_STEP), 0);
+            }
+            match self.input.read(&mut bytes[filled..]) {
+                Ok(0) => self.ended = true,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.error = Some(e);
+                    self.ended = true;
+                }
+            }
+        }
+        bytes.truncate(filled);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Where a csv reader (batch's settings) returns records that ended on a
+    /// terminator in `bytes`: with one more text byte after the input, a
+    /// record that ended only because the input did is no longer one.
+    fn record_ends(bytes: &[u8]) -> Vec<usize> {
+        let mut more = bytes.to_vec();
+        more.push(b'z');
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(true)
+            .has_headers(false)
+            .from_reader(&more[..]);
+        let mut record = csv::ByteRecord::new();
+        let mut ends = Vec::new();
+        while reader.read_byte_record(&mut record).unwrap() {
+            let end = reader.position().byte() as usize;
+            if end <= bytes.len() {
+                ends.push(end);
+            }
+        }
+        ends
+    }
+
+    fn csv_bytes() -> impl Strategy<Value = Vec<u8>> {
+        proptest::collection::vec(
+            prop_oneof![Just(b'a'), Just(b','), Just(b'"'), Just(b'\r'), Just(b'\n')],
+            0..40,
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4000))]
+        #[test]
+        fn record_ends_are_the_parsers(bytes in csv_bytes()) {
+            let ends = record_ends(&bytes);
+            prop_assert_eq!(first_record_end(&bytes), ends.first().copied());
+            prop_assert_eq!(last_record_end(&bytes), ends.last().copied());
+            prop_assert_eq!(last_record_end_scanning(&bytes), ends.last().copied());
+        }
+    }
+
+    #[test]
+    fn record_ends_by_hand() {
+        let cases: &[(&[u8], Option<usize>)] = &[
+            (b"", None),
+            (b"a", None),
+            (b"\n\r\n", None),
+            (b"a\n", Some(2)),
+            (b"a\r\n", Some(2)),
+            (b"a\nb\n\n\nc", Some(4)),
+            (b"\"a\nb\"", None),
+            (b"\"a\nb\"\n", Some(6)),
+            (b"\"a\"\"\n\"\n", Some(7)),
+            (b"a\"b\nc", Some(4)),
+            (b"\"a\"b\"\nc", Some(6)),
+            (b",\n", Some(2)),
+        ];
+        for (bytes, end) in cases {
+            let text = String::from_utf8_lossy(bytes);
+            assert_eq!(last_record_end(bytes), *end, "{text:?}");
+            assert_eq!(last_record_end_scanning(bytes), *end, "{text:?}");
+        }
+    }
+
+    /// A reader that returns `bytes` a few at a time, then fails.
+    struct Failing<'a> {
+        bytes: &'a [u8],
+    }
+
+    impl Read for Failing<'_> {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            if self.bytes.is_empty() {
+                return Err(io::Error::other("the disk is on fire"));
+            }
+            let n = out.len().min(self.bytes.len()).min(3);
+            out[..n].copy_from_slice(&self.bytes[..n]);
+            self.bytes = &self.bytes[n..];
+            Ok(n)
+        }
+    }
+
+    fn all_blocks<R: Read>(blocks: &mut Blocks<R>) -> Vec<(Vec<u8>, bool)> {
+        let mut out = Vec::new();
+        let mut block = Vec::new();
+        while let Some(last) = blocks.next(&mut block) {
+            out.push((block.clone(), last));
+        }
+        out
+    }
+
+    #[test]
+    fn blocks_put_back_together_are_the_input() {
+        let input = b"\xef\xbb\xbf\"h\n1\",h2\r\n\r\na,\"x\"\"\ny\"\r\nb,c\n\"q\"\n\nlast";
+        for size in 1..input.len() + 2 {
+            let mut blocks = Blocks::new(&input[..], size);
+            let mut joined = blocks.header().unwrap();
+            assert_eq!(joined, b"\xef\xbb\xbf\"h\n1\",h2\r");
+            let all = all_blocks(&mut blocks);
+            for (i, (block, last)) in all.iter().enumerate() {
+                assert_eq!(*last, i + 1 == all.len(), "size {size}");
+                if !last {
+                    assert_eq!(last_record_end(block), Some(block.len()));
+                }
+                joined.extend_from_slice(block);
+            }
+            assert_eq!(joined, input, "size {size}");
+            assert_eq!(blocks.position(), input.len() as u64);
+            assert!(blocks.take_error().is_none());
+        }
+    }
+
+    #[test]
+    fn a_failed_read_drops_the_partial_record_and_keeps_the_error() {
+        let input = b"h\na\nb\"\nc,\"d\ne";
+        for size in 1..input.len() + 2 {
+            let mut blocks = Blocks::new(Failing { bytes: input }, size);
+            let mut joined = blocks.header().unwrap();
+            for (block, last) in all_blocks(&mut blocks) {
+                assert!(!last);
+                joined.extend_from_slice(&block);
+            }
+            assert_eq!(joined, b"h\na\nb\"\n", "size {size}");
+            let error = blocks.take_error().unwrap();
+            assert_eq!(error.to_string(), "the disk is on fire");
+        }
+        let mut blocks = Blocks::new(Failing { bytes: b"h1,\"h\n" }, 4);
+        assert!(blocks.header().is_err());
+    }
+
+    #[test]
+    fn a_header_without_a_line_end_is_all_of_the_input() {
+        let mut blocks = Blocks::new(&b"a,b"[..], 1);
+        assert_eq!(blocks.header().unwrap(), b"a,b");
+        assert_eq!(blocks.next(&mut Vec::new()), None);
+        let mut blocks = Blocks::new(&b""[..], 1);
+        assert_eq!(blocks.header().unwrap(), b"");
+    }
+}
