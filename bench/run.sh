@@ -81,7 +81,7 @@ skip() { note "SKIPPED: $*"; SKIPPED+=("$*"); }
 # ---- processes: every server is started here and stopped by its PID -------------------------
 
 PIDS=()
-alive() { [[ -r /proc/$1/stat ]] && [[ $(sed 's/.*) //' "/proc/$1/stat" | cut -d' ' -f1) != Z ]]; }
+alive() { [[ -r /proc/$1/stat ]] && [[ $(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1) != Z ]]; }
 stop_pid() {
   local pid=$1 i
   alive "$pid" || { wait "$pid" 2>/dev/null || true; return 0; }

@@ -329,7 +329,6 @@ pub async fn run(config: ServeConfig) -> Result<(), ServeError> {
 /// requests for at most `config.grace`.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> Result<(), ServeError> {
     let grace = state.config.grace;
-    let app = app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let signal_state = state.clone();
     let shutdown = async move {
@@ -341,7 +340,7 @@ pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> Result
         );
         let _ = tx.send(());
     };
-    let server = axum::serve(listener, app).with_graceful_shutdown(shutdown);
+    let server = serve_until(listener, &state, shutdown);
     let deadline = async move {
         if rx.await.is_ok() {
             tokio::time::sleep(grace).await;
@@ -355,6 +354,30 @@ pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> Result
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Serves the app on `listener` until `shutdown` resolves, then waits for
+/// in-flight requests. [`serve`] adds signals and the grace period; tests
+/// call this directly.
+pub async fn serve_until(
+    listener: tokio::net::TcpListener,
+    state: &AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = app(state.clone());
+    // Only `--dev` needs the peer's address (internal details are shown to
+    // visitors on this machine only); recording it costs every request an
+    // allocation.
+    if state.templates.is_dev() {
+        let app = app.into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await
+    } else {
+        axum::serve(listener, app.into_make_service())
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
 }
 
 async fn shutdown_signal() {

@@ -4,7 +4,6 @@
 
 use std::net::SocketAddr;
 
-use axum::ServiceExt as _;
 use lifeboat::serve::{self, AppState, ServeConfig};
 
 pub struct Server {
@@ -20,8 +19,10 @@ pub async fn start_with(config: ServeConfig) -> Server {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let state = AppState::new(config).unwrap();
-    let app = serve::app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let serving = state.clone();
+    tokio::spawn(
+        async move { serve::serve_until(listener, &serving, std::future::pending()).await },
+    );
     Server {
         base: format!("http://{addr}"),
         addr,
