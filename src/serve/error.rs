@@ -452,8 +452,12 @@ pub fn media_type(headers: &axum::http::HeaderMap) -> (String, Vec<(String, Stri
 
 /// Whether the request says its body is JSON (`application/json` or `+json`).
 pub fn is_json(headers: &axum::http::HeaderMap) -> Result<(), ApiError> {
-    let essence = headers
-        .get(header::CONTENT_TYPE)
+    let content_type = headers.get(header::CONTENT_TYPE);
+    // What clients send almost always, checked before any splitting.
+    if content_type.is_some_and(|v| v.as_bytes() == b"application/json") {
+        return Ok(());
+    }
+    let essence = content_type
         .and_then(|v| v.to_str().ok())
         .map(|v| v.split(';').next().unwrap_or("").trim());
     if let Some(e) = essence {
@@ -501,6 +505,42 @@ fn cap_message(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_media_types_are_recognised() {
+        let with = |ct: Option<&str>| {
+            let mut h = axum::http::HeaderMap::new();
+            if let Some(ct) = ct {
+                h.insert(header::CONTENT_TYPE, ct.parse().unwrap());
+            }
+            is_json(&h)
+        };
+        for ok in [
+            "application/json",
+            "application/json; charset=utf-8",
+            "Application/JSON",
+            " application/json ;charset=UTF-8",
+            "application/vnd.api+json",
+        ] {
+            assert!(with(Some(ok)).is_ok(), "{ok}");
+        }
+        for (bad, got) in [
+            (Some("text/plain"), "text/plain"),
+            (
+                Some("Application/X-WWW-Form-Urlencoded"),
+                "application/x-www-form-urlencoded",
+            ),
+            (Some("json"), "json"),
+            (None, ""),
+        ] {
+            match with(bad) {
+                Err(ApiError::UnsupportedMediaType { got: g, expected }) => {
+                    assert_eq!((g.as_str(), expected), (got, "application/json"));
+                }
+                other => panic!("{bad:?}: {other:?}"),
+            }
+        }
+    }
 
     #[test]
     fn paths_pick_their_protocol() {
