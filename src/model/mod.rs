@@ -432,12 +432,7 @@ impl Model {
                 m.base(output)
             }
             Estimator::Trees(t) => {
-                let k = t.n_outputs as usize;
-                let mut phi = vec![0.0; n_features * k];
-                t.shap_values(x, &mut phi);
-                for (j, slot) in per_feature.iter_mut().enumerate() {
-                    *slot = phi[j * k + output];
-                }
+                t.shap_values_of(x, output, &mut per_feature);
                 t.expected_value()[output]
             }
             Estimator::Onnx(o) => {
