@@ -6,6 +6,7 @@
 #   bench/run.sh            the full run (about 15 minutes)
 #   bench/run.sh --quick    1 s per load, one cold start, 100k-row CSV: 1.5 to 2.5 minutes
 #   bench/run.sh --tune     first try gunicorn configurations, and use the fastest
+#                           with no errors and a p99 under 1 s
 #   bench/run.sh --no-docs  do not rewrite docs/benchmarks.md
 #
 # Environment: BENCH_DATA (train.csv), BENCH_PORT (first port, 18080),
@@ -329,7 +330,7 @@ if ((TUNE)) && ((HAVE_DATA)); then
     bench_server "tune/$config" json "sklearn:$MODELS/model_logistic.pkl" coded "$BASE_PORT" --connections 64
   done
   GUNICORN_BEST=$("$PY" "$BENCH/tools/report.py" best-tune "$RUN")
-  note "fastest: $GUNICORN_BEST"
+  note "fastest with no errors and p99 under 1 s: $GUNICORN_BEST"
 fi
 echo "$GUNICORN_BEST" >"$RUN/gunicorn-best.txt"
 
