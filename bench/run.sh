@@ -3,8 +3,8 @@
 # gunicorn and against a constant-answer axum server (the ceiling), in one run
 # on this machine, every answer checked under load.
 #
-#   bench/run.sh            the full run (about 15 minutes)
-#   bench/run.sh --quick    1 s per load, one cold start, 100k-row CSV: 1.5 to 2.5 minutes
+#   bench/run.sh            the full run (about 20 minutes)
+#   bench/run.sh --quick    one round of 1 s loads, one cold start, 100k-row CSV: 2 to 3 minutes
 #   bench/run.sh --tune     first try gunicorn configurations, and use the fastest
 #                           with no errors and a p99 under 1 s
 #   bench/run.sh --no-docs  do not rewrite docs/benchmarks.md
@@ -62,10 +62,14 @@ for arg in "$@"; do
     *) echo "bench/run.sh: unknown option $arg (try --help)" >&2; exit 2 ;;
   esac
 done
+# Servers are loaded in ROUNDS: in each, scenario by scenario, every server once, one after
+# another, so that a change in what else the machine does hits every server alike (the report
+# takes medians over rounds, and each ratio as the median of its per-round ratios). DURATION is
+# per load and round.
 if ((QUICK)); then
-  DURATION=1 WARMUP=0 COLD_REPEAT=1 CSV_SIZES=(100000)
+  ROUNDS=1 DURATION=1 WARMUP=0 TUNE_DURATION=1 COLD_REPEAT=1 CSV_SIZES=(100000)
 else
-  DURATION=10 WARMUP=2 COLD_REPEAT=5 CSV_SIZES=(100000 1000000)
+  ROUNDS=3 DURATION=4 WARMUP=2 TUNE_DURATION=8 COLD_REPEAT=5 CSV_SIZES=(100000 1000000)
 fi
 
 # Nothing from the caller's environment may change how a server runs.
@@ -237,36 +241,56 @@ wait_ready() {  # PID PORT LOG ENCODING: bounded polling for a 200 from the JSON
   return 1
 }
 
-bench_server() {  # NAME SCENARIOS EXPECT ENCODING PORT [LOAD OPTIONS...]
-  local name=$1 scenarios=$2 expect=$3 encoding=$4 port=$5 log pid out coded=()
-  shift 5
+cold_start() {  # NAME ENCODING PORT: median time from process start to the first 200
+  local name=$1 encoding=$2 port=$3 log out coded=()
   [[ $encoding == coded ]] && coded=(--coded)
   log=$RUN/logs/${name//\//_}.log
   port_free "$port" || { echo "port $port is in use; set BENCH_PORT to another base port" >&2; return 1; }
   server_command "$name" "$port"
-  echo "$name: ${CMD[*]}" >>"$RUN/commands.txt"
-  if [[ $name != tune/* ]]; then
-    if out=$(cd "$BENCH/tools" && "$PY" coldstart.py --url "http://127.0.0.1:$port" --repeat "$COLD_REPEAT" \
-      --log "$log" "${coded[@]}" -- "${CMD[@]}"); then
-      echo "{\"server\": \"$name\", \"scenario\": \"cold_start\", ${out#\{}" >>"$RUN/results.jsonl"
-      local median=${out##*\"median_ms\": }
-      note "$name: cold start ${median%\}} ms (median of $COLD_REPEAT)"
-    else
-      echo "{\"server\": \"$name\", \"scenario\": \"cold_start\", \"failed\": \"see $log\"}" >>"$RUN/results.jsonl"
-    fi
-  fi
-  setsid "${CMD[@]}" >>"$log" 2>&1 </dev/null &
-  pid=$!
-  PIDS+=("$pid")
-  if wait_ready "$pid" "$port" "$log" "$encoding"; then
-    (cd "$BENCH/tools" && "${PYENV[@]}" "$PY" load.py --name "$name" --url "http://127.0.0.1:$port" --pid "$pid" \
-      --scenarios "$scenarios" --expect "$expect" --out "$RUN/results.jsonl" --work "$RUN/work/${name//\//_}" \
-      --duration "$DURATION" --warmup "$WARMUP" --lifeboat "$LIFEBOAT" --oip-model "$(oip_model "$name")" \
-      --log "$log" "${coded[@]}" "$@") || note "$name: some scenarios failed (see above)"
+  if out=$(cd "$BENCH/tools" && "$PY" coldstart.py --url "http://127.0.0.1:$port" --repeat "$COLD_REPEAT" \
+    --log "$log" "${coded[@]}" -- "${CMD[@]}"); then
+    echo "{\"server\": \"$name\", \"scenario\": \"cold_start\", ${out#\{}" >>"$RUN/results.jsonl"
+    local median=${out##*\"median_ms\": }
+    note "$name: cold start ${median%\}} ms (median of $COLD_REPEAT)"
   else
-    echo "{\"server\": \"$name\", \"scenario\": \"start\", \"failed\": \"not ready; see $log\"}" >>"$RUN/results.jsonl"
+    echo "{\"server\": \"$name\", \"scenario\": \"cold_start\", \"failed\": \"see $log\"}" >>"$RUN/results.jsonl"
   fi
-  stop_pid "$pid"
+}
+
+start_server() {  # NAME ENCODING PORT: starts it and waits until it answers; sets SERVER_PID
+  local name=$1 encoding=$2 port=$3 log
+  log=$RUN/logs/${name//\//_}.log
+  port_free "$port" || { echo "port $port is in use; set BENCH_PORT to another base port" >&2; return 1; }
+  server_command "$name" "$port"
+  echo "$name: ${CMD[*]}" >>"$RUN/commands.txt"
+  setsid "${CMD[@]}" >>"$log" 2>&1 </dev/null &
+  SERVER_PID=$!
+  PIDS+=("$SERVER_PID")
+  if ! wait_ready "$SERVER_PID" "$port" "$log" "$encoding"; then
+    echo "{\"server\": \"$name\", \"scenario\": \"start\", \"failed\": \"not ready; see $log\"}" >>"$RUN/results.jsonl"
+    stop_pid "$SERVER_PID"
+    return 1
+  fi
+}
+
+load_server() {  # NAME SCENARIOS EXPECT ENCODING PORT PID ROUND WARMUP [LOAD OPTIONS...]
+  local name=$1 scenarios=$2 expect=$3 encoding=$4 port=$5 pid=$6 round=$7 warmup=$8 coded=()
+  shift 8
+  [[ $encoding == coded ]] && coded=(--coded)
+  (cd "$BENCH/tools" && "${PYENV[@]}" "$PY" load.py --name "$name" --url "http://127.0.0.1:$port" --pid "$pid" \
+    --scenarios "$scenarios" --expect "$expect" --out "$RUN/results.jsonl" --work "$RUN/work/${name//\//_}" \
+    --duration "$DURATION" --warmup "$warmup" --round "$round" --lifeboat "$LIFEBOAT" \
+    --oip-model "$(oip_model "$name")" --log "$RUN/logs/${name//\//_}.log" "${coded[@]}" "$@") ||
+    note "$name: some scenarios failed (see above)"
+}
+
+tune_server() {  # CONFIG: one gunicorn configuration, started, loaded (JSON, 64 connections), stopped
+  local name="tune/$1"
+  if start_server "$name" coded "$BASE_PORT"; then
+    DURATION=$TUNE_DURATION load_server "$name" json "sklearn:$MODELS/model_logistic.pkl" coded "$BASE_PORT" \
+      "$SERVER_PID" 1 "$WARMUP" --connections 64
+    stop_pid "$SERVER_PID"
+  fi
 }
 
 # ---- the batch scenario: one CSV file, scored by the command-line tools ---------------------
@@ -325,9 +349,9 @@ say "waiting for the cores to be quiet (at most 90 s): $("$PY" "$BENCH/tools/rep
 say "results: $RUN"
 
 if ((TUNE)) && ((HAVE_DATA)); then
-  say "trying gunicorn configurations (JSON predict, logistic, 64 connections, ${DURATION} s each)"
+  say "trying gunicorn configurations (JSON predict, logistic, 64 connections, ${TUNE_DURATION} s each)"
   for config in "${TUNE_CONFIGS[@]}"; do
-    bench_server "tune/$config" json "sklearn:$MODELS/model_logistic.pkl" coded "$BASE_PORT" --connections 64
+    tune_server "$config"
   done
   GUNICORN_BEST=$("$PY" "$BENCH/tools/report.py" best-tune "$RUN")
   note "fastest with no errors and p99 under 1 s: $GUNICORN_BEST"
@@ -335,14 +359,40 @@ fi
 echo "$GUNICORN_BEST" >"$RUN/gunicorn-best.txt"
 
 plan_servers
-say "servers: ${#SERVERS[@]}; loads of ${DURATION} s at 64 and 8 connections, wrk -t2, every answer checked"
-i=0
-for entry in "${SERVERS[@]}"; do
-  IFS='|' read -r name scenarios expect encoding <<<"$entry"
-  say "$name"
-  bench_server "$name" "$scenarios" "$expect" "$encoding" $((BASE_PORT + 1 + i))
-  i=$((i + 1))
+say "servers: ${#SERVERS[@]}; cold starts, one server at a time with nothing else running"
+for ((i = 0; i < ${#SERVERS[@]}; i++)); do
+  IFS='|' read -r name scenarios expect encoding <<<"${SERVERS[i]}"
+  cold_start "$name" "$encoding" $((BASE_PORT + 1 + i)) || true
 done
+say "starting every server, each on its own port"
+READY=() READY_PID=() READY_PORT=()
+for ((i = 0; i < ${#SERVERS[@]}; i++)); do
+  IFS='|' read -r name scenarios expect encoding <<<"${SERVERS[i]}"
+  if start_server "$name" "$encoding" $((BASE_PORT + 1 + i)); then
+    READY+=("${SERVERS[i]}") READY_PID+=("$SERVER_PID") READY_PORT+=($((BASE_PORT + 1 + i)))
+  fi
+done
+# gunicorn answers as soon as one worker is up; the others may still be importing scikit-learn.
+say "waiting for the cores to be quiet again (at most 90 s): $("$PY" "$BENCH/tools/report.py" settle) busy"
+say "$ROUNDS round(s): per scenario, each server in turn (reversed every other round), loads of ${DURATION} s at 64 and 8 connections, wrk -t2, every answer checked"
+for ((round = 1; round <= ROUNDS; round++)); do
+  say "round $round of $ROUNDS"
+  order=()
+  for ((k = 0; k < ${#READY[@]}; k++)); do
+    if ((round % 2)); then order+=("$k"); else order=("$k" "${order[@]}"); fi
+  done
+  warmup=0
+  ((round == 1)) && warmup=$WARMUP
+  # Scenario by scenario, so that two servers' loads of one scenario are a minute or two apart.
+  for scenario in json form mlflow oip; do
+    for k in "${order[@]}"; do
+      IFS='|' read -r name scenarios expect encoding <<<"${READY[k]}"
+      [[ ,$scenarios, == *,$scenario,* ]] || continue
+      load_server "$name" "$scenario" "$expect" "$encoding" "${READY_PORT[k]}" "${READY_PID[k]}" "$round" "$warmup"
+    done
+  done
+done
+for pid in "${READY_PID[@]}"; do stop_pid "$pid"; done
 
 say "batch scoring: ${CSV_SIZES[*]} rows"
 bench_batch

@@ -1,14 +1,15 @@
 """Load one running server with wrk, scenario by scenario, checking every answer.
 
     python load.py --name NAME --url http://127.0.0.1:PORT --pid PID --scenarios json,form \
-        --expect sklearn:model.pkl --out results.jsonl [--duration 10 --warmup 2 ...]
+        --expect sklearn:model.pkl --out results.jsonl [--duration 4 --warmup 2 --round 1 ...]
 
 Per scenario: send the body once and check the answer against the model
 (scenarios.check); send it again, and if both bodies are byte-identical, every
 answer under load must equal it (else, for HTML only, must name the expected
 label); warm up; run wrk at each connection count; read the server's memory
-after each run. One JSON line per run is appended to --out; a scenario whose
-first answer is wrong gets one line with "failed" and no load.
+after each run. One JSON line per run (with --round, which run.sh uses to
+pair servers measured in the same round) is appended to --out; a scenario
+whose first answer is wrong gets one line with "failed" and no load.
 """
 
 import argparse
@@ -96,6 +97,7 @@ def main():
     p.add_argument("--work", required=True, help="a directory for bodies and expected answers")
     p.add_argument("--duration", type=int, default=10, help="seconds per run")
     p.add_argument("--warmup", type=int, default=2, help="seconds (0: none)")
+    p.add_argument("--round", type=int, default=1, help="which round of the run this is (recorded)")
     p.add_argument("--connections", default="64,8")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--lifeboat", default="target/release/lifeboat")
@@ -110,7 +112,7 @@ def main():
     failures = 0
     with open(a.out, "a") as out:
         def record(**fields):
-            out.write(json.dumps({"server": a.name, **fields}) + "\n")
+            out.write(json.dumps({"server": a.name, "round": a.round, **fields}) + "\n")
             out.flush()
 
         for name in a.scenarios.split(","):
@@ -150,7 +152,7 @@ def main():
                        errors=errors, wrk=r, log_bytes_per_request=log_bytes / max(r["requests"], 1),
                        bytes_per_response=r["bytes"] / max(r["requests"], 1), idle_wait_s=drained,
                        **memory, **detail)
-                print(f"  {a.name:<22} {name:<6} c={connections:<3} {rps:>10.0f} req/s  "
+                print(f"  {a.name:<22} {name:<6} r{a.round} c={connections:<3} {rps:>10.0f} req/s  "
                       f"p50 {r['latency_us']['p50'] / 1e3:7.2f} ms  p99 {r['latency_us']['p99'] / 1e3:7.2f} ms  "
                       f"errors {errors}  RSS {memory['rss_mb']:.1f} MB", file=sys.stderr)
     sys.exit(1 if failures else 0)

@@ -13,6 +13,7 @@ import datetime
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import time
@@ -132,9 +133,49 @@ def best_tune(records):
     return max(usable, key=lambda r: r["rps"])["server"][len("tune/"):]
 
 
+def key(r):
+    return r["server"], r["scenario"], r.get("connections")
+
+
+def by_round(records):
+    """{(server, scenario, connections): {round: record}} for the loads (records with rps)."""
+    out = {}
+    for r in records:
+        if "rps" in r:
+            out.setdefault(key(r), {})[r.get("round", 1)] = r
+    return out
+
+
+def combined(rounds):
+    """One record for a server's loads of one scenario over all rounds: medians of
+    throughput and latency, the worst tail, all errors and requests, the largest memory."""
+    rs = [rounds[k] for k in sorted(rounds)]
+    if len(rs) == 1:
+        return {**rs[0], "rounds": 1, "rps_min": rs[0]["rps"], "rps_max": rs[0]["rps"]}
+
+    def med(field):
+        values = [r[field] for r in rs if r.get(field) is not None]
+        return statistics.median(values) if values else None
+
+    out = dict(rs[0])
+    for field in ("rps", "rows_per_s", "p50_ms", "p90_ms", "p99_ms", "bytes_per_response",
+                  "log_bytes_per_request"):
+        out[field] = med(field)
+    for field in ("errors", "requests", "seconds"):
+        out[field] = sum(r.get(field, 0) for r in rs)
+    for field in ("max_ms", "rss_mb", "pss_mb", "processes"):
+        values = [r[field] for r in rs if r.get(field) is not None]
+        out[field] = max(values) if values else None
+    out.update(rounds=len(rs), rps_min=min(r["rps"] for r in rs), rps_max=max(r["rps"] for r in rs))
+    out.pop("round", None)
+    return out
+
+
 def by_key(records):
-    """{(server, scenario, connections): record}"""
-    return {(r["server"], r["scenario"], r.get("connections")): r for r in records}
+    """{(server, scenario, connections): record}, the loads of all rounds combined."""
+    out = {key(r): r for r in records if "rps" not in r}
+    out.update({k: combined(v) for k, v in by_round(records).items()})
+    return out
 
 
 # ---- formatting ---------------------------------------------------------------------------------
@@ -185,6 +226,8 @@ class Run:
         self.dir = Path(run_dir)
         self.records = load(run_dir)
         self.at = by_key(self.records)
+        self.rounds = by_round([r for r in self.records if not r["server"].startswith("tune/")])
+        self.round_count = max((len(v) for v in self.rounds.values()), default=0)
         self.machine = json.loads((self.dir / "machine.json").read_text())
         self.command = (self.dir / "command.txt").read_text().strip()
         best = self.dir / "gunicorn-best.txt"
@@ -195,6 +238,29 @@ class Run:
     def get(self, server, scenario, connections=None, field="rps"):
         r = self.at.get((server, scenario, connections))
         return r.get(field) if r else None
+
+    def per_round(self, a, b, scenario, connections=64, field="rps"):
+        """a's figure over b's, round by round, for the rounds both loaded."""
+        ra = self.rounds.get((a, scenario, connections), {})
+        rb = self.rounds.get((b, scenario, connections), {})
+        return [ratio(ra[k].get(field), rb[k].get(field)) for k in sorted(set(ra) & set(rb))
+                if ratio(ra[k].get(field), rb[k].get(field)) is not None]
+
+    def paired(self, a, b, scenario, connections=64, field="rps"):
+        """The median of a/b over the rounds both were loaded in (each round loads every server
+        once, so a slower or faster spell of the machine hits both); without rounds in
+        common, the ratio of the combined figures."""
+        each = self.per_round(a, b, scenario, connections, field)
+        if each:
+            return statistics.median(each)
+        return ratio(self.get(a, scenario, connections, field), self.get(b, scenario, connections, field))
+
+    def spread(self, server, scenario, connections=64):
+        """(max − min) / median of requests/s over the rounds, or None with one round."""
+        r = self.at.get((server, scenario, connections))
+        if not r or r.get("rounds", 1) < 2 or not r.get("rps"):
+            return None
+        return (r["rps_max"] - r["rps_min"]) / r["rps"]
 
     def cold(self, server):
         return self.get(server, "cold_start", None, "median_ms")
@@ -221,11 +287,14 @@ class Run:
             if scenario == "mlflow":
                 row.insert(2, num(self.get(server, scenario, 64, "rows_per_s")))
             errors = [self.get(server, scenario, c, "errors") for c in (64, 8)]
+            spread = self.spread(server, scenario)
             row += [sum(e for e in errors if e is not None), num(self.rss(server, scenario), 1),
-                    num(self.get(server, scenario, 64, "bytes_per_response"))]
+                    num(self.get(server, scenario, 64, "bytes_per_response")),
+                    "–" if spread is None else f"{spread:.0%}"]
             rows.append(row)
         header = ["server", "model", "req/s @64", "p50 ms @64", "p99 ms @64", "req/s @8", "p50 ms @8",
-                  "p99 ms @8", "errors", "RSS MB after load", "bytes/answer with headers"]
+                  "p99 ms @8", "errors", "RSS MB after load", "bytes/answer with headers",
+                  "req/s @64 spread over rounds"]
         if scenario == "mlflow":
             header.insert(2, "rows/s @64")
         return table(header, rows) if rows else None
@@ -280,27 +349,29 @@ class Run:
         """[(what, measured ratio, target text, met or None)]"""
         out = []
 
-        def add(what, value, target=None, ok=None):
-            out.append((what, value, target, ok))
+        def add(what, value, target=None, ok=None, each=None):
+            out.append((what, value, target, ok, each))
+
+        def add_paired(what, a, b, scenario, field="rps", goal=None, at_most=False):
+            r = self.paired(a, b, scenario, 64, field)
+            ok = None
+            if goal is not None and r is not None:
+                ok = r <= goal if at_most else r >= goal
+            target = None if goal is None else f"{'≤' if at_most else '≥'} {goal}"
+            add(what, r, target, ok, self.per_round(a, b, scenario, 64, field))
 
         lifeboats = [s for s in self.servers if s.startswith("lifeboat/")]
         for s in lifeboats:
             for scenario, goal in (("json", 0.85), ("form", 0.7), ("mlflow", None), ("oip", None)):
-                r = ratio(self.get(s, scenario, 64), self.get("ceiling", scenario, 64))
-                if r is not None:
-                    add(f"{s} / ceiling, {scenario} req/s @64", r, f"≥ {goal}" if goal else None,
-                        r >= goal if goal else None)
+                add_paired(f"{s} / ceiling, {scenario} req/s @64", s, "ceiling", scenario, goal=goal)
         for s, model, alike in PAIRS:
             g = f"gunicorn-best/{model}"
             if s not in self.servers or g not in self.servers:
                 continue
             goal = 200 if "forest" in model else 40
-            r = ratio(self.get(s, "json", 64), self.get(g, "json", 64))
-            add(f"{s} / {g}, json req/s @64 ({alike})", r, f"≥ {goal}", r >= goal if r else None)
-            r = ratio(self.get(s, "json", 64, "p99_ms"), self.get(g, "json", 64, "p99_ms"))
-            add(f"{s} / {g}, json p99 @64", r, "≤ 0.1", r <= 0.1 if r else None)
-            r = ratio(self.get(s, "mlflow", 64, "rows_per_s"), self.get(g, "mlflow", 64, "rows_per_s"))
-            add(f"{s} / {g}, mlflow rows/s @64", r)
+            add_paired(f"{s} / {g}, json req/s @64 ({alike})", s, g, "json", goal=goal)
+            add_paired(f"{s} / {g}, json p99 @64", s, g, "json", "p99_ms", goal=0.1, at_most=True)
+            add_paired(f"{s} / {g}, mlflow rows/s @64", s, g, "mlflow", "rows_per_s")
             r = ratio(self.rss(s), self.rss(g))
             add(f"{s} / {g}, RSS after load", r, "≤ 0.1", r <= 0.1 if r else None)
             r = ratio(self.cold(s), self.cold(g))
@@ -335,16 +406,17 @@ class Run:
         # Context: the two sides without lifeboat.
         for model in ("sklearn-logistic", "sklearn-forest"):
             g, h = f"gunicorn-best/{model}", f"gunicorn-heroku/{model}"
-            add(f"ceiling / {g}, json req/s @64", ratio(self.get("ceiling", "json", 64), self.get(g, "json", 64)))
-            add(f"{g} / {h}, json req/s @64", ratio(self.get(g, "json", 64), self.get(h, "json", 64)))
+            add_paired(f"ceiling / {g}, json req/s @64", "ceiling", g, "json")
+            add_paired(f"{g} / {h}, json req/s @64", g, h, "json")
         return [x for x in out if x[1] is not None]
 
     def ratios_table(self):
         rows = []
-        for what, value, target, ok in self.ratios():
+        for what, value, target, ok, each in self.ratios():
             shown = num(value, 1) if what.endswith((", MB", ", ms")) else fmt_ratio(value)
-            rows.append([what, shown, target or "–", {True: "met", False: "**missed**", None: "–"}[ok]])
-        return table(["ratio (same run)", "measured", "target", ""], rows)
+            rounds = ", ".join(f"{x:.3g}" for x in each) if each and len(each) > 1 else "–"
+            rows.append([what, shown, rounds, target or "–", {True: "met", False: "**missed**", None: "–"}[ok]])
+        return table(["ratio (same run)", "measured (median over rounds)", "each round", "target", ""], rows)
 
     def headline(self):
         """A paragraph for the README, from this run's ratios."""
@@ -352,14 +424,21 @@ class Run:
         parts = []
         ceiling, g_lr, g_rf = ("ceiling", "gunicorn-best/sklearn-logistic", "gunicorn-best/sklearn-forest")
         lb = next((s for s in ("lifeboat/pickle-logistic", "lifeboat/builtin-logistic") if s in self.servers), None)
+        def rounds_of(a, b):
+            each = self.per_round(a, b, "json")
+            if len(each) < 2:
+                return ""
+            return f"; {min(each):.3g} to {max(each):.3g} in single rounds"
+
         if lb and g_lr in self.servers:
             parts.append(
                 f"lifeboat answered {num(self.get(lb, 'json', 64))} single-row JSON predictions per second "
-                f"at 64 connections{' with its built-in logistic regression' if 'builtin' in lb else ''}, {fmt_ratio(ratio(self.get(lb, 'json', 64), self.get(g_lr, 'json', 64)))} "
+                f"at 64 connections{' with its built-in logistic regression' if 'builtin' in lb else ''}, {fmt_ratio(self.paired(lb, g_lr, 'json'))} "
                 f"the tutorial's Flask app under its best gunicorn configuration "
-                f"({num(self.get(g_lr, 'json', 64))}/s, logistic regression) and "
-                f"{fmt_ratio(ratio(self.get(lb, 'json', 64), self.get(ceiling, 'json', 64)))} a constant-answer "
-                f"axum server that only parses the request ({num(self.get(ceiling, 'json', 64))}/s), "
+                f"({num(self.get(g_lr, 'json', 64))}/s, logistic regression{rounds_of(lb, g_lr)}) and "
+                f"{fmt_ratio(self.paired(lb, ceiling, 'json'))} a constant-answer "
+                f"axum server that only parses the request ({num(self.get(ceiling, 'json', 64))}/s"
+                f"{rounds_of(lb, ceiling)}), "
                 f"in {num(self.rss(lb), 1)} MB against gunicorn's {num(self.rss(g_lr), 1)} MB, and was ready "
                 f"{num(self.cold(lb), 0)} ms after starting against {num(self.cold(g_lr), 0)} ms.")
         elif g_lr in self.servers:
@@ -382,8 +461,10 @@ class Run:
                 f"{num(a['rows_per_s'])} rows/s in "
                 f"{num(a['max_rss_mb'], 0)} MB peak, {fmt_ratio(ratio(a['rows_per_s'], b['rows_per_s']))} pandas + "
                 f"scikit-learn ({num(b['rows_per_s'])} rows/s, {num(b['max_rss_mb'], 0)} MB).")
+        rounds = (f", each server loaded in {self.round_count} rounds (figures are medians over rounds, "
+                  f"ratios medians of the per-round ratios)" if self.round_count > 1 else "")
         parts.append(f"One run of `{self.command}` on {m['cores']} cores ({m['cpu']}), load generator (wrk) on "
-                     f"the same cores, every answer checked; details in docs/benchmarks.md.")
+                     f"the same cores{rounds}, every answer checked; details in docs/benchmarks.md.")
         return " ".join(parts)
 
     def markdown(self):
@@ -427,14 +508,19 @@ class Run:
             "`WEB_CONCURRENCY` as its worker count: two sync workers). Best configuration found for this "
             f"machine: `gunicorn {self.gunicorn_best} app:app` (with `--tune`: the most requests/s among "
             "the configurations that answered without errors and with a p99 under 1 s).",
-            "- Method: each server runs alone on its own 127.0.0.1 port. Cold start is the time from starting "
-            "its process to the first 200 answer to the JSON request (median of several starts). Then, per "
-            "scenario: one request whose answer is checked against the model (expected answers come from "
+            "- Method: each server has its own 127.0.0.1 port. Cold start is the time from starting "
+            "its process to the first 200 answer to the JSON request (median of several starts). Then all "
+            "servers are started and loaded one at a time, in rounds: every round loads, scenario by scenario, "
+            "every server once (in reverse order every other round), so that a slower or faster spell of this shared machine "
+            "falls on all servers alike instead of on whichever ran then. Per server and scenario: one request "
+            "whose answer is checked against the model (expected answers come from "
             "scikit-learn on the same pickle, or from `lifeboat predict` for lifeboat's own model files); a "
-            "second one, which must be byte-identical to the first; a warm-up; then wrk at 64 and at 8 "
-            "connections, where a `response()` hook counts every answer that is not 200 or not that exact body "
-            "as an error. RSS is summed over the server's process tree (gunicorn's master and workers) from "
-            "/proc right after each load; PSS, which splits shared pages, is shown beside it.",
+            "second one, which must be byte-identical to the first; a warm-up in the first round; then wrk at "
+            "64 and at 8 connections, where a `response()` hook counts every answer that is not 200 or not "
+            "that exact body as an error. The tables show the median over rounds (errors summed, memory and "
+            "`max` the largest); a ratio is the median of the per-round ratios, each of two servers loaded "
+            "a minute or two apart at most. RSS is summed over the server's process tree (gunicorn's master and "
+            "workers) from /proc right after each load; PSS, which splits shared pages, is shown beside it.",
             "",
         ]
         skipped = self.dir / "skipped.txt"
@@ -464,7 +550,7 @@ class Run:
         return "\n".join(out)
 
     def write_csv(self):
-        fields = ["server", "scenario", "connections", "rps", "rows_per_s", "p50_ms", "p90_ms", "p99_ms",
+        fields = ["server", "round", "scenario", "connections", "rps", "rows_per_s", "p50_ms", "p90_ms", "p99_ms",
                   "max_ms", "errors", "requests", "seconds", "rss_mb", "pss_mb", "processes",
                   "bytes_per_response", "log_bytes_per_request", "median_ms", "rows", "cpu_seconds",
                   "max_rss_mb", "exit_code", "failed"]
