@@ -10,7 +10,8 @@
 #   bench/run.sh --no-docs  do not rewrite docs/benchmarks.md
 #
 # Environment: BENCH_DATA (train.csv), BENCH_PORT (first port, 18080),
-# BENCH_LIFEBOAT (another lifeboat binary), BENCH_GUNICORN_BEST (gunicorn options).
+# BENCH_LIFEBOAT (another lifeboat binary), BENCH_GUNICORN_BEST (gunicorn options),
+# BENCH_ROUNDS and BENCH_DURATION (rounds, and seconds per load: more on a noisy machine).
 #
 # Needs: the README's set-up (Rust), Python 3 with venv, and root or sudo the first
 # time (apt-get install wrk time). Kaggle's train.csv at ../shared/data/titanic/
@@ -71,6 +72,11 @@ if ((QUICK)); then
 else
   ROUNDS=3 DURATION=4 WARMUP=2 TUNE_DURATION=8 COLD_REPEAT=5 CSV_SIZES=(100000 1000000)
 fi
+ROUNDS=${BENCH_ROUNDS:-$ROUNDS} DURATION=${BENCH_DURATION:-$DURATION}
+for setting in ROUNDS DURATION; do
+  [[ ${!setting} =~ ^[1-9][0-9]{0,2}$ ]] ||
+    { echo "bench/run.sh: BENCH_$setting must be a whole number from 1 to 999, not '${!setting}'" >&2; exit 2; }
+done
 
 # Nothing from the caller's environment may change how a server runs.
 unset WEB_CONCURRENCY GUNICORN_CMD_ARGS PORT RUST_LOG
