@@ -150,8 +150,6 @@ def combined(rounds):
     """One record for a server's loads of one scenario over all rounds: medians of
     throughput and latency, the worst tail, all errors and requests, the largest memory."""
     rs = [rounds[k] for k in sorted(rounds)]
-    if len(rs) == 1:
-        return {**rs[0], "rounds": 1, "rps_min": rs[0]["rps"], "rps_max": rs[0]["rps"]}
 
     def med(field):
         values = [r[field] for r in rs if r.get(field) is not None]
@@ -243,8 +241,8 @@ class Run:
         """a's figure over b's, round by round, for the rounds both loaded."""
         ra = self.rounds.get((a, scenario, connections), {})
         rb = self.rounds.get((b, scenario, connections), {})
-        return [ratio(ra[k].get(field), rb[k].get(field)) for k in sorted(set(ra) & set(rb))
-                if ratio(ra[k].get(field), rb[k].get(field)) is not None]
+        each = [ratio(ra[k].get(field), rb[k].get(field)) for k in sorted(set(ra) & set(rb))]
+        return [x for x in each if x is not None]
 
     def paired(self, a, b, scenario, connections=64, field="rps"):
         """The median of a/b over the rounds both were loaded in (each round loads every server
@@ -346,7 +344,7 @@ class Run:
         return None
 
     def ratios(self):
-        """[(what, measured ratio, target text, met or None)]"""
+        """[(what, measured ratio, target text, met or None, the per-round ratios)]"""
         out = []
 
         def add(what, value, target=None, ok=None, each=None):
@@ -424,6 +422,7 @@ class Run:
         parts = []
         ceiling, g_lr, g_rf = ("ceiling", "gunicorn-best/sklearn-logistic", "gunicorn-best/sklearn-forest")
         lb = next((s for s in ("lifeboat/pickle-logistic", "lifeboat/builtin-logistic") if s in self.servers), None)
+
         def rounds_of(a, b):
             each = self.per_round(a, b, "json")
             if len(each) < 2:
