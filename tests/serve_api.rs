@@ -694,18 +694,48 @@ async fn ops_health_and_metrics() {
 #[tokio::test]
 async fn every_response_has_an_id_and_security_headers() {
     let s = start().await;
-    for path in ["/", "/api/v1/model", "/nothing", "/metrics"] {
-        let r = s.get(path).await;
+    // `/nothing` is asked for as a browser asks: its 404 is an HTML page.
+    for (path, html) in [
+        ("/", true),
+        ("/nothing", true),
+        ("/api/v1/model", false),
+        ("/metrics", false),
+    ] {
+        let r = s
+            .client
+            .get(s.url(path))
+            .header("accept", "text/html")
+            .send()
+            .await
+            .unwrap();
         let h = r.headers();
         assert!(h.get("x-request-id").is_some(), "{path}");
+        let is_html = h["content-type"].to_str().unwrap().starts_with("text/html");
+        assert_eq!(is_html, html, "{path}");
         let csp = h.get("content-security-policy").unwrap().to_str().unwrap();
         assert!(
             csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe-inline"),
             "{csp}"
         );
-        assert!(csp.contains("default-src 'none'"), "{csp}");
+        assert!(csp.starts_with("default-src 'none'"), "{csp}");
         assert_eq!(h.get("x-content-type-options").unwrap(), "nosniff");
-        assert_eq!(h.get("referrer-policy").unwrap(), "no-referrer");
+        if html {
+            // Pages may use our stylesheet and post the form back, nothing more.
+            assert!(csp.contains("style-src 'self'") && csp.contains("form-action 'self'"));
+            assert_eq!(h.get("referrer-policy").unwrap(), "no-referrer", "{path}");
+            assert_eq!(h.get("x-frame-options").unwrap(), "DENY", "{path}");
+            assert_eq!(h.get("cross-origin-opener-policy").unwrap(), "same-origin");
+        } else {
+            // Data loads nothing, and the document-only headers are left out.
+            assert_eq!(csp, "default-src 'none'; frame-ancestors 'none'", "{path}");
+            for name in [
+                "referrer-policy",
+                "x-frame-options",
+                "cross-origin-opener-policy",
+            ] {
+                assert!(h.get(name).is_none(), "{path}: {name}");
+            }
+        }
     }
     // A sane X-Request-ID from the router is kept; a strange one replaced.
     let r = s
