@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 use crate::builtin::{self, BuiltinError};
 use crate::import::{self, Format, ImportError};
 use crate::model::file::{self, LoadError, Loaded};
+use crate::model::report::Origin;
 use crate::schema::Schema;
 use crate::schema::document::DocumentError;
 
@@ -82,10 +83,14 @@ pub fn load_path(path: &Path, schema: Option<Schema>) -> Result<Loaded, SourceEr
         path: path.to_path_buf(),
         error,
     };
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .map_err(read_err)?
-        .take(MAX_FILE_BYTES + 1)
+    let file = std::fs::File::open(path).map_err(read_err)?;
+    // Sized once from the file's length: growing by doubling would copy a
+    // large model several times over (and touch twice its memory) at start.
+    let size = file
+        .metadata()
+        .map_or(0, |m| m.len().min(MAX_FILE_BYTES + 1));
+    let mut bytes = Vec::with_capacity(size as usize);
+    file.take(MAX_FILE_BYTES + 1)
         .read_to_end(&mut bytes)
         .map_err(read_err)?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
@@ -107,10 +112,13 @@ pub fn load_path(path: &Path, schema: Option<Schema>) -> Result<Loaded, SourceEr
         Some(_) => {
             let model = import::from_bytes(&bytes, &name, schema)
                 .map_err(|error| SourceError::Import { error })?;
-            Ok(Loaded {
-                model,
-                sha256: file::hex(&Sha256::digest(&bytes)),
-            })
+            // The import hashed these bytes already: a few milliseconds of
+            // a start for a large forest.
+            let sha256 = match &model.report.origin {
+                Origin::Imported { file_sha256, .. } => file_sha256.clone(),
+                Origin::Trained { .. } => file::hex(&Sha256::digest(&bytes)),
+            };
+            Ok(Loaded { model, sha256 })
         }
     }
 }
@@ -120,5 +128,23 @@ pub fn describe(spec: Option<&str>) -> String {
     match spec {
         None | Some("") => format!("{}{} (built in)", builtin::PREFIX, builtin::BUILTINS[0].0),
         Some(s) => s.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_import_is_known_by_the_hash_of_its_file() {
+        // The import's own hash is reused: it must be the file's.
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sklearn");
+        for name in ["dtc_binary_array.p4.pkl", "dtc_binary_array.zlib.joblib"] {
+            let path = dir.join(name);
+            let loaded = load_path(&path, None).unwrap();
+            let bytes = std::fs::read(&path).unwrap();
+            assert_eq!(loaded.sha256, file::hex(&Sha256::digest(&bytes)), "{name}");
+            assert_eq!(loaded.sha256.len(), 64);
+        }
     }
 }

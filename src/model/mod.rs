@@ -299,6 +299,14 @@ impl Model {
                 self.schema.fields.len()
             )));
         }
+        Ok(())
+    }
+
+    /// The reference part of [`Model::check`]: every reference row fits the
+    /// schema and still gives its recorded answer. Importers that have just
+    /// run [`Model::check_shapes`] and then set the reference rows call only
+    /// this, rather than checking (and compiling) every tree again.
+    pub(crate) fn check_reference(&self) -> Result<(), ModelError> {
         for (i, r) in self.reference.iter().enumerate() {
             if r.row.cells.len() != self.schema.fields.len() {
                 return Err(ModelError::Shape(format!(
@@ -308,10 +316,6 @@ impl Model {
                 )));
             }
         }
-        Ok(())
-    }
-
-    fn check_reference(&self) -> Result<(), ModelError> {
         let tolerance = self.estimator.reference_tolerance();
         for (i, r) in self.reference.iter().enumerate() {
             let got = self.answer_vector(&self.predict(&r.row));

@@ -19,8 +19,9 @@ pub fn convert(est: &Obj, n_features: usize) -> Result<Fitted, SklearnError> {
         let k = classes.len();
         check_width(est, &t, k)?;
         let mut ens = tree::ensemble(n_features, k, Combine::Mean, true);
+        let made_by = version(est);
         t.append_to(&mut ens, None, |i| {
-            tree::leaf_probabilities(t.value(i), k, version(est))
+            tree::leaf_probabilities(t.value(i), k, made_by)
         })
         .map_err(|why| est.bad("tree_", why))?;
         Fitted::new(

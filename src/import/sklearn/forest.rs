@@ -29,8 +29,10 @@ pub fn convert(est: &Obj, n_features: usize) -> Result<Fitted, SklearnError> {
         let t = tree::read(member)?;
         let result = if classifier {
             decision_tree::check_width(member, &t, k)?;
+            // Read once per tree, not once per leaf.
+            let made_by = version(member);
             t.append_to(&mut ens, None, |j| {
-                tree::leaf_probabilities(t.value(j), k, version(member))
+                tree::leaf_probabilities(t.value(j), k, made_by)
             })
         } else {
             t.append_to(&mut ens, None, |j| vec![t.value(j)[0]])
