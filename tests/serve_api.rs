@@ -771,6 +771,61 @@ async fn responses_are_gzipped_when_asked() {
     assert!(r.headers().get("content-encoding").is_none());
 }
 
+/// Whether a response says it varies with `Accept-Encoding`.
+fn varies_on_encoding(r: &reqwest::Response) -> bool {
+    r.headers()
+        .get_all("vary")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|h| h.trim().eq_ignore_ascii_case("accept-encoding"))
+}
+
+#[tokio::test]
+async fn gzip_follows_what_the_client_accepts() {
+    let s = start().await;
+    let page = |encoding: Option<&'static str>| {
+        let mut request = s.client.get(s.url("/docs"));
+        if let Some(e) = encoding {
+            request = request.header("accept-encoding", e);
+        }
+        request.send()
+    };
+    for accepted in ["gzip", "GZIP", "br, gzip;q=0.5", "*", "x-gzip, deflate"] {
+        let r = page(Some(accepted)).await.unwrap();
+        assert_eq!(r.headers()["content-encoding"], "gzip", "{accepted}");
+        assert!(varies_on_encoding(&r), "{accepted}");
+    }
+    // Not accepted: the page as it is, still saying it varies with the
+    // header, as the gzipped one does, so a cache keeps the two apart.
+    for refused in [None, Some("br"), Some("identity"), Some("gzip;q=0")] {
+        let r = page(refused).await.unwrap();
+        assert!(r.headers().get("content-encoding").is_none(), "{refused:?}");
+        assert!(varies_on_encoding(&r), "{refused:?}");
+        let html = r.text().await.unwrap();
+        assert!(html.contains("</html>"), "{refused:?}");
+    }
+    // A prediction is too small to be worth gzipping, asked or not, and
+    // says nothing about encodings.
+    for encoding in [None, Some("gzip")] {
+        let mut request = s
+            .client
+            .post(s.url("/api/v1/predict"))
+            .header("content-type", "application/json")
+            .body(r#"{"Pclass":3,"Sex":"male","Age":22,"SibSp":1,"Parch":0,"Fare":7.25,"Embarked":"S"}"#);
+        if let Some(e) = encoding {
+            request = request.header("accept-encoding", e);
+        }
+        let r = request.send().await.unwrap();
+        assert_eq!(r.status(), 200, "{encoding:?}");
+        assert!(
+            r.headers().get("content-encoding").is_none(),
+            "{encoding:?}"
+        );
+        assert!(!varies_on_encoding(&r), "{encoding:?}");
+    }
+}
+
 #[tokio::test]
 async fn slow_requests_time_out_with_503() {
     let s = start_with(ServeConfig {

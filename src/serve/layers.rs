@@ -1,5 +1,5 @@
 //! What every request goes through, assembled in one place ([`wrap`]):
-//! panics caught, gzip, and one middleware ([`Around`]) that gives the
+//! panics caught, gzip (only for clients that accept it), and one middleware ([`Around`]) that gives the
 //! request an id, counts it, times it out, renders error pages in the
 //! visitor's language, adds security headers and writes one logfmt line.
 //!
@@ -48,10 +48,17 @@ const PAGE_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' dat
 const DATA_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
 
 /// The whole app as one service: the router inside its middleware.
-pub type App = Around<Compression<CatchPanic<Router, PanicResponse>, Compressible>>;
+pub type App = Around<CatchPanic<Router, PanicResponse>>;
 
 /// Which answers are gzipped (when the client accepts it).
 type Compressible = And<And<SizeAbove, NotForContentType>, NotForContentType>;
+
+fn compressible() -> Compressible {
+    // Small answers (a prediction is ~150 bytes) cost more to gzip than to send.
+    SizeAbove::new(1024)
+        .and(NotForContentType::IMAGES)
+        .and(NotForContentType::SSE)
+}
 
 /// Adds fallbacks to the routes and wraps them in the middleware.
 pub fn wrap(routes: Router<AppState>, state: AppState) -> App {
@@ -59,14 +66,15 @@ pub fn wrap(routes: Router<AppState>, state: AppState) -> App {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state.clone());
-    // Small answers (a prediction is ~150 bytes) cost more to gzip than to send.
-    let compress = CompressionLayer::new().gzip(true).compress_when(
-        SizeAbove::new(1024)
-            .and(NotForContentType::IMAGES)
-            .and(NotForContentType::SSE),
-    );
+    let compress = CompressionLayer::new()
+        .gzip(true)
+        .compress_when(compressible());
     let inner = compress.layer(CatchPanicLayer::custom(PanicResponse).layer(router));
-    Around { state, inner }
+    Around {
+        state,
+        inner,
+        compressible: compressible(),
+    }
 }
 
 async fn not_found(request: Request) -> Response {
@@ -123,7 +131,13 @@ fn request_id(state: &AppState, headers: &HeaderMap) -> String {
 #[derive(Clone)]
 pub struct Around<S> {
     state: AppState,
-    inner: S,
+    /// The app behind gzip. A request whose client does not take gzip goes
+    /// to the app itself (`inner.get_ref()`): the gzip layer would only
+    /// pass its answer through, at a cost of about 8 % of a prediction's
+    /// instructions (wrapping and re-boxing the body, parsing no header).
+    inner: Compression<S, Compressible>,
+    /// The gzip layer's rule, to say `Vary: Accept-Encoding` as it would.
+    compressible: Compressible,
 }
 
 impl<S, B> Service<Request> for Around<S>
@@ -134,7 +148,7 @@ where
         + 'static,
     S::Future: Send,
     B: HttpBody<Data = axum::body::Bytes> + Send + 'static,
-    B::Error: Into<axum::BoxError>,
+    B::Error: Into<axum::BoxError> + Send + Sync,
 {
     type Response = Response;
     type Error = Infallible;
@@ -147,17 +161,61 @@ where
 
     fn call(&mut self, request: Request) -> Self::Future {
         let state = self.state.clone();
-        let inner = self.inner.clone();
-        Box::pin(async move {
-            let response = around(&state, request, |r| async move {
-                match inner.oneshot(r).await {
-                    Ok(response) => response.map(Body::new),
-                    Err(never) => match never {},
-                }
+        if may_take_gzip(request.headers()) {
+            let inner = self.inner.clone();
+            Box::pin(async move { Ok(around(&state, request, |r| answer(inner, r)).await) })
+        } else {
+            let inner = self.inner.get_ref().clone();
+            let compressible = self.compressible.clone();
+            Box::pin(async move {
+                let answer = |r| async move {
+                    let mut response = answer(inner, r).await;
+                    if compressible.should_compress(&response) {
+                        vary_on_encoding(response.headers_mut());
+                    }
+                    response
+                };
+                Ok(around(&state, request, answer).await)
             })
-            .await;
-            Ok(response)
+        }
+    }
+}
+
+/// The app's answer to `request`, its body boxed.
+async fn answer<S, B>(app: S, request: Request) -> Response
+where
+    S: Service<Request, Response = axum::http::Response<B>, Error = Infallible>,
+    B: HttpBody<Data = axum::body::Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
+{
+    match app.oneshot(request).await {
+        Ok(response) => response.map(Body::new),
+        Err(never) => match never {},
+    }
+}
+
+/// Whether the client may take gzip: its `Accept-Encoding` names `gzip` or
+/// `*`. The gzip layer then reads the q-values and decides; any other
+/// client gets the answer as it is.
+fn may_take_gzip(headers: &HeaderMap) -> bool {
+    headers.get_all(header::ACCEPT_ENCODING).iter().any(|v| {
+        let v = v.as_bytes();
+        v.contains(&b'*') || v.windows(4).any(|w| w.eq_ignore_ascii_case(b"gzip"))
+    })
+}
+
+/// Says that the answer depends on `Accept-Encoding`, as the gzip layer
+/// does for an answer it could have compressed: a shared cache must not
+/// give this uncompressed copy to every client, nor a gzipped one to this.
+fn vary_on_encoding(headers: &mut HeaderMap) {
+    let named = headers.get_all(header::VARY).iter().any(|v| {
+        v.to_str().is_ok_and(|v| {
+            v.split(',')
+                .any(|h| h.trim().eq_ignore_ascii_case("accept-encoding"))
         })
+    });
+    if !named {
+        headers.append(header::VARY, HeaderValue::from_static("accept-encoding"));
     }
 }
 
