@@ -3,7 +3,7 @@
 # gunicorn and against a constant-answer axum server (the ceiling), in one run
 # on this machine, every answer checked under load.
 #
-#   bench/run.sh            the full run (about 20 minutes)
+#   bench/run.sh            the full run (about 25 minutes)
 #   bench/run.sh --quick    one round of 1 s loads, one cold start, 100k-row CSV: 2 to 3 minutes
 #   bench/run.sh --tune     first try gunicorn configurations, and use the fastest
 #                           with no errors and a p99 under 1 s
@@ -378,9 +378,13 @@ for ((i = 0; i < ${#SERVERS[@]}; i++)); do
     READY+=("${SERVERS[i]}") READY_PID+=("$SERVER_PID") READY_PORT+=($((BASE_PORT + 1 + i)))
   fi
 done
+CEILING_AT=-1  # the ceiling's index in READY, if it started
+for ((k = 0; k < ${#READY[@]}; k++)); do
+  [[ ${READY[k]} == ceiling\|* ]] && CEILING_AT=$k
+done
 # gunicorn answers as soon as one worker is up; the others may still be importing scikit-learn.
 say "waiting for the cores to be quiet again (at most 90 s): $("$PY" "$BENCH/tools/report.py" settle) busy"
-say "$ROUNDS round(s): per scenario, each server in turn (reversed every other round), loads of ${DURATION} s at 64 and 8 connections, wrk -t2, every answer checked"
+say "$ROUNDS round(s): per scenario, each server in turn (reversed every other round), loads of ${DURATION} s at 64 and 8 connections, the ceiling again at 64 just before each lifeboat load, wrk -t2, every answer checked"
 for ((round = 1; round <= ROUNDS; round++)); do
   say "round $round of $ROUNDS"
   order=()
@@ -394,6 +398,12 @@ for ((round = 1; round <= ROUNDS; round++)); do
     for k in "${order[@]}"; do
       IFS='|' read -r name scenarios expect encoding <<<"${READY[k]}"
       [[ ,$scenarios, == *,$scenario,* ]] || continue
+      # lifeboat's targets are ratios to the ceiling: load the ceiling (64 connections) just
+      # before each lifeboat load, so that each ratio compares loads seconds apart.
+      if [[ $name == lifeboat/* ]] && ((CEILING_AT >= 0)); then
+        load_server ceiling "$scenario" none named "${READY_PORT[CEILING_AT]}" "${READY_PID[CEILING_AT]}" \
+          "$round" 0 --connections 64 --pair-for "$name"
+      fi
       load_server "$name" "$scenario" "$expect" "$encoding" "${READY_PORT[k]}" "${READY_PID[k]}" "$round" "$warmup"
     done
   done

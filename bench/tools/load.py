@@ -8,7 +8,8 @@ Per scenario: send the body once and check the answer against the model
 answer under load must equal it (else, for HTML only, must name the expected
 label); warm up; run wrk at each connection count; read the server's memory
 after each run. One JSON line per run (with --round, which run.sh uses to
-pair servers measured in the same round) is appended to --out; a scenario
+pair servers measured in the same round, and --pair-for, which marks a
+ceiling load made just before that server's) is appended to --out; a scenario
 whose first answer is wrong gets one line with "failed" and no load.
 """
 
@@ -104,6 +105,8 @@ def main():
     p.add_argument("--oip-model", default="titanic")
     p.add_argument("--coded", action="store_true", help="send the tutorial's numeric coding (scenarios.py)")
     p.add_argument("--log", help="the server's log file: bytes logged per request are recorded")
+    p.add_argument("--pair-for", help="this load is the ceiling's, just before this server's (recorded, "
+                                      "so report.py compares the two; not in the ceiling's own tables)")
     a = p.parse_args()
 
     work = Path(a.work)
@@ -111,8 +114,10 @@ def main():
     all_scenarios = sc.scenarios(a.oip_model, a.coded)
     failures = 0
     with open(a.out, "a") as out:
+        pair = {"pair_for": a.pair_for} if a.pair_for else {}
+
         def record(**fields):
-            out.write(json.dumps({"server": a.name, "round": a.round, **fields}) + "\n")
+            out.write(json.dumps({"server": a.name, "round": a.round, **pair, **fields}) + "\n")
             out.flush()
 
         for name in a.scenarios.split(","):
@@ -131,9 +136,10 @@ def main():
             env.update(check_env)
             if a.warmup > 0:
                 procs.wait_idle(a.pid)
+                procs.wait_machine_idle()
                 wrk(a.url, scenario, 64, a.warmup, a.threads, env)
             for connections in [int(c) for c in a.connections.split(",")]:
-                drained = procs.wait_idle(a.pid)
+                drained = procs.wait_idle(a.pid) + procs.wait_machine_idle()
                 logged = file_size(a.log)
                 r = wrk(a.url, scenario, connections, a.duration, a.threads, env)
                 memory = procs.memory(a.pid)
@@ -152,7 +158,8 @@ def main():
                        errors=errors, wrk=r, log_bytes_per_request=log_bytes / max(r["requests"], 1),
                        bytes_per_response=r["bytes"] / max(r["requests"], 1), idle_wait_s=drained,
                        **memory, **detail)
-                print(f"  {a.name:<22} {name:<6} r{a.round} c={connections:<3} {rps:>10.0f} req/s  "
+                label = f"{a.name} (before {a.pair_for})" if a.pair_for else a.name
+                print(f"  {label:<22} {name:<6} r{a.round} c={connections:<3} {rps:>10.0f} req/s  "
                       f"p50 {r['latency_us']['p50'] / 1e3:7.2f} ms  p99 {r['latency_us']['p99'] / 1e3:7.2f} ms  "
                       f"errors {errors}  RSS {memory['rss_mb']:.1f} MB", file=sys.stderr)
     sys.exit(1 if failures else 0)

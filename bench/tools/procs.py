@@ -102,5 +102,35 @@ def wait_idle(pid, interval=0.2, busy_ticks=2, timeout=20):
     return time.monotonic() - start
 
 
+def machine_ticks():
+    """(all ticks, busy ticks) of every core so far, from /proc/stat. Busy is
+    user, nice, system, irq and softirq: not idle or iowait, and not steal (time
+    the host gave to other machines, which this one cannot wait away)."""
+    with open("/proc/stat") as f:
+        values = [int(v) for v in f.readline().split()[1:8]]
+    user, nice, system, _idle, _iowait, irq, softirq = (values + [0] * 7)[:7]
+    return sum(values), user + nice + system + irq + softirq
+
+
+def wait_machine_idle(interval=0.2, below=0.15, timeout=20):
+    """Wait until all cores together are under `below` busy over one interval; seconds waited.
+
+    Another server than the one about to be loaded may still be answering what
+    its own load left queued (gunicorn's gevent workers keep answering for
+    seconds after wrk has gone), and that would fall on the next load, whichever
+    server it is.
+    """
+    start = time.monotonic()
+    total, busy = machine_ticks()
+    while time.monotonic() - start < timeout:
+        time.sleep(interval)
+        total_now, busy_now = machine_ticks()
+        spent = total_now - total
+        if spent <= 0 or (busy_now - busy) / spent < below:
+            break
+        total, busy = total_now, busy_now
+    return time.monotonic() - start
+
+
 if __name__ == "__main__":
     print(json.dumps(memory(int(sys.argv[1]))))

@@ -138,11 +138,22 @@ def key(r):
 
 
 def by_round(records):
-    """{(server, scenario, connections): {round: record}} for the loads (records with rps)."""
+    """{(server, scenario, connections): {round: record}} for the loads (records with rps),
+    leaving out the ceiling's loads paired with one server (`pairs`)."""
     out = {}
     for r in records:
-        if "rps" in r:
+        if "rps" in r and "pair_for" not in r:
             out.setdefault(key(r), {})[r.get("round", 1)] = r
+    return out
+
+
+def pairs(records):
+    """{(server, scenario, connections, the server it was paired with): {round: record}}: the
+    ceiling's loads made just before one lifeboat server's (run.sh)."""
+    out = {}
+    for r in records:
+        if "rps" in r and "pair_for" in r:
+            out.setdefault((*key(r), r["pair_for"]), {})[r.get("round", 1)] = r
     return out
 
 
@@ -171,7 +182,7 @@ def combined(rounds):
 
 def by_key(records):
     """{(server, scenario, connections): record}, the loads of all rounds combined."""
-    out = {key(r): r for r in records if "rps" not in r}
+    out = {key(r): r for r in records if "rps" not in r and "pair_for" not in r}
     out.update({k: combined(v) for k, v in by_round(records).items()})
     return out
 
@@ -225,6 +236,7 @@ class Run:
         self.records = load(run_dir)
         self.at = by_key(self.records)
         self.rounds = by_round([r for r in self.records if not r["server"].startswith("tune/")])
+        self.pairs = pairs(self.records)
         self.round_count = max((len(v) for v in self.rounds.values()), default=0)
         self.machine = json.loads((self.dir / "machine.json").read_text())
         self.command = (self.dir / "command.txt").read_text().strip()
@@ -237,10 +249,16 @@ class Run:
         r = self.at.get((server, scenario, connections))
         return r.get(field) if r else None
 
+    def rounds_against(self, server, other, scenario, connections):
+        """server's loads round by round, to compare with other's: where server (the ceiling) was
+        also loaded just before other, those loads, seconds from other's instead of minutes."""
+        regular = self.rounds.get((server, scenario, connections), {})
+        return {**regular, **self.pairs.get((server, scenario, connections, other), {})}
+
     def per_round(self, a, b, scenario, connections=64, field="rps"):
         """a's figure over b's, round by round, for the rounds both loaded."""
-        ra = self.rounds.get((a, scenario, connections), {})
-        rb = self.rounds.get((b, scenario, connections), {})
+        ra = self.rounds_against(a, b, scenario, connections)
+        rb = self.rounds_against(b, a, scenario, connections)
         each = [ratio(ra[k].get(field), rb[k].get(field)) for k in sorted(set(ra) & set(rb))]
         return [x for x in each if x is not None]
 
@@ -514,11 +532,15 @@ class Run:
             "falls on all servers alike instead of on whichever ran then. Per server and scenario: one request "
             "whose answer is checked against the model (expected answers come from "
             "scikit-learn on the same pickle, or from `lifeboat predict` for lifeboat's own model files); a "
-            "second one, which must be byte-identical to the first; a warm-up in the first round; then wrk at "
-            "64 and at 8 connections, where a `response()` hook counts every answer that is not 200 or not "
+            "second one, which must be byte-identical to the first; a warm-up in the first round; then, each "
+            "time the machine's cores are idle again (another server may still be answering what its own "
+            "load left queued), wrk at 64 and at 8 connections, where a `response()` hook counts every answer that is not 200 or not "
             "that exact body as an error. The tables show the median over rounds (errors summed, memory and "
             "`max` the largest); a ratio is the median of the per-round ratios, each of two servers loaded "
-            "a minute or two apart at most. RSS is summed over the server's process tree (gunicorn's master and "
+            "a minute or two apart at most, except lifeboat's ratios to the ceiling: in every round and "
+            "scenario, the ceiling is loaded once more at 64 connections just before each lifeboat server, "
+            "and lifeboat's ratio to the ceiling in that round compares those two loads, seconds apart (these "
+            "extra loads are left out of the ceiling's own rows). RSS is summed over the server's process tree (gunicorn's master and "
             "workers) from /proc right after each load; PSS, which splits shared pages, is shown beside it.",
             "",
         ]
@@ -549,7 +571,7 @@ class Run:
         return "\n".join(out)
 
     def write_csv(self):
-        fields = ["server", "round", "scenario", "connections", "rps", "rows_per_s", "p50_ms", "p90_ms", "p99_ms",
+        fields = ["server", "round", "pair_for", "scenario", "connections", "rps", "rows_per_s", "p50_ms", "p90_ms", "p99_ms",
                   "max_ms", "errors", "requests", "seconds", "rss_mb", "pss_mb", "processes",
                   "bytes_per_response", "log_bytes_per_request", "median_ms", "rows", "cpu_seconds",
                   "max_rss_mb", "exit_code", "failed"]
