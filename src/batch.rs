@@ -903,10 +903,23 @@ mod tests {
             .collect();
         assert!(notes.contains(&"with \"quotes\"\r\nand, a comma".to_string()));
         assert_eq!(notes.last().unwrap(), "last\nrow");
+        let block_sizes = (1..200).chain([csv.len() / 2, csv.len(), csv.len() + 1]);
+        assert_blocks_and_threads_agree(&model, &csv, &options, block_sizes, whole);
+    }
+
+    /// Every block size with one to three threads writes what `whole` (one
+    /// block, one thread) wrote, and ends the same way.
+    fn assert_blocks_and_threads_agree(
+        model: &Model,
+        csv: &[u8],
+        options: &BatchOptions,
+        block_sizes: impl IntoIterator<Item = usize>,
+        whole: Seen,
+    ) {
         let whole = without_progress(whole);
-        for block_size in (1..200).chain([csv.len() / 2, csv.len(), csv.len() + 1]) {
+        for block_size in block_sizes {
             for threads in [1, 2, 3] {
-                let seen = run_blocks(&model, &csv[..], threads, block_size, &options);
+                let seen = run_blocks(model, csv, threads, block_size, options);
                 assert_eq!(
                     without_progress(seen),
                     whole,
@@ -942,17 +955,8 @@ mod tests {
         assert!(lenient.0.starts_with(&whole.0));
         let written = csv::Reader::from_reader(&whole.0[..]).records().count();
         assert_eq!(written, 4);
-        let whole = without_progress(whole);
-        for block_size in [1, 2, 5, 30, 77, 1000] {
-            for threads in [1, 2, 3] {
-                let seen = run_blocks(&model, &csv[..], threads, block_size, &strict);
-                assert_eq!(
-                    without_progress(seen),
-                    whole,
-                    "block {block_size}, {threads} threads"
-                );
-            }
-        }
+        let block_sizes = [1, 2, 5, 30, 77, 1000];
+        assert_blocks_and_threads_agree(&model, &csv, &strict, block_sizes, whole);
     }
 
     #[test]

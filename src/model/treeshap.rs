@@ -904,6 +904,47 @@ mod tests {
         }
     }
 
+    /// Empties about a third of the leaves (cover 0) and sets every split's
+    /// cover to the sum of its children's, as a model whose training rows
+    /// never reached some branches would have.
+    fn empty_some_leaves(ens: &mut TreeEnsemble, node: usize, rng: &mut Lcg) -> f64 {
+        let n = ens.nodes[node];
+        let cover = match n.split {
+            Split::Leaf { .. } if rng.below(3) == 0 => 0.0,
+            Split::Leaf { .. } => n.cover,
+            _ => {
+                empty_some_leaves(ens, n.left as usize, rng)
+                    + empty_some_leaves(ens, n.right as usize, rng)
+            }
+        };
+        ens.nodes[node].cover = cover;
+        cover
+    }
+
+    #[test]
+    fn branches_no_training_row_reached_match_both_references() {
+        // Zero covers make zero factors, which the walk must not divide by.
+        for seed in 0..60 {
+            let mut ens = random_ensemble_of(seed, 5, 2, seed % 2 == 0, 3, 6);
+            let mut rng = Lcg(seed + 3000);
+            for t in 0..ens.trees.len() {
+                let root = ens.trees[t].root as usize;
+                empty_some_leaves(&mut ens, root, &mut rng);
+            }
+            ens.check().unwrap();
+            for _ in 0..3 {
+                let x = random_x(&mut rng, 5);
+                let mut fast = vec![0.0; 5 * 2];
+                let mut reference = vec![0.0; 5 * 2];
+                ens.shap_values(&x, &mut fast);
+                algorithm2::shap_values(&ens, &x, &mut reference);
+                assert!(fast.iter().all(|v| v.is_finite()), "seed {seed}: {fast:?}");
+                assert_close(&fast, &brute_force(&ens, &x));
+                assert_close(&fast, &reference);
+            }
+        }
+    }
+
     #[test]
     fn one_output_is_that_column_of_all_outputs() {
         for seed in 0..40 {

@@ -112,10 +112,14 @@ impl ResponseForPanic for PanicResponse {
     }
 }
 
+/// The request id's header, parsed once (a `&str` name is parsed again on
+/// every lookup).
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
 /// A request id from `X-Request-ID` (as Heroku's router sends it) when it is
 /// a sane token, else a new one.
 fn request_id(state: &AppState, headers: &HeaderMap) -> String {
-    if let Some(v) = headers.get("x-request-id").and_then(|v| v.to_str().ok()) {
+    if let Some(v) = headers.get(&REQUEST_ID).and_then(|v| v.to_str().ok()) {
         let ok = !v.is_empty()
             && v.len() <= 128
             && v.bytes()
@@ -263,7 +267,7 @@ where
 
     let headers = response.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&id) {
-        headers.insert(HeaderName::from_static("x-request-id"), v);
+        headers.insert(REQUEST_ID, v);
     }
     set_security_headers(headers);
     let status = response.status().as_u16();
