@@ -15,6 +15,8 @@
 //! flat trees (with missing-value routing and categorical splits), and no
 //! maintained pure-Rust crate offers it for foreign tree layouts.
 
+use std::hint::select_unpredictable;
+
 use super::trees::{Combine, Split, Tree, TreeEnsemble};
 
 impl TreeEnsemble {
@@ -188,11 +190,14 @@ impl Walk<'_> {
             Split::Leaf { value } => return self.leaf(value as usize, len),
             Split::Numeric { feature, .. } | Split::Categorical { feature, .. } => feature,
         };
-        let (hot, cold) = if ens.goes_left(node, self.x) {
-            (node.left as usize, node.right as usize)
-        } else {
-            (node.right as usize, node.left as usize)
-        };
+        // The child `x` follows first: that order of additions is what the
+        // built-in models' stored field importances were summed in, bit for
+        // bit. Which child that is is as good as random, so it is picked by
+        // value: a jump on it would be mispredicted about every other node.
+        let goes_left = ens.goes_left(node, self.x);
+        let (left, right) = (node.left as usize, node.right as usize);
+        let hot = select_unpredictable(goes_left, left, right);
+        let cold = select_unpredictable(goes_left, right, left);
         let (fh, fc) = child_fractions(node.cover, ens.nodes[hot].cover, ens.nodes[cold].cover);
         // A feature met again on this path combines with its earlier splits.
         let known = self.position[feature as usize];
