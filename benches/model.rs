@@ -14,8 +14,9 @@
 //!   thread; `csv/*/threads-2` on two.
 //! - `*/sklearn-forest`: scikit-learn's `RandomForestClassifier(n_estimators=100)`
 //!   (unlimited depth) of the benchmark (`bench/run.sh`), imported from
-//!   `$LIFEBOAT_BENCH_FOREST` (default `/tmp/bench-models/model_forest.pkl`)
-//!   with the tutorial's schema, when that file exists.
+//!   `$LIFEBOAT_BENCH_FOREST` (default: where `bench/run.sh` keeps it,
+//!   `bench/results/cache/models/model_forest.pkl`) with the tutorial's
+//!   schema, when that file exists.
 //! - `train/*`: the whole Titanic `train --learner auto` (needs ../shared data; target < 5 s).
 
 use std::hint::black_box;
@@ -77,10 +78,15 @@ fn passenger(name: &str) -> [(&'static str, &'static str); 7] {
 
 /// The benchmark's scikit-learn forest, if its pickle is present.
 fn sklearn_forest() -> Option<Model> {
-    let path = std::env::var("LIFEBOAT_BENCH_FOREST")
-        .unwrap_or_else(|_| "/tmp/bench-models/model_forest.pkl".into());
+    let path = std::env::var("LIFEBOAT_BENCH_FOREST").unwrap_or_else(|_| {
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/bench/results/cache/models/model_forest.pkl"
+        )
+        .into()
+    });
     if !std::path::Path::new(&path).exists() {
-        eprintln!("sklearn-forest: skipped, {path} is absent");
+        eprintln!("sklearn-forest: skipped, {path} is absent (bench/run.sh makes it)");
         return None;
     }
     let schema = Schema::from_toml(include_str!("../examples/tutorial/titanic_tutorial.toml"))
