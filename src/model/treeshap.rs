@@ -928,7 +928,8 @@ mod tests {
 
     #[test]
     fn branches_no_training_row_reached_match_both_references() {
-        // Zero covers make zero factors, which the walk must not divide by.
+        // Zero covers make factors that are zero everywhere: they must give
+        // no share and no NaN (a walk that divides by factors must skip them).
         for seed in 0..60 {
             let mut ens = random_ensemble_of(seed, 5, 2, seed % 2 == 0, 3, 6);
             let mut rng = Lcg(seed + 3000);
