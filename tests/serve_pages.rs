@@ -384,6 +384,49 @@ async fn templates_and_static_files_can_be_replaced() {
     assert!(html.contains("<p id=mine>"));
 }
 
+/// Result and error pages are written by Rust while the built-in templates
+/// are in use; replacing any one of their four templates must put that
+/// replacement on them.
+#[tokio::test]
+async fn a_replaced_page_template_shows_on_result_and_error_pages() {
+    // (template, text to mark, shows on the result page, shows on the error page)
+    let cases = [
+        ("base.html", "<main id=\"main\"", true, true),
+        ("_form.html", "<form method=", true, true),
+        ("result.html", "<section class=\"result", true, false),
+        ("index.html", "<section class=\"intro\">", false, true),
+    ];
+    let builtin = |name: &str| {
+        std::fs::read_to_string(format!("{}/templates/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    };
+    let bad = "Pclass=1&Sex=&Age=abc&SibSp=0&Parch=0&Fare=80&Embarked=S";
+    for (name, mark, on_result, on_error) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let text = builtin(name);
+        assert!(text.contains(mark), "{name} has no {mark}");
+        let marked = mark.replacen('<', "<!--replaced--><", 1);
+        std::fs::write(dir.path().join(name), text.replacen(mark, &marked, 1)).unwrap();
+        let s = start_with(ServeConfig {
+            templates: Some(dir.path().to_path_buf()),
+            ..Default::default()
+        })
+        .await;
+        let form = "application/x-www-form-urlencoded";
+        let (status, _, html) = parts(s.post("/predict", form, FORM).await).await;
+        assert_eq!(status, 200);
+        assert!(html.contains("Passenger survives"));
+        assert_eq!(
+            html.contains("<!--replaced-->"),
+            on_result,
+            "{name}: {html}"
+        );
+        let (status, _, html) = parts(s.post("/predict", form, bad).await).await;
+        assert_eq!(status, 422);
+        assert!(html.contains("Some values need a change"));
+        assert_eq!(html.contains("<!--replaced-->"), on_error, "{name}: {html}");
+    }
+}
+
 #[tokio::test]
 async fn dev_mode_reloads_and_shows_template_errors_to_this_machine() {
     let dir = tempfile::tempdir().unwrap();

@@ -24,6 +24,7 @@ pub mod mlflow;
 pub mod oip;
 pub mod openapi;
 pub mod ops;
+pub mod page_writer;
 pub mod templates;
 pub mod ui;
 pub mod vars;
@@ -114,6 +115,9 @@ pub struct Inner {
     pub openapi: openapi::Document,
     /// Pages that depend only on the language, rendered once (not in `--dev`).
     pub pages: std::sync::OnceLock<ui::PageCache>,
+    /// Whether result and error pages are written by [`page_writer`] (the
+    /// built-in templates are in use) rather than rendered by minijinja.
+    pub write_pages: bool,
     ready: AtomicBool,
     started: Instant,
     boot: u32,
@@ -155,6 +159,7 @@ impl AppState {
             .into();
         let answer_json = api::AnswerJson::new(&loaded.model.schema);
         let views = view::Views::new(&loaded, config.dev);
+        let write_pages = templates.all_builtin(&page_writer::PAGE_TEMPLATES);
         let openapi = openapi::Document::new(&loaded);
         let boot = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -171,6 +176,7 @@ impl AppState {
             answer_json,
             openapi,
             pages: std::sync::OnceLock::new(),
+            write_pages,
             ready: AtomicBool::new(true),
             started: Instant::now(),
             boot,

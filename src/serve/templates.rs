@@ -40,6 +40,8 @@ pub struct Templates {
     sources: Sources,
     /// The compiled environment; `None` in dev mode (built per render).
     env: Option<Environment<'static>>,
+    /// Names of the templates `--templates` replaced.
+    overridden: Vec<String>,
     statics: HashMap<String, StaticFile>,
 }
 
@@ -59,6 +61,13 @@ impl Templates {
         } else {
             Some(build_env(sources.templates.as_deref())?)
         };
+        let overridden = match &sources.templates {
+            Some(dir) => dir_templates(dir)?
+                .into_iter()
+                .map(|(name, _)| name)
+                .collect(),
+            None => Vec::new(),
+        };
         let statics = if sources.dev {
             HashMap::new()
         } else {
@@ -67,8 +76,16 @@ impl Templates {
         Ok(Templates {
             sources,
             env,
+            overridden,
             statics,
         })
+    }
+
+    /// Whether all of `names` are the built-in templates for as long as this
+    /// runs: none is replaced by `--templates`, and not in `--dev` (where a
+    /// file may appear or change on disk).
+    pub fn all_builtin(&self, names: &[&str]) -> bool {
+        !self.sources.dev && !names.iter().any(|n| self.overridden.iter().any(|o| o == n))
     }
 
     pub fn is_dev(&self) -> bool {

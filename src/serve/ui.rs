@@ -5,6 +5,7 @@
 //! works with JavaScript off: there is no JavaScript.
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 use axum::body::Bytes;
 use axum::extract::{
@@ -20,7 +21,7 @@ use minijinja::value::Serde;
 
 use super::error::{self, ApiError, Body, PageError};
 use super::vars::Vars;
-use super::{AppState, Routes, i18n, view};
+use super::{AppState, Routes, i18n, page_writer, view};
 use crate::batch::{self, BatchOptions};
 use crate::schema::Lang;
 
@@ -162,12 +163,36 @@ fn fixed_page(state: &AppState, which: Fixed, page: Page) -> Result<Response, Pa
 fn form_page(
     state: &AppState,
     page: Page,
-    values: Value,
+    values: &BTreeMap<String, String>,
     outcome: Result<&view::Answer, view::FormErrors>,
 ) -> Result<Response, PageError> {
+    let status = match outcome {
+        Ok(_) => StatusCode::OK,
+        Err(_) => StatusCode::UNPROCESSABLE_ENTITY,
+    };
     let views = state.lang_views(page.lang);
+    if state.write_pages {
+        let html = views.writer.write(&page_writer::FormPage {
+            explicit: page.explicit,
+            values,
+            outcome: outcome.as_ref().map(|a| *a),
+        });
+        return Ok(html_response(status, html));
+    }
+    let (name, ctx) = form_page_context(views, page, values, outcome);
+    render(state, name, status, ctx)
+}
+
+/// The template and context of [`form_page`] for minijinja.
+pub fn form_page_context(
+    views: &view::LangViews,
+    page: Page,
+    values: &BTreeMap<String, String>,
+    outcome: Result<&view::Answer, view::FormErrors>,
+) -> (&'static str, Value) {
     let base = views.base(page.explicit);
     let fields = views.fields.clone();
+    let values = Vars::from_pairs(values.clone()).into_value();
     match outcome {
         Ok(answer) => {
             let ctx = base
@@ -177,7 +202,7 @@ fn form_page(
                 .with("errors", views.no_errors.clone())
                 .with("answer", Serde(answer))
                 .into_value();
-            render(state, "result.html", StatusCode::OK, ctx)
+            ("result.html", ctx)
         }
         Err(errors) => {
             let ctx = base
@@ -189,7 +214,7 @@ fn form_page(
                 .with("error_count", errors.count)
                 .with("answer", ())
                 .into_value();
-            render(state, "index.html", StatusCode::UNPROCESSABLE_ENTITY, ctx)
+            ("index.html", ctx)
         }
     }
 }
@@ -208,17 +233,17 @@ async fn predict_form(
     let pairs: Vec<(Cow<str>, Cow<str>)> = form_urlencoded::parse(&body).collect();
     let pairs = || pairs.iter().map(|(k, v)| (k.as_ref(), v.as_ref()));
     let views = state.lang_views(page.lang);
-    let values = Vars::from_pairs(view::kept_values(views.form_fields(), pairs())).into_value();
+    let values = view::kept_values(views.form_fields(), pairs());
     let schema = &state.model().schema;
     match schema.parse_strings(pairs()) {
         Ok(row) => {
             let (prediction, explanation) = state.explain(&row);
             let answer = view::answer(&state.loaded, &row, &prediction, &explanation, page.lang);
-            form_page(&state, page, values, Ok(&answer))
+            form_page(&state, page, &values, Ok(&answer))
         }
         Err(errors) => {
             let errors = view::field_errors(schema, &errors, page.lang);
-            form_page(&state, page, values, Err(errors))
+            form_page(&state, page, &values, Err(errors))
         }
     }
 }
@@ -606,6 +631,160 @@ async fn favicon(State(state): State<AppState>) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The models the page test runs over: the built-in ones, and a small one
+    /// with markup in every text the pages show.
+    fn page_test_models() -> Vec<crate::model::file::Loaded> {
+        use crate::schema::{FieldKind, Text};
+        let mut models: Vec<_> = crate::builtin::names()
+            .into_iter()
+            .map(|name| crate::builtin::load(name).unwrap())
+            .collect();
+        let mut model = crate::model::tests::tiny_model();
+        let mark = |t: &str| Text::bilingual(format!("{t} <b>&\"'/"), format!("{t} ¿<i>'/&\"?"));
+        let schema = &mut model.schema;
+        schema.title = mark("Title");
+        schema.description = mark("Description");
+        schema.target.label = mark("Target");
+        for f in &mut schema.fields {
+            f.label = mark(&f.name);
+            match &mut f.kind {
+                FieldKind::Number(n) | FieldKind::Integer(n) => n.unit = Some(mark("unit")),
+                FieldKind::Category(c) => {
+                    for v in &mut c.values {
+                        v.label = mark(&v.value);
+                    }
+                }
+                FieldKind::Boolean => {}
+            }
+            if f.name != "Age" {
+                f.help = mark("help");
+            }
+        }
+        schema.fields[0].default = Some("2".into());
+        models.push(crate::model::file::Loaded {
+            model,
+            sha256: "<&>\"'/<&>\"'/-and-more".into(),
+        });
+        models
+    }
+
+    /// Submitted pairs that the model takes: each select's last option and
+    /// each number's minimum.
+    fn valid_pairs(views: &view::LangViews) -> Vec<(String, String)> {
+        views
+            .form_fields()
+            .iter()
+            .map(|f| {
+                let value = match f.options.last() {
+                    Some(o) => o.value.clone(),
+                    None => f.min.clone().unwrap_or_else(|| "3".into()),
+                };
+                (f.name.clone(), value)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn written_pages_match_the_templates() {
+        let templates =
+            crate::serve::templates::Templates::load(crate::serve::templates::Sources::default())
+                .unwrap();
+        let mut pages = 0;
+        for loaded in page_test_models() {
+            let views = view::Views::new(&loaded, false);
+            let schema = &loaded.model.schema;
+            for lang in Lang::ALL {
+                let v = views.get(lang);
+                let valid = valid_pairs(v);
+                let marked: Vec<(String, String)> = v
+                    .form_fields()
+                    .iter()
+                    .map(|f| (f.name.clone(), "<x>&\"'/".to_string()))
+                    .chain([("Nope".to_string(), "1".to_string())])
+                    .collect();
+                let mut submissions = vec![valid, marked, Vec::new()];
+                // One field left out of an otherwise valid form.
+                let mut one_missing = submissions[0].clone();
+                one_missing.remove(0);
+                submissions.push(one_missing);
+                for explicit in [false, true] {
+                    let page = Page { lang, explicit };
+                    for pairs in &submissions {
+                        let pairs = || pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+                        let values = view::kept_values(v.form_fields(), pairs());
+                        let outcome = || match schema.parse_strings(pairs()) {
+                            Ok(row) => {
+                                let (p, e) = loaded.model.explain(&row);
+                                Ok(view::answer(&loaded, &row, &p, &e, lang))
+                            }
+                            Err(errors) => Err(view::field_errors(schema, &errors, lang)),
+                        };
+                        let mut answers = vec![outcome()];
+                        // An answer without probabilities, as for a regression,
+                        // with markup in what a request brings.
+                        if let Ok(a) = outcome() {
+                            answers.push(Ok(view::Answer {
+                                label: "<3.5 & 'so' on/off\"".into(),
+                                probability: String::new(),
+                                index: 12,
+                                explained: "<e>".into(),
+                                units: "'u'".into(),
+                                ..a
+                            }));
+                        }
+                        for answer in answers {
+                            let written = v.writer.write(&page_writer::FormPage {
+                                explicit,
+                                values: &values,
+                                outcome: answer.as_ref(),
+                            });
+                            // FormErrors are taken by value: make them again.
+                            let again = match &answer {
+                                Ok(a) => Ok(a),
+                                Err(_) => Err(outcome().err().unwrap()),
+                            };
+                            let (name, ctx) = form_page_context(v, page, &values, again);
+                            let rendered = templates.render(name, ctx).unwrap();
+                            assert_same_page(
+                                &written,
+                                &rendered,
+                                &format!(
+                                    "{} {lang:?} {explicit} {pairs:?}",
+                                    schema.name,
+                                    pairs = pairs().collect::<Vec<_>>()
+                                ),
+                            );
+                            pages += 1;
+                        }
+                    }
+                }
+            }
+        }
+        assert!(pages >= 60, "only {pages} pages compared");
+    }
+
+    fn assert_same_page(written: &str, rendered: &str, case: &str) {
+        if written == rendered {
+            return;
+        }
+        let at = written
+            .bytes()
+            .zip(rendered.bytes())
+            .position(|(a, b)| a != b)
+            .unwrap_or(written.len().min(rendered.len()));
+        let from = at.saturating_sub(120);
+        let near = |s: &str| {
+            s.get(from..(at + 120).min(s.len()))
+                .unwrap_or("")
+                .to_string()
+        };
+        panic!(
+            "written and rendered pages differ at byte {at} ({case}):\n--- written\n{}\n--- rendered\n{}",
+            near(written),
+            near(rendered)
+        );
+    }
 
     #[test]
     fn base64_matches_the_standard() {

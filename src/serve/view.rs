@@ -13,6 +13,7 @@ use minijinja::value::Serde;
 use serde::Serialize;
 
 use super::i18n;
+use super::page_writer::{ModelText, PageWriter};
 use super::vars::Vars;
 use crate::model::file::Loaded;
 use crate::model::report::Origin;
@@ -55,15 +56,8 @@ pub struct LangViews {
     pub no_errors: Value,
     pub card: Value,
     field_list: Vec<FormField>,
-}
-
-#[derive(Serialize)]
-struct ModelInfo<'a> {
-    name: &'a str,
-    title: &'a str,
-    description: &'a str,
-    version: &'a str,
-    target: &'a str,
+    /// The result page and the form with errors, without the template engine.
+    pub writer: PageWriter,
 }
 
 /// One form control, from one schema field.
@@ -102,7 +96,7 @@ impl LangViews {
             Lang::En => Lang::Es,
             Lang::Es => Lang::En,
         };
-        let model = ModelInfo {
+        let model = ModelText {
             name: &schema.name,
             title: schema.title.get(lang),
             description: schema.description.get(lang),
@@ -144,6 +138,7 @@ impl LangViews {
             no_errors: Vars::from_pairs(field_list.iter().map(|f| (f.name.clone(), String::new())))
                 .into_value(),
             card: Vars::deep(Value::from(Serde(&card(loaded, lang)))),
+            writer: PageWriter::new(lang, &model, &field_list),
             field_list,
         }
     }
