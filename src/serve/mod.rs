@@ -15,6 +15,7 @@
 //! predicted class for `/metrics`.
 
 pub mod api;
+pub mod decimal;
 pub mod error;
 pub mod i18n;
 pub mod layers;

@@ -46,6 +46,37 @@ pub struct PageWriter {
     words: Words,
     /// `t.why_intro`, unescaped: its placeholders are filled per answer.
     why_intro: &'static str,
+    /// The same cut at its placeholders, the text between them escaped.
+    why_intro_parts: Vec<IntroPart>,
+}
+
+/// A piece of `t.why_intro`: escaped text, or where a placeholder goes.
+enum IntroPart {
+    Text(String),
+    Target,
+    Units,
+}
+
+/// `intro` cut at `{target}` and `{units}`.
+fn intro_parts(intro: &str) -> Vec<IntroPart> {
+    let mut parts = Vec::new();
+    let mut rest = intro;
+    while let Some(at) = rest.find('{') {
+        let (part, tail) = if rest[at..].starts_with("{target}") {
+            (IntroPart::Target, &rest[at + "{target}".len()..])
+        } else if rest[at..].starts_with("{units}") {
+            (IntroPart::Units, &rest[at + "{units}".len()..])
+        } else {
+            parts.push(IntroPart::Text(escape(&rest[..=at])));
+            rest = &rest[at + 1..];
+            continue;
+        };
+        parts.push(IntroPart::Text(escape(&rest[..at])));
+        parts.push(part);
+        rest = tail;
+    }
+    parts.push(IntroPart::Text(escape(rest)));
+    parts
 }
 
 /// base.html around the page's title and content, and the form's own
@@ -141,6 +172,7 @@ impl PageWriter {
             target: escape(model.target),
             words,
             why_intro: i18n::get("why_intro", lang),
+            why_intro_parts: intro_parts(i18n::get("why_intro", lang)),
         }
     }
 
@@ -211,11 +243,7 @@ impl PageWriter {
         out.push_str("</section>\n<section class=\"card why\">\n  <h2>");
         out.push_str(&w.why);
         out.push_str("</h2>\n  <p>");
-        let intro = self
-            .why_intro
-            .replace("{target}", &answer.explained)
-            .replace("{units}", &answer.units);
-        push_escaped(out, &intro);
+        self.write_why_intro(out, answer);
         out.push_str("</p>\n  ");
         out.push_str(&answer.chart_svg);
         out.push_str("\n</section>\n<section class=\"card entered\">\n  <h2>");
@@ -236,6 +264,27 @@ impl PageWriter {
     }
 
     /// `_form.html`; `errors` on the form shown again after a failed submit.
+    /// What the template writes with `t.why_intro|replace("{target}", …)|replace("{units}", …)`.
+    fn write_why_intro(&self, out: &mut String, answer: &Answer) {
+        // The second `replace` would also act on a target that says
+        // "{units}"; only the replacing itself gets that right.
+        if answer.explained.contains("{units}") {
+            let intro = self
+                .why_intro
+                .replace("{target}", &answer.explained)
+                .replace("{units}", &answer.units);
+            push_escaped(out, &intro);
+            return;
+        }
+        for part in &self.why_intro_parts {
+            match part {
+                IntroPart::Text(text) => out.push_str(text),
+                IntroPart::Target => push_escaped(out, &answer.explained),
+                IntroPart::Units => push_escaped(out, &answer.units),
+            }
+        }
+    }
+
     fn write_form(
         &self,
         out: &mut String,

@@ -730,6 +730,13 @@ mod tests {
                                 index: 12,
                                 explained: "<e>".into(),
                                 units: "'u'".into(),
+                                ..a.clone()
+                            }));
+                            // Placeholders in what fills the placeholders: the
+                            // template fills `{target}`, then `{units}` in the result.
+                            answers.push(Ok(view::Answer {
+                                explained: "{units} {target} {<".into(),
+                                units: "{target}{".into(),
                                 ..a
                             }));
                         }

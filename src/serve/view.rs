@@ -12,6 +12,7 @@ use minijinja::Value;
 use minijinja::value::Serde;
 use serde::Serialize;
 
+use super::decimal::{push_fixed, push_tenths as tenths, round1};
 use super::i18n;
 use super::page_writer::{ModelText, PageWriter};
 use super::vars::Vars;
@@ -154,8 +155,9 @@ impl LangViews {
 }
 
 fn num(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
-        format!("{}", v as i64)
+    // A whole number survives the trip through i64 (and needs no libm `trunc`).
+    if v.abs() < 1e15 && (v as i64) as f64 == v {
+        itoa::Buffer::new().format(v as i64).to_string()
     } else {
         format!("{v}")
     }
@@ -278,7 +280,11 @@ pub fn kept_values<'a>(
         .collect();
     for (k, v) in pairs {
         if let Some(slot) = values.get_mut(k) {
-            *slot = v.chars().take(MAX_VALUE_LEN).collect();
+            *slot = if v.len() <= MAX_VALUE_LEN {
+                v.to_string()
+            } else {
+                v.chars().take(MAX_VALUE_LEN).collect()
+            };
         }
     }
     values
@@ -320,7 +326,7 @@ pub fn field_errors(schema: &Schema, errors: &RowErrors, lang: Lang) -> FormErro
 }
 
 /// The answer, laid out for result.html.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Answer {
     /// The class value (or the formatted value for regression).
     pub class: String,
@@ -341,8 +347,8 @@ pub struct Answer {
 
 /// One horizontal bar of an SVG chart, with its coordinates.
 #[derive(Debug, Clone, Serialize)]
-pub struct Bar {
-    pub label: String,
+pub struct Bar<'a> {
+    pub label: &'a str,
     pub text: String,
     pub x: f64,
     pub width: f64,
@@ -353,12 +359,12 @@ pub struct Bar {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct Chart {
+pub struct Chart<'a> {
     pub width: f64,
     pub height: f64,
     pub zero: f64,
     pub label_x: f64,
-    pub bars: Vec<Bar>,
+    pub bars: Vec<Bar<'a>>,
 }
 
 const ROW: f64 = 30.0;
@@ -369,7 +375,7 @@ const LABEL_W: f64 = 240.0;
 const MAX_LABEL: usize = 32;
 
 /// A chart of signed values around a zero line (contributions).
-pub fn signed_chart(items: &[(String, f64)], decimals: usize, lang: Lang) -> Chart {
+pub fn signed_chart<'a>(items: &[(&'a str, f64)], decimals: usize, lang: Lang) -> Chart<'a> {
     let zero = LABEL_W + (CHART_W - LABEL_W) / 2.0;
     let room = (CHART_W - LABEL_W) / 2.0 - 60.0;
     let max = items.iter().map(|(_, v)| v.abs()).fold(0.0, f64::max);
@@ -385,13 +391,11 @@ pub fn signed_chart(items: &[(String, f64)], decimals: usize, lang: Lang) -> Cha
             } else {
                 (zero - width - 4.0, "end")
             };
-            let sign = if positive { "+" } else { "−" };
-            let mut text = format!("{sign}{:.*}", decimals, v.abs());
-            if lang == Lang::Es {
-                text = text.replace('.', ",");
-            }
+            let mut text = String::with_capacity(8);
+            text.push_str(if positive { "+" } else { "−" });
+            push_fixed(&mut text, v.abs(), decimals, decimal_point(lang));
             Bar {
-                label: label.clone(),
+                label,
                 text,
                 x: round1(x),
                 width: round1(width.max(if *v != 0.0 { 1.0 } else { 0.0 })),
@@ -412,17 +416,18 @@ pub fn signed_chart(items: &[(String, f64)], decimals: usize, lang: Lang) -> Cha
 }
 
 /// A chart of non-negative values from a left axis (importance, probabilities).
-pub fn plain_chart(items: &[(String, f64, String)]) -> Chart {
+pub fn plain_chart(items: Vec<(&str, f64, String)>) -> Chart<'_> {
     let room = CHART_W - LABEL_W - 80.0;
     let max = items.iter().map(|(_, v, _)| *v).fold(0.0, f64::max);
+    let height = items.len() as f64 * ROW + 8.0;
     let bars = items
-        .iter()
+        .into_iter()
         .enumerate()
         .map(|(i, (label, v, text))| {
             let width = if max > 0.0 { v / max * room } else { 0.0 };
             Bar {
-                label: label.clone(),
-                text: text.clone(),
+                label,
+                text,
                 x: LABEL_W,
                 width: round1(width),
                 y: i as f64 * ROW + 6.0,
@@ -434,14 +439,14 @@ pub fn plain_chart(items: &[(String, f64, String)]) -> Chart {
         .collect();
     Chart {
         width: CHART_W,
-        height: items.len() as f64 * ROW + 8.0,
+        height,
         zero: LABEL_W,
         label_x: LABEL_W - 8.0,
         bars,
     }
 }
 
-impl Chart {
+impl Chart<'_> {
     /// The chart as inline SVG (presentation attributes and CSS classes only:
     /// no inline style, so the CSP needs no exception). Built here rather than
     /// in a template because it is on the result page's hot path: a template
@@ -453,7 +458,7 @@ impl Chart {
         out.push(' ');
         tenths(&mut out, self.height);
         out.push_str("\" role=\"img\" aria-label=\"");
-        out.push_str(&escape(label));
+        push_escaped(&mut out, label);
         out.push_str("\" preserveAspectRatio=\"xMinYMin meet\"><line class=\"axis\" x1=\"");
         tenths(&mut out, self.zero);
         out.push_str("\" x2=\"");
@@ -461,19 +466,25 @@ impl Chart {
         out.push_str("\" y1=\"0\" y2=\"");
         tenths(&mut out, self.height);
         out.push_str("\"></line>");
+        // Written once each and copied: the labels' x, and a bar's text y
+        // (its label's and its value's).
+        let mut label_x = String::new();
+        tenths(&mut label_x, self.label_x);
+        let mut text_y = String::new();
         for b in &self.bars {
-            let text_y = b.y + 15.0;
+            text_y.clear();
+            tenths(&mut text_y, b.y + 15.0);
             out.push_str("<text class=\"label\" x=\"");
-            tenths(&mut out, self.label_x);
+            out.push_str(&label_x);
             out.push_str("\" y=\"");
-            tenths(&mut out, text_y);
+            out.push_str(&text_y);
             out.push_str("\" text-anchor=\"end\">");
-            if b.label.chars().count() > MAX_LABEL {
+            if b.label.len() > MAX_LABEL && b.label.chars().count() > MAX_LABEL {
                 let cut: String = b.label.chars().take(MAX_LABEL - 1).collect();
-                out.push_str(&escape(&cut));
+                push_escaped(&mut out, &cut);
                 out.push('…');
             } else {
-                out.push_str(&escape(&b.label));
+                push_escaped(&mut out, b.label);
             }
             out.push_str("</text><rect class=\"");
             out.push_str(if b.positive { "pos" } else { "neg" });
@@ -486,11 +497,11 @@ impl Chart {
             out.push_str("\" height=\"20\" rx=\"3\"></rect><text class=\"value\" x=\"");
             tenths(&mut out, b.text_x);
             out.push_str("\" y=\"");
-            tenths(&mut out, text_y);
+            out.push_str(&text_y);
             out.push_str("\" text-anchor=\"");
             out.push_str(b.anchor);
             out.push_str("\">");
-            out.push_str(&escape(&b.text));
+            push_escaped(&mut out, &b.text);
             out.push_str("</text>");
         }
         out.push_str("</svg>");
@@ -498,65 +509,37 @@ impl Chart {
     }
 }
 
-/// Writes a coordinate with at most one decimal (`12`, `12.5`, `-3.1`);
-/// coordinates are rounded to tenths, and this is much cheaper than `{}` for f64.
-fn tenths(out: &mut String, v: f64) {
-    let t = round_to_int(v * 10.0);
-    if t < 0 {
-        out.push('-');
+/// Writes text escaped for HTML and SVG content and attribute values.
+fn push_escaped(out: &mut String, s: &str) {
+    let mut start = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let entity = match b {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            b'\'' => "&#39;",
+            _ => continue,
+        };
+        out.push_str(&s[start..i]);
+        out.push_str(entity);
+        start = i + 1;
     }
-    let t = t.unsigned_abs();
-    out.push_str(itoa::Buffer::new().format(t / 10));
-    if !t.is_multiple_of(10) {
-        out.push('.');
-        out.push(char::from(b'0' + (t % 10) as u8));
-    }
+    out.push_str(&s[start..]);
 }
 
-/// Escapes text for HTML and SVG content and attribute values.
-fn escape(s: &str) -> std::borrow::Cow<'_, str> {
-    if !s.contains(['&', '<', '>', '"', '\'']) {
-        return std::borrow::Cow::Borrowed(s);
-    }
-    let mut out = String::with_capacity(s.len() + 16);
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    std::borrow::Cow::Owned(out)
-}
-
-fn round1(v: f64) -> f64 {
-    round_to_int(v * 10.0) as f64 / 10.0
-}
-
-/// `v.round() as i64` (halves away from zero) without the call to libm's
-/// `round` that x86-64's baseline instruction set needs: truncating and
-/// subtracting are exact, so the fraction decides exactly. A chart has
-/// about fifty coordinates; the call was a fifth of laying out an answer.
-fn round_to_int(v: f64) -> i64 {
-    let whole = v as i64;
-    let fraction = v - whole as f64;
-    if fraction >= 0.5 {
-        whole + 1
-    } else if fraction <= -0.5 {
-        whole - 1
-    } else {
-        whole
-    }
-}
-
+/// A probability as a percentage with one decimal, `83.2 %` (`83,2 %` in Spanish).
 pub fn percent(p: f64, lang: Lang) -> String {
-    let s = format!("{:.1} %", p * 100.0);
+    let mut s = String::with_capacity(8);
+    push_fixed(&mut s, p * 100.0, 1, decimal_point(lang));
+    s.push_str(" %");
+    s
+}
+
+fn decimal_point(lang: Lang) -> char {
     match lang {
-        Lang::En => s,
-        Lang::Es => s.replace('.', ","),
+        Lang::En => '.',
+        Lang::Es => ',',
     }
 }
 
@@ -576,17 +559,18 @@ pub fn answer(
             index,
             probabilities,
         } => {
-            let items: Vec<(String, f64, String)> = classes
+            let items: Vec<(&str, f64, String)> = classes
                 .iter()
                 .zip(probabilities)
-                .map(|(c, p)| (c.label.get(lang).to_string(), *p, percent(*p, lang)))
+                .map(|(c, p)| (c.label.get(lang), *p, percent(*p, lang)))
                 .collect();
+            let probability = items.get(*index).map(|i| i.2.clone()).unwrap_or_default();
             (
                 classes[*index].value.clone(),
                 classes[*index].label.get(lang).to_string(),
-                percent(probabilities[*index], lang),
+                probability,
                 *index,
-                plain_chart(&items).svg(i18n::get("probabilities", lang)),
+                plain_chart(items).svg(i18n::get("probabilities", lang)),
             )
         }
         Prediction::Value(v) => (
@@ -597,11 +581,11 @@ pub fn answer(
             String::new(),
         ),
     };
-    let mut items: Vec<(String, f64)> = schema
+    let mut items: Vec<(&str, f64)> = schema
         .fields
         .iter()
         .zip(&explanation.contributions)
-        .map(|(f, c)| (f.label.get(lang).to_string(), *c))
+        .map(|(f, c)| (f.label.get(lang), *c))
         .collect();
     items.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()));
     let explained = match (prediction, classes.get(explanation.output)) {
@@ -659,11 +643,12 @@ fn entered(schema: &Schema, row: &crate::schema::Row, lang: Lang) -> Vec<Choice>
                 }
                 (Cell::Number(v), FieldKind::Number(s) | FieldKind::Integer(s)) => {
                     let unit = s.unit.as_ref().map(|u| u.get(lang)).unwrap_or("");
-                    if unit.is_empty() {
-                        num(*v)
-                    } else {
-                        format!("{} {unit}", num(*v))
+                    let mut text = num(*v);
+                    if !unit.is_empty() {
+                        text.push(' ');
+                        text.push_str(unit);
                     }
+                    text
                 }
                 (c, _) => format!("{c:?}"),
             };
@@ -786,7 +771,7 @@ fn card(loaded: &Loaded, lang: Lang) -> Card {
         }
     });
     let importance = (!report.field_importance.is_empty()).then(|| {
-        let mut items: Vec<(String, f64, String)> = schema
+        let mut items: Vec<(&str, f64, String)> = schema
             .fields
             .iter()
             .zip(&report.field_importance)
@@ -797,11 +782,11 @@ fn card(loaded: &Loaded, lang: Lang) -> Card {
                 } else {
                     text
                 };
-                (f.label.get(lang).to_string(), *v, text)
+                (f.label.get(lang), *v, text)
             })
             .collect();
         items.sort_by(|a, b| b.1.total_cmp(&a.1));
-        plain_chart(&items).svg(t("importance"))
+        plain_chart(items).svg(t("importance"))
     });
     let inputs = schema
         .fields
@@ -888,7 +873,7 @@ mod tests {
 
     #[test]
     fn signed_chart_geometry() {
-        let c = signed_chart(&[("a".into(), 2.0), ("b".into(), -1.0)], 2, Lang::En);
+        let c = signed_chart(&[("a", 2.0), ("b", -1.0)], 2, Lang::En);
         assert_eq!(c.bars[0].x, c.zero);
         assert!(c.bars[0].width > c.bars[1].width);
         assert_eq!(c.bars[1].x + c.bars[1].width, c.zero);
@@ -902,55 +887,10 @@ mod tests {
     }
 
     #[test]
-    fn rounding_matches_f64_round() {
-        let mut values = vec![
-            0.0,
-            -0.0,
-            0.5,
-            -0.5,
-            1.5,
-            -1.5,
-            2.5,
-            0.49999999999999994,
-            -0.49999999999999994,
-            4503599627370495.5,
-            -4503599627370495.5,
-            1e15 + 0.5,
-            123.45,
-            -3.06,
-        ];
-        // A spread of magnitudes and fractions, halves included.
-        let mut x = 0.013_f64;
-        while x < 1e12 {
-            for f in [0.0, 0.25, 0.5, 0.75, 0.4999999, 0.5000001] {
-                values.push(x.floor() + f);
-                values.push(-(x.floor() + f));
-            }
-            values.push(x);
-            values.push(-x);
-            x *= 1.37;
-        }
-        for v in values {
-            assert_eq!(round_to_int(v), v.round() as i64, "{v}");
-            assert_eq!(round1(v / 10.0), (v / 10.0 * 10.0).round() / 10.0, "{v}");
-        }
-    }
-
-    #[test]
-    fn coordinates_in_tenths() {
-        let mut s = String::new();
-        for v in [0.0, 12.0, 12.54, -3.06, 0.04] {
-            tenths(&mut s, v);
-            s.push(' ');
-        }
-        assert_eq!(s, "0 12 12.5 -3.1 0 ");
-    }
-
-    #[test]
     fn svg_escapes_labels() {
-        let svg = signed_chart(&[("<b>\"x\"".into(), 1.0)], 1, Lang::Es).svg("a & b");
+        let svg = signed_chart(&[("<b>\"x\"", 1.0)], 1, Lang::Es).svg("a & b");
         assert!(svg.contains(">+1,0</text>"), "{svg}");
-        let long = signed_chart(&[("x".repeat(50), 1.0)], 1, Lang::En).svg("");
+        let long = signed_chart(&[(&"x".repeat(50), 1.0)], 1, Lang::En).svg("");
         assert!(
             long.contains(&format!(">{}…</text>", "x".repeat(31))),
             "{long}"
