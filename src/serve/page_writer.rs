@@ -16,10 +16,8 @@
 //! When `--templates` overrides any of them, or with `--dev`, pages go
 //! through minijinja ([`PAGE_TEMPLATES`]).
 
-use std::collections::BTreeMap;
-
 use super::i18n;
-use super::view::{Answer, FormErrors, FormField};
+use super::view::{Answer, FormErrors, FormField, KeptValues};
 use crate::schema::Lang;
 
 /// The templates this module stands in for.
@@ -136,8 +134,8 @@ struct Words {
 pub struct FormPage<'a> {
     /// Whether the visitor chose the language with `?lang=`.
     pub explicit: bool,
-    /// Kept values by field name ([`super::view::kept_values`]).
-    pub values: &'a BTreeMap<String, String>,
+    /// Kept values, one per field ([`super::view::kept_values`]).
+    pub values: &'a KeptValues,
     pub outcome: Result<&'a Answer, &'a FormErrors>,
 }
 
@@ -289,7 +287,7 @@ impl PageWriter {
         &self,
         out: &mut String,
         chrome: &Chrome,
-        values: &BTreeMap<String, String>,
+        values: &KeptValues,
         errors: Option<&FormErrors>,
     ) {
         let w = &self.words;
@@ -308,8 +306,9 @@ impl PageWriter {
             out.push_str("  </div>\n");
         }
         out.push_str("  <div class=\"fields\">\n");
-        for f in &self.fields {
-            let value = values.get(&f.key).map_or("", String::as_str);
+        // `fields` were made from the same list as the kept values.
+        for (i, f) in self.fields.iter().enumerate() {
+            let value = values.get(i);
             let err = errors
                 .and_then(|e| e.by_field.get(&f.key))
                 .map_or("", String::as_str);

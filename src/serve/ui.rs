@@ -5,7 +5,6 @@
 //! works with JavaScript off: there is no JavaScript.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 
 use axum::body::Bytes;
 use axum::extract::{
@@ -163,7 +162,7 @@ fn fixed_page(state: &AppState, which: Fixed, page: Page) -> Result<Response, Pa
 fn form_page(
     state: &AppState,
     page: Page,
-    values: &BTreeMap<String, String>,
+    values: &view::KeptValues,
     outcome: Result<&view::Answer, view::FormErrors>,
 ) -> Result<Response, PageError> {
     let status = match outcome {
@@ -187,12 +186,12 @@ fn form_page(
 pub fn form_page_context(
     views: &view::LangViews,
     page: Page,
-    values: &BTreeMap<String, String>,
+    values: &view::KeptValues,
     outcome: Result<&view::Answer, view::FormErrors>,
 ) -> (&'static str, Value) {
     let base = views.base(page.explicit);
     let fields = views.fields.clone();
-    let values = Vars::from_pairs(values.clone()).into_value();
+    let values = Vars::from_pairs(values.by_name(views.form_fields())).into_value();
     match outcome {
         Ok(answer) => {
             let ctx = base

@@ -269,25 +269,43 @@ fn form_field(i: usize, f: &Field, lang: Lang) -> FormField {
     }
 }
 
-/// Form values as submitted, cut for display, keyed by field name.
+/// Form values as submitted, cut for display: one per form field, in the
+/// form's order (a page writes them field by field, without looking names up).
+#[derive(Debug, Clone, Default)]
+pub struct KeptValues(Vec<String>);
+
+impl KeptValues {
+    /// The value of the `i`th form field, `""` if none was sent.
+    pub fn get(&self, i: usize) -> &str {
+        self.0.get(i).map_or("", String::as_str)
+    }
+
+    /// The values keyed by field name, as the templates get them.
+    pub fn by_name(&self, fields: &[FormField]) -> BTreeMap<String, String> {
+        fields
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.name.clone(), self.get(i).to_string()))
+            .collect()
+    }
+}
+
+/// The values of `pairs` that name a form field, cut for display.
 pub fn kept_values<'a>(
     fields: &[FormField],
     pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
-) -> BTreeMap<String, String> {
-    let mut values: BTreeMap<String, String> = fields
-        .iter()
-        .map(|f| (f.name.clone(), String::new()))
-        .collect();
+) -> KeptValues {
+    let mut values = vec![String::new(); fields.len()];
     for (k, v) in pairs {
-        if let Some(slot) = values.get_mut(k) {
-            *slot = if v.len() <= MAX_VALUE_LEN {
+        if let Some(i) = fields.iter().position(|f| f.name == k) {
+            values[i] = if v.len() <= MAX_VALUE_LEN {
                 v.to_string()
             } else {
                 v.chars().take(MAX_VALUE_LEN).collect()
             };
         }
     }
-    values
+    KeptValues(values)
 }
 
 /// What the form shows after a failed submit.
