@@ -15,6 +15,10 @@
 //! Bodies are deserialized into typed structs (the least work that still
 //! reads every field); a malformed body gets 400. Not part of lifeboat:
 //! only `bench/run.sh` uses it.
+//!
+//! `--page FILE` makes `POST /predict` answer with that file instead of the
+//! small page: with lifeboat's own result page, it shows what the page's
+//! size alone costs the HTTP stack (bench/README.md, "The page's size").
 
 use std::net::SocketAddr;
 
@@ -26,7 +30,7 @@ use std::net::SocketAddr;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use axum::body::Bytes;
-use axum::extract::Path;
+use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -112,8 +116,8 @@ async fn predict_json(body: Bytes) -> Response {
     }
 }
 
-async fn predict_form(_: Form<PassengerForm>) -> Response {
-    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], PAGE).into_response()
+async fn predict_form(State(page): State<Bytes>, _: Form<PassengerForm>) -> Response {
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response()
 }
 
 async fn invocations(body: Bytes) -> Response {
@@ -158,19 +162,30 @@ async fn infer(Path(name): Path<String>, body: Bytes) -> Response {
     json(answer.to_string())
 }
 
-fn port() -> u16 {
+/// The value after `--name` on the command line.
+fn option(name: &str) -> Option<String> {
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
-        if a == "--port"
-            && let Some(p) = args.next().and_then(|p| p.parse().ok())
-        {
-            return p;
+        if a == name {
+            return args.next();
         }
     }
-    std::env::var("PORT")
-        .ok()
+    None
+}
+
+fn port() -> u16 {
+    option("--port")
+        .or_else(|| std::env::var("PORT").ok())
         .and_then(|p| p.parse().ok())
         .unwrap_or(8080)
+}
+
+/// The result page: `--page FILE`, or the small constant one.
+fn page() -> std::io::Result<Bytes> {
+    match option("--page") {
+        Some(path) => std::fs::read(path).map(Bytes::from),
+        None => Ok(Bytes::from_static(PAGE.as_bytes())),
+    }
 }
 
 #[tokio::main]
@@ -180,7 +195,8 @@ async fn main() -> std::io::Result<()> {
         .route("/predict", post(predict_form))
         .route("/invocations", post(invocations))
         .route("/v2/models/{name}/infer", post(infer))
-        .route("/readyz", get(|| async { "ready\n" }));
+        .route("/readyz", get(|| async { "ready\n" }))
+        .with_state(page()?);
     let addr = SocketAddr::from(([127, 0, 0, 1], port()));
     let listener = tokio::net::TcpListener::bind(addr).await?;
     axum::serve(listener, app).await

@@ -63,6 +63,17 @@ pub fn push_tenths(out: &mut String, v: f64) {
     }
 }
 
+/// [`push_tenths`], quicker for the whole numbers that most coordinates
+/// are (rows, axes): written as they are, without rounding.
+pub fn push_coordinate(out: &mut String, v: f64) {
+    let whole = v as u32;
+    if f64::from(whole) == v {
+        out.push_str(itoa::Buffer::new().format(whole));
+    } else {
+        push_tenths(out, v);
+    }
+}
+
 /// `v` rounded to tenths, halves away from zero.
 pub fn round1(v: f64) -> f64 {
     round_to_int(v * 10.0) as f64 / 10.0
@@ -222,6 +233,27 @@ mod tests {
             s.push(' ');
         }
         assert_eq!(s, "0 12 12.5 -3.1 0 0 478 1000000 -250 ");
+    }
+
+    #[test]
+    fn coordinates_are_tenths() {
+        let mut x = 0.0001_f64;
+        while x < 1e10 {
+            for v in [
+                x,
+                -x,
+                x.floor(),
+                -x.floor(),
+                x.floor() + 0.5,
+                x.floor() + 0.05,
+            ] {
+                let (mut quick, mut tenths) = (String::new(), String::new());
+                push_coordinate(&mut quick, v);
+                push_tenths(&mut tenths, v);
+                assert_eq!(quick, tenths, "{v}");
+            }
+            x *= 1.09;
+        }
     }
 
     #[test]

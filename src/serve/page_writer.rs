@@ -136,7 +136,7 @@ pub struct FormPage<'a> {
     pub explicit: bool,
     /// Kept values, one per field ([`super::view::kept_values`]).
     pub values: &'a KeptValues,
-    pub outcome: Result<&'a Answer, &'a FormErrors>,
+    pub outcome: Result<&'a Answer<'a>, &'a FormErrors>,
 }
 
 impl PageWriter {
@@ -253,7 +253,7 @@ impl PageWriter {
         out.push_str("</th></tr></thead>\n    <tbody>\n");
         for e in &answer.entered {
             out.push_str("<tr><th scope=\"row\">");
-            push_escaped(out, &e.label);
+            push_escaped(out, e.label);
             out.push_str("</th><td>");
             push_escaped(out, &e.value);
             out.push_str("</td></tr>");
@@ -269,16 +269,16 @@ impl PageWriter {
         if answer.explained.contains("{units}") {
             let intro = self
                 .why_intro
-                .replace("{target}", &answer.explained)
-                .replace("{units}", &answer.units);
+                .replace("{target}", answer.explained)
+                .replace("{units}", answer.units);
             push_escaped(out, &intro);
             return;
         }
         for part in &self.why_intro_parts {
             match part {
                 IntroPart::Text(text) => out.push_str(text),
-                IntroPart::Target => push_escaped(out, &answer.explained),
-                IntroPart::Units => push_escaped(out, &answer.units),
+                IntroPart::Target => push_escaped(out, answer.explained),
+                IntroPart::Units => push_escaped(out, answer.units),
             }
         }
     }

@@ -727,15 +727,15 @@ mod tests {
                                 label: "<3.5 & 'so' on/off\"".into(),
                                 probability: String::new(),
                                 index: 12,
-                                explained: "<e>".into(),
-                                units: "'u'".into(),
+                                explained: "<e>",
+                                units: "'u'",
                                 ..a.clone()
                             }));
                             // Placeholders in what fills the placeholders: the
                             // template fills `{target}`, then `{units}` in the result.
                             answers.push(Ok(view::Answer {
-                                explained: "{units} {target} {<".into(),
-                                units: "{target}{".into(),
+                                explained: "{units} {target} {<",
+                                units: "{target}{",
                                 ..a
                             }));
                         }

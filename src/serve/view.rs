@@ -6,13 +6,14 @@
 //! Charts are laid out here (coordinates of SVG bars), so templates only
 //! draw them; no template does arithmetic.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use minijinja::Value;
 use minijinja::value::Serde;
 use serde::Serialize;
 
-use super::decimal::{push_fixed, push_tenths as tenths, round1};
+use super::decimal::{push_coordinate as coordinate, push_fixed, round1};
 use super::i18n;
 use super::page_writer::{ModelText, PageWriter};
 use super::vars::Vars;
@@ -343,12 +344,13 @@ pub fn field_errors(schema: &Schema, errors: &RowErrors, lang: Lang) -> FormErro
     }
 }
 
-/// The answer, laid out for result.html.
+/// The answer, laid out for result.html. Texts that the model already has
+/// (its labels) are borrowed from it.
 #[derive(Debug, Clone, Serialize)]
-pub struct Answer {
+pub struct Answer<'a> {
     /// The class value (or the formatted value for regression).
-    pub class: String,
-    pub label: String,
+    pub class: Cow<'a, str>,
+    pub label: Cow<'a, str>,
     /// The predicted class's probability, "83.2 %"; empty for regression.
     pub probability: String,
     /// Position of the predicted class, for styling (`class-0`, `class-1`).
@@ -358,9 +360,17 @@ pub struct Answer {
     /// SVG: a bar per field, its contribution.
     pub chart_svg: String,
     /// The class the contributions are about.
-    pub explained: String,
-    pub units: String,
-    pub entered: Vec<Choice>,
+    pub explained: &'a str,
+    pub units: &'a str,
+    pub entered: Vec<Entered<'a>>,
+}
+
+/// A field of the answer's table of values entered.
+#[derive(Debug, Clone, Serialize)]
+pub struct Entered<'a> {
+    pub label: &'a str,
+    /// The value in words: a category's label, a number with its unit.
+    pub value: String,
 }
 
 /// One horizontal bar of an SVG chart, with its coordinates.
@@ -471,27 +481,30 @@ impl Chart<'_> {
     /// loop costs tens of microseconds for what this does in one or two.
     pub fn svg(&self, label: &str) -> String {
         let mut out = String::with_capacity(256 + self.bars.len() * 300);
+        // Written once and copied: the zero line's x (where positive bars
+        // start) and the labels' x.
+        let mut zero = String::new();
+        coordinate(&mut zero, self.zero);
+        let mut label_x = String::new();
+        coordinate(&mut label_x, self.label_x);
         out.push_str("<svg class=\"chart\" viewBox=\"0 0 ");
-        tenths(&mut out, self.width);
+        coordinate(&mut out, self.width);
         out.push(' ');
-        tenths(&mut out, self.height);
+        coordinate(&mut out, self.height);
         out.push_str("\" role=\"img\" aria-label=\"");
         push_escaped(&mut out, label);
         out.push_str("\" preserveAspectRatio=\"xMinYMin meet\"><line class=\"axis\" x1=\"");
-        tenths(&mut out, self.zero);
+        out.push_str(&zero);
         out.push_str("\" x2=\"");
-        tenths(&mut out, self.zero);
+        out.push_str(&zero);
         out.push_str("\" y1=\"0\" y2=\"");
-        tenths(&mut out, self.height);
+        coordinate(&mut out, self.height);
         out.push_str("\"></line>");
-        // Written once each and copied: the labels' x, and a bar's text y
-        // (its label's and its value's).
-        let mut label_x = String::new();
-        tenths(&mut label_x, self.label_x);
         let mut text_y = String::new();
         for b in &self.bars {
+            // A bar's label and value share a y.
             text_y.clear();
-            tenths(&mut text_y, b.y + 15.0);
+            coordinate(&mut text_y, b.y + 15.0);
             out.push_str("<text class=\"label\" x=\"");
             out.push_str(&label_x);
             out.push_str("\" y=\"");
@@ -507,13 +520,17 @@ impl Chart<'_> {
             out.push_str("</text><rect class=\"");
             out.push_str(if b.positive { "pos" } else { "neg" });
             out.push_str("\" x=\"");
-            tenths(&mut out, b.x);
+            if b.x == self.zero {
+                out.push_str(&zero);
+            } else {
+                coordinate(&mut out, b.x);
+            }
             out.push_str("\" y=\"");
-            tenths(&mut out, b.y);
+            coordinate(&mut out, b.y);
             out.push_str("\" width=\"");
-            tenths(&mut out, b.width);
+            coordinate(&mut out, b.width);
             out.push_str("\" height=\"20\" rx=\"3\"></rect><text class=\"value\" x=\"");
-            tenths(&mut out, b.text_x);
+            coordinate(&mut out, b.text_x);
             out.push_str("\" y=\"");
             out.push_str(&text_y);
             out.push_str("\" text-anchor=\"");
@@ -562,13 +579,13 @@ fn decimal_point(lang: Lang) -> char {
 }
 
 /// Lays out a prediction and its explanation for people.
-pub fn answer(
-    loaded: &Loaded,
+pub fn answer<'a>(
+    loaded: &'a Loaded,
     row: &crate::schema::Row,
     prediction: &Prediction,
     explanation: &Explanation,
     lang: Lang,
-) -> Answer {
+) -> Answer<'a> {
     let model = &loaded.model;
     let schema = &model.schema;
     let classes = schema.classes();
@@ -584,16 +601,16 @@ pub fn answer(
                 .collect();
             let probability = items.get(*index).map(|i| i.2.clone()).unwrap_or_default();
             (
-                classes[*index].value.clone(),
-                classes[*index].label.get(lang).to_string(),
+                Cow::Borrowed(classes[*index].value.as_str()),
+                Cow::Borrowed(classes[*index].label.get(lang)),
                 probability,
                 *index,
                 plain_chart(items).svg(i18n::get("probabilities", lang)),
             )
         }
         Prediction::Value(v) => (
-            format!("{v:.4}"),
-            format!("{v:.4}"),
+            Cow::Owned(format!("{v:.4}")),
+            Cow::Owned(format!("{v:.4}")),
             String::new(),
             0,
             String::new(),
@@ -608,10 +625,10 @@ pub fn answer(
     items.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()));
     let explained = match (prediction, classes.get(explanation.output)) {
         (Prediction::Class { probabilities, .. }, _) if probabilities.len() == 2 => {
-            classes[1].label.get(lang).to_string()
+            classes[1].label.get(lang)
         }
-        (Prediction::Class { index, .. }, _) => classes[*index].label.get(lang).to_string(),
-        (Prediction::Value(_), _) => schema.target.label.get(lang).to_string(),
+        (Prediction::Class { index, .. }, _) => classes[*index].label.get(lang),
+        (Prediction::Value(_), _) => schema.target.label.get(lang),
     };
     Answer {
         class,
@@ -621,7 +638,7 @@ pub fn answer(
         probabilities_svg: probabilities,
         chart_svg: signed_chart(&items, 2, lang).svg(i18n::get("why", lang)),
         explained,
-        units: units(explanation.units, lang).to_string(),
+        units: units(explanation.units, lang),
         entered: entered(schema, row, lang),
     }
 }
@@ -641,7 +658,7 @@ pub fn units(u: crate::model::Units, lang: Lang) -> &'static str {
 }
 
 /// The validated row in words: category labels, numbers with units.
-fn entered(schema: &Schema, row: &crate::schema::Row, lang: Lang) -> Vec<Choice> {
+fn entered<'a>(schema: &'a Schema, row: &crate::schema::Row, lang: Lang) -> Vec<Entered<'a>> {
     use crate::schema::Cell;
     schema
         .fields
@@ -670,9 +687,9 @@ fn entered(schema: &Schema, row: &crate::schema::Row, lang: Lang) -> Vec<Choice>
                 }
                 (c, _) => format!("{c:?}"),
             };
-            Choice {
+            Entered {
+                label: f.label.get(lang),
                 value,
-                label: f.label.get(lang).to_string(),
             }
         })
         .collect()
