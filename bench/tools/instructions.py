@@ -2,8 +2,11 @@
 repeatable on a busy machine, where requests/s are not, so a hot-path change
 shows as a before/after number.
 
-    python instructions.py --scenario json [--port 18990] [--requests 1000] \
+    python instructions.py --scenario json [--requests 1000] \
         -- target/release/lifeboat serve --host 127.0.0.1 --port 18990
+
+It talks to the port after `--port` in the server's command (or its own
+`--port`, for a server that takes its port otherwise; 18990 if neither).
 
 Runs the server under callgrind twice, sending SMALL requests once and
 SMALL + N requests the other time, one after another on one keep-alive
@@ -58,16 +61,29 @@ def counted(command, port, scenario, requests, out_file):
     return int(match.group(1))
 
 
+def port_in(command):
+    """The port given to the server with `--port N` or `--port=N`, if any."""
+    for i, arg in enumerate(command):
+        if arg == "--port" and i + 1 < len(command) and command[i + 1].isdigit():
+            return int(command[i + 1])
+        if arg.startswith("--port=") and arg[len("--port="):].isdigit():
+            return int(arg[len("--port="):])
+    return None
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--scenario", default="json", choices=["json", "form", "mlflow", "oip"])
-    p.add_argument("--port", type=int, default=18990)
+    p.add_argument("--port", type=int, default=None,
+                   help="where the server listens (default: the --port in its command, else 18990)")
     p.add_argument("--requests", type=int, default=1000)
     p.add_argument("--oip-model", default="titanic")
     p.add_argument("--out-dir", default=".")
     p.add_argument("--coded", action="store_true", help="send the tutorial's numeric coding")
     p.add_argument("command", nargs="+")
     a = p.parse_args()
+    if a.port is None:
+        a.port = port_in(a.command) or 18990
     scenario = sc.scenarios(a.oip_model, a.coded)[a.scenario]
     out = Path(a.out_dir)
     out.mkdir(parents=True, exist_ok=True)
