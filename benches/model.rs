@@ -19,6 +19,8 @@
 //!   schema, when that file exists.
 //! - `train/*`: the whole Titanic `train --learner auto` (needs ../shared data; target < 5 s).
 
+mod common;
+
 use std::hint::black_box;
 use std::sync::OnceLock;
 
@@ -40,15 +42,7 @@ const PASSENGER_CODED: [(&str, &str); 7] = [
     ("Embarked", "0"),
 ];
 
-const PASSENGER: [(&str, &str); 7] = [
-    ("Pclass", "3"),
-    ("Sex", "female"),
-    ("Age", "22"),
-    ("SibSp", "1"),
-    ("Parch", "0"),
-    ("Fare", "7.25"),
-    ("Embarked", "S"),
-];
+use common::PASSENGER;
 
 /// The built-in models, then one model per learner that no built-in model
 /// uses (tree, forest), trained once on the Titanic data when it is present.

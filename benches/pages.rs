@@ -8,6 +8,8 @@
 //! - `result_page/minijinja`: the same bytes through the template engine, as
 //!   served when `--templates` replaces one of the page's templates.
 
+mod common;
+
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -18,15 +20,7 @@ use lifeboat::serve::templates::{Sources, Templates};
 use lifeboat::serve::ui::{Page, form_page_context};
 use lifeboat::serve::view::{self, Views};
 
-const PASSENGER: [(&str, &str); 7] = [
-    ("Pclass", "3"),
-    ("Sex", "female"),
-    ("Age", "22"),
-    ("SibSp", "1"),
-    ("Parch", "0"),
-    ("Fare", "7.25"),
-    ("Embarked", "S"),
-];
+use common::PASSENGER;
 
 fn result_page(c: &mut Criterion) {
     let loaded = builtin::titanic().expect("the built-in model loads");

@@ -509,7 +509,9 @@ pub fn escape(s: &str) -> String {
     out
 }
 
-fn push_escaped(out: &mut String, s: &str) {
+/// [`escape`] onto the end of `out`. Also used for the SVG charts
+/// (`view::Chart::svg`), so every page escapes one way.
+pub fn push_escaped(out: &mut String, s: &str) {
     let mut start = 0;
     for (i, b) in s.bytes().enumerate() {
         let entity = match b {

@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use super::decimal::{push_coordinate as coordinate, push_fixed, round1};
 use super::i18n;
-use super::page_writer::{ModelText, PageWriter};
+use super::page_writer::{ModelText, PageWriter, push_escaped};
 use super::vars::Vars;
 use crate::model::file::Loaded;
 use crate::model::report::Origin;
@@ -542,25 +542,6 @@ impl Chart<'_> {
         out.push_str("</svg>");
         out
     }
-}
-
-/// Writes text escaped for HTML and SVG content and attribute values.
-fn push_escaped(out: &mut String, s: &str) {
-    let mut start = 0;
-    for (i, b) in s.bytes().enumerate() {
-        let entity = match b {
-            b'&' => "&amp;",
-            b'<' => "&lt;",
-            b'>' => "&gt;",
-            b'"' => "&quot;",
-            b'\'' => "&#39;",
-            _ => continue,
-        };
-        out.push_str(&s[start..i]);
-        out.push_str(entity);
-        start = i + 1;
-    }
-    out.push_str(&s[start..]);
 }
 
 /// A probability as a percentage with one decimal, `83.2 %` (`83,2 %` in Spanish).
