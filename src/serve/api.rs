@@ -176,12 +176,12 @@ fn json(bytes: impl Into<axum::body::Body>) -> Response {
     let mut r = bytes.into().into_response();
     // Room for the headers every answer gets (length, id, security), at once.
     r.headers_mut().reserve(8);
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
+    r.headers_mut().insert(header::CONTENT_TYPE, JSON);
     r
 }
+
+/// A constant, so `from_static` checks its bytes once, in the compiler.
+pub(super) const JSON: HeaderValue = HeaderValue::from_static("application/json");
 
 async fn model_json(State(state): State<AppState>) -> Response {
     json(state.card_json.clone())
