@@ -31,7 +31,14 @@ fn result_page(c: &mut Criterion) {
     let schema = &loaded.model.schema;
     let row = schema.parse_strings(PASSENGER).expect("a valid passenger");
     let (prediction, explanation) = loaded.model.explain(&row);
-    let answer = view::answer(&loaded, &row, &prediction, &explanation, lang);
+    let answer = view::answer(
+        &loaded,
+        &v.bar_labels,
+        &row,
+        &prediction,
+        &explanation,
+        lang,
+    );
     let values = view::kept_values(v.form_fields(), PASSENGER);
     let page = Page {
         lang,
@@ -40,7 +47,16 @@ fn result_page(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("result_page");
     group.bench_function("answer", |b| {
-        b.iter(|| view::answer(&loaded, &row, &prediction, &explanation, black_box(lang)))
+        b.iter(|| {
+            view::answer(
+                &loaded,
+                &v.bar_labels,
+                &row,
+                &prediction,
+                &explanation,
+                black_box(lang),
+            )
+        })
     });
     group.bench_function("written", |b| {
         b.iter(|| {

@@ -96,6 +96,8 @@ struct FieldHtml {
     key: String,
     id: String,
     name: String,
+    /// The field's label, escaped (for the table of values entered).
+    label: String,
     /// The whole `<label>` line.
     label_line: String,
     select: bool,
@@ -253,7 +255,10 @@ impl PageWriter {
         out.push_str("</th></tr></thead>\n    <tbody>\n");
         for e in &answer.entered {
             out.push_str("<tr><th scope=\"row\">");
-            push_escaped(out, e.label);
+            match self.fields.get(e.field) {
+                Some(field) => out.push_str(&field.label),
+                None => push_escaped(out, e.label),
+            }
             out.push_str("</th><td>");
             push_escaped(out, &e.value);
             out.push_str("</td></tr>");
@@ -321,7 +326,8 @@ impl PageWriter {
 impl FieldHtml {
     fn new(f: &FormField, required: &str, optional: &str) -> FieldHtml {
         let id = escape(&f.id);
-        let mut label_line = format!("      <label for=\"{id}\">{}", escape(&f.label));
+        let label = escape(&f.label);
+        let mut label_line = format!("      <label for=\"{id}\">{label}");
         if f.required {
             label_line.push_str(&format!(
                 " <abbr class=\"req\" title=\"{required}\">*</abbr>"
@@ -343,6 +349,7 @@ impl FieldHtml {
             key: f.name.clone(),
             id,
             name: escape(&f.name),
+            label,
             label_line,
             select: f.control == "select",
             required: f.required,

@@ -238,7 +238,14 @@ async fn predict_form(
     match schema.parse_strings(pairs()) {
         Ok(row) => {
             let (prediction, explanation) = state.explain(&row);
-            let answer = view::answer(&state.loaded, &row, &prediction, &explanation, page.lang);
+            let answer = view::answer(
+                &state.loaded,
+                &views.bar_labels,
+                &row,
+                &prediction,
+                &explanation,
+                page.lang,
+            );
             form_page(&state, page, &values, Ok(&answer))
         }
         Err(errors) => {
@@ -791,7 +798,7 @@ mod tests {
                         let outcome = || match schema.parse_strings(pairs()) {
                             Ok(row) => {
                                 let (p, e) = loaded.model.explain(&row);
-                                Ok(view::answer(&loaded, &row, &p, &e, lang))
+                                Ok(view::answer(&loaded, &v.bar_labels, &row, &p, &e, lang))
                             }
                             Err(errors) => Err(view::field_errors(schema, &errors, lang)),
                         };

@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use super::decimal::{push_coordinate as coordinate, push_fixed, round1};
 use super::i18n;
-use super::page_writer::{ModelText, PageWriter, push_escaped};
+use super::page_writer::{ModelText, PageWriter, escape, push_escaped};
 use super::vars::Vars;
 use crate::model::file::Loaded;
 use crate::model::report::Origin;
@@ -60,6 +60,8 @@ pub struct LangViews {
     field_list: Vec<FormField>,
     /// The result page and the form with errors, without the template engine.
     pub writer: PageWriter,
+    /// The charts' labels, for [`answer`].
+    pub bar_labels: BarLabels,
 }
 
 /// One form control, from one schema field.
@@ -141,6 +143,7 @@ impl LangViews {
                 .into_value(),
             card: Vars::deep(Value::from(Serde(&card(loaded, lang)))),
             writer: PageWriter::new(lang, &model, &field_list),
+            bar_labels: BarLabels::new(schema, lang),
             field_list,
         }
     }
@@ -368,14 +371,18 @@ pub struct Answer<'a> {
 /// A field of the answer's table of values entered.
 #[derive(Debug, Clone, Serialize)]
 pub struct Entered<'a> {
+    /// The field's position in the schema (and the form).
+    #[serde(skip)]
+    pub field: usize,
     pub label: &'a str,
     /// The value in words: a category's label, a number with its unit.
-    pub value: String,
+    pub value: Cow<'a, str>,
 }
 
 /// One horizontal bar of an SVG chart, with its coordinates.
 #[derive(Debug, Clone, Serialize)]
 pub struct Bar<'a> {
+    /// HTML: cut and escaped ([`bar_label`]).
     pub label: &'a str,
     pub text: String,
     pub x: f64,
@@ -402,7 +409,46 @@ const LABEL_W: f64 = 240.0;
 /// Longer labels are cut with an ellipsis.
 const MAX_LABEL: usize = 32;
 
-/// A chart of signed values around a zero line (contributions).
+/// A bar's label as the chart shows it: cut to [`MAX_LABEL`] characters
+/// (the last an ellipsis) and escaped.
+pub fn bar_label(label: &str) -> String {
+    if label.len() > MAX_LABEL && label.chars().count() > MAX_LABEL {
+        let cut: String = label.chars().take(MAX_LABEL - 1).collect();
+        let mut html = escape(&cut);
+        html.push('…');
+        html
+    } else {
+        escape(label)
+    }
+}
+
+/// The model's labels as the result page's charts show them ([`bar_label`]),
+/// made once per language rather than for every answer.
+#[derive(Debug)]
+pub struct BarLabels {
+    fields: Vec<String>,
+    classes: Vec<String>,
+}
+
+impl BarLabels {
+    pub fn new(schema: &Schema, lang: Lang) -> BarLabels {
+        BarLabels {
+            fields: schema
+                .fields
+                .iter()
+                .map(|f| bar_label(f.label.get(lang)))
+                .collect(),
+            classes: schema
+                .classes()
+                .iter()
+                .map(|c| bar_label(c.label.get(lang)))
+                .collect(),
+        }
+    }
+}
+
+/// A chart of signed values around a zero line (contributions). Labels are
+/// HTML ([`bar_label`]).
 pub fn signed_chart<'a>(items: &[(&'a str, f64)], decimals: usize, lang: Lang) -> Chart<'a> {
     let zero = LABEL_W + (CHART_W - LABEL_W) / 2.0;
     let room = (CHART_W - LABEL_W) / 2.0 - 60.0;
@@ -443,7 +489,8 @@ pub fn signed_chart<'a>(items: &[(&'a str, f64)], decimals: usize, lang: Lang) -
     }
 }
 
-/// A chart of non-negative values from a left axis (importance, probabilities).
+/// A chart of non-negative values from a left axis (importance,
+/// probabilities). Labels are HTML ([`bar_label`]).
 pub fn plain_chart(items: Vec<(&str, f64, String)>) -> Chart<'_> {
     let room = CHART_W - LABEL_W - 80.0;
     let max = items.iter().map(|(_, v, _)| *v).fold(0.0, f64::max);
@@ -481,12 +528,13 @@ impl Chart<'_> {
     /// loop costs tens of microseconds for what this does in one or two.
     pub fn svg(&self, label: &str) -> String {
         let mut out = String::with_capacity(256 + self.bars.len() * 300);
-        // Written once and copied: the zero line's x (where positive bars
-        // start) and the labels' x.
-        let mut zero = String::new();
-        coordinate(&mut zero, self.zero);
-        let mut label_x = String::new();
-        coordinate(&mut label_x, self.label_x);
+        // A coordinate written more than once is written the first time and
+        // then copied from where it went (no float formatting, no allocation).
+        let written = |out: &mut String, v: f64| {
+            let start = out.len();
+            coordinate(out, v);
+            start..out.len()
+        };
         out.push_str("<svg class=\"chart\" viewBox=\"0 0 ");
         coordinate(&mut out, self.width);
         out.push(' ');
@@ -494,34 +542,30 @@ impl Chart<'_> {
         out.push_str("\" role=\"img\" aria-label=\"");
         push_escaped(&mut out, label);
         out.push_str("\" preserveAspectRatio=\"xMinYMin meet\"><line class=\"axis\" x1=\"");
-        out.push_str(&zero);
+        // The zero line's x, where positive bars start.
+        let zero = written(&mut out, self.zero);
         out.push_str("\" x2=\"");
-        out.push_str(&zero);
+        out.extend_from_within(zero.clone());
         out.push_str("\" y1=\"0\" y2=\"");
         coordinate(&mut out, self.height);
         out.push_str("\"></line>");
-        let mut text_y = String::new();
+        let mut label_x: Option<std::ops::Range<usize>> = None;
         for b in &self.bars {
-            // A bar's label and value share a y.
-            text_y.clear();
-            coordinate(&mut text_y, b.y + 15.0);
             out.push_str("<text class=\"label\" x=\"");
-            out.push_str(&label_x);
-            out.push_str("\" y=\"");
-            out.push_str(&text_y);
-            out.push_str("\" text-anchor=\"end\">");
-            if b.label.len() > MAX_LABEL && b.label.chars().count() > MAX_LABEL {
-                let cut: String = b.label.chars().take(MAX_LABEL - 1).collect();
-                push_escaped(&mut out, &cut);
-                out.push('…');
-            } else {
-                push_escaped(&mut out, b.label);
+            match &label_x {
+                Some(x) => out.extend_from_within(x.clone()),
+                None => label_x = Some(written(&mut out, self.label_x)),
             }
+            out.push_str("\" y=\"");
+            // A bar's label and value share a y.
+            let text_y = written(&mut out, b.y + 15.0);
+            out.push_str("\" text-anchor=\"end\">");
+            out.push_str(b.label);
             out.push_str("</text><rect class=\"");
             out.push_str(if b.positive { "pos" } else { "neg" });
             out.push_str("\" x=\"");
             if b.x == self.zero {
-                out.push_str(&zero);
+                out.extend_from_within(zero.clone());
             } else {
                 coordinate(&mut out, b.x);
             }
@@ -532,7 +576,7 @@ impl Chart<'_> {
             out.push_str("\" height=\"20\" rx=\"3\"></rect><text class=\"value\" x=\"");
             coordinate(&mut out, b.text_x);
             out.push_str("\" y=\"");
-            out.push_str(&text_y);
+            out.extend_from_within(text_y);
             out.push_str("\" text-anchor=\"");
             out.push_str(b.anchor);
             out.push_str("\">");
@@ -562,6 +606,7 @@ fn decimal_point(lang: Lang) -> char {
 /// Lays out a prediction and its explanation for people.
 pub fn answer<'a>(
     loaded: &'a Loaded,
+    labels: &'a BarLabels,
     row: &crate::schema::Row,
     prediction: &Prediction,
     explanation: &Explanation,
@@ -575,10 +620,11 @@ pub fn answer<'a>(
             index,
             probabilities,
         } => {
-            let items: Vec<(&str, f64, String)> = classes
+            let items: Vec<(&str, f64, String)> = labels
+                .classes
                 .iter()
                 .zip(probabilities)
-                .map(|(c, p)| (c.label.get(lang), *p, percent(*p, lang)))
+                .map(|(label, p)| (label.as_str(), *p, percent(*p, lang)))
                 .collect();
             let probability = items.get(*index).map(|i| i.2.clone()).unwrap_or_default();
             (
@@ -597,11 +643,11 @@ pub fn answer<'a>(
             String::new(),
         ),
     };
-    let mut items: Vec<(&str, f64)> = schema
+    let mut items: Vec<(&str, f64)> = labels
         .fields
         .iter()
         .zip(&explanation.contributions)
-        .map(|(f, c)| (f.label.get(lang), *c))
+        .map(|(label, c)| (label.as_str(), *c))
         .collect();
     items.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()));
     let explained = match (prediction, classes.get(explanation.output)) {
@@ -645,17 +691,16 @@ fn entered<'a>(schema: &'a Schema, row: &crate::schema::Row, lang: Lang) -> Vec<
         .fields
         .iter()
         .zip(&row.cells)
-        .map(|(f, cell)| {
+        .enumerate()
+        .map(|(i, (f, cell))| {
             let value = match (cell, &f.kind) {
-                (Cell::Missing, _) => i18n::get("unknown", lang).to_string(),
-                (Cell::Unseen, _) => i18n::get("unknown", lang).to_string(),
+                (Cell::Missing | Cell::Unseen, _) => Cow::Borrowed(i18n::get("unknown", lang)),
                 (Cell::Category(i), FieldKind::Category(s)) => s
                     .values
                     .get(*i as usize)
-                    .map(|c| c.label.get(lang).to_string())
-                    .unwrap_or_default(),
+                    .map_or(Cow::Borrowed(""), |c| Cow::Borrowed(c.label.get(lang))),
                 (Cell::Number(v), FieldKind::Boolean) => {
-                    i18n::get(if *v == 1.0 { "yes" } else { "no" }, lang).to_string()
+                    Cow::Borrowed(i18n::get(if *v == 1.0 { "yes" } else { "no" }, lang))
                 }
                 (Cell::Number(v), FieldKind::Number(s) | FieldKind::Integer(s)) => {
                     let unit = s.unit.as_ref().map(|u| u.get(lang)).unwrap_or("");
@@ -664,11 +709,12 @@ fn entered<'a>(schema: &'a Schema, row: &crate::schema::Row, lang: Lang) -> Vec<
                         text.push(' ');
                         text.push_str(unit);
                     }
-                    text
+                    Cow::Owned(text)
                 }
-                (c, _) => format!("{c:?}"),
+                (c, _) => Cow::Owned(format!("{c:?}")),
             };
             Entered {
+                field: i,
                 label: f.label.get(lang),
                 value,
             }
@@ -787,18 +833,19 @@ fn card(loaded: &Loaded, lang: Lang) -> Card {
         }
     });
     let importance = (!report.field_importance.is_empty()).then(|| {
-        let mut items: Vec<(&str, f64, String)> = schema
+        let labels = BarLabels::new(schema, lang);
+        let mut items: Vec<(&str, f64, String)> = labels
             .fields
             .iter()
             .zip(&report.field_importance)
-            .map(|(f, v)| {
+            .map(|(label, v)| {
                 let text = format!("{v:.3}");
                 let text = if lang == Lang::Es {
                     text.replace('.', ",")
                 } else {
                     text
                 };
-                (f.label.get(lang), *v, text)
+                (label.as_str(), *v, text)
             })
             .collect();
         items.sort_by(|a, b| b.1.total_cmp(&a.1));
@@ -904,9 +951,9 @@ mod tests {
 
     #[test]
     fn svg_escapes_labels() {
-        let svg = signed_chart(&[("<b>\"x\"", 1.0)], 1, Lang::Es).svg("a & b");
+        let svg = signed_chart(&[(&bar_label("<b>\"x\""), 1.0)], 1, Lang::Es).svg("a & b");
         assert!(svg.contains(">+1,0</text>"), "{svg}");
-        let long = signed_chart(&[(&"x".repeat(50), 1.0)], 1, Lang::En).svg("");
+        let long = signed_chart(&[(&bar_label(&"x".repeat(50)), 1.0)], 1, Lang::En).svg("");
         assert!(
             long.contains(&format!(">{}…</text>", "x".repeat(31))),
             "{long}"
