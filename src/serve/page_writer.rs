@@ -137,7 +137,7 @@ pub struct FormPage<'a> {
     /// Whether the visitor chose the language with `?lang=`.
     pub explicit: bool,
     /// Kept values, one per field ([`super::view::kept_values`]).
-    pub values: &'a KeptValues,
+    pub values: &'a KeptValues<'a>,
     pub outcome: Result<&'a Answer<'a>, &'a FormErrors>,
 }
 
@@ -292,7 +292,7 @@ impl PageWriter {
         &self,
         out: &mut String,
         chrome: &Chrome,
-        values: &KeptValues,
+        values: &KeptValues<'_>,
         errors: Option<&FormErrors>,
     ) {
         let w = &self.words;

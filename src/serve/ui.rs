@@ -163,7 +163,7 @@ fn fixed_page(state: &AppState, which: Fixed, page: Page) -> Result<Response, Pa
 fn form_page(
     state: &AppState,
     page: Page,
-    values: &view::KeptValues,
+    values: &view::KeptValues<'_>,
     outcome: Result<&view::Answer, view::FormErrors>,
 ) -> Result<Response, PageError> {
     let status = match outcome {
@@ -187,7 +187,7 @@ fn form_page(
 pub fn form_page_context(
     views: &view::LangViews,
     page: Page,
-    values: &view::KeptValues,
+    values: &view::KeptValues<'_>,
     outcome: Result<&view::Answer, view::FormErrors>,
 ) -> (&'static str, Value) {
     let base = views.base(page.explicit);

@@ -159,11 +159,20 @@ impl LangViews {
 }
 
 fn num(v: f64) -> String {
+    let mut text = String::new();
+    push_num(&mut text, v);
+    text
+}
+
+/// `v` as `format!("{v}")` writes it (minus zero as `0`), onto the end of
+/// `out`.
+fn push_num(out: &mut String, v: f64) {
+    use std::fmt::Write;
     // A whole number survives the trip through i64 (and needs no libm `trunc`).
     if v.abs() < 1e15 && (v as i64) as f64 == v {
-        itoa::Buffer::new().format(v as i64).to_string()
+        out.push_str(itoa::Buffer::new().format(v as i64));
     } else {
-        format!("{v}")
+        let _ = write!(out, "{v}");
     }
 }
 
@@ -274,14 +283,15 @@ fn form_field(i: usize, f: &Field, lang: Lang) -> FormField {
 }
 
 /// Form values as submitted, cut for display: one per form field, in the
-/// form's order (a page writes them field by field, without looking names up).
+/// form's order (a page writes them field by field, without looking names
+/// up), borrowed from the submitted form.
 #[derive(Debug, Clone, Default)]
-pub struct KeptValues(Vec<String>);
+pub struct KeptValues<'a>(Vec<&'a str>);
 
-impl KeptValues {
+impl KeptValues<'_> {
     /// The value of the `i`th form field, `""` if none was sent.
     pub fn get(&self, i: usize) -> &str {
-        self.0.get(i).map_or("", String::as_str)
+        self.0.get(i).copied().unwrap_or("")
     }
 
     /// The values keyed by field name, as the templates get them.
@@ -298,14 +308,17 @@ impl KeptValues {
 pub fn kept_values<'a>(
     fields: &[FormField],
     pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
-) -> KeptValues {
-    let mut values = vec![String::new(); fields.len()];
+) -> KeptValues<'a> {
+    let mut values = vec![""; fields.len()];
     for (k, v) in pairs {
         if let Some(i) = fields.iter().position(|f| f.name == k) {
             values[i] = if v.len() <= MAX_VALUE_LEN {
-                v.to_string()
+                v
             } else {
-                v.chars().take(MAX_VALUE_LEN).collect()
+                // The first MAX_VALUE_LEN characters.
+                v.char_indices()
+                    .nth(MAX_VALUE_LEN)
+                    .map_or(v, |(end, _)| &v[..end])
             };
         }
     }
@@ -704,7 +717,8 @@ fn entered<'a>(schema: &'a Schema, row: &crate::schema::Row, lang: Lang) -> Vec<
                 }
                 (Cell::Number(v), FieldKind::Number(s) | FieldKind::Integer(s)) => {
                     let unit = s.unit.as_ref().map(|u| u.get(lang)).unwrap_or("");
-                    let mut text = num(*v);
+                    let mut text = String::with_capacity(24 + unit.len());
+                    push_num(&mut text, *v);
                     if !unit.is_empty() {
                         text.push(' ');
                         text.push_str(unit);
@@ -961,6 +975,35 @@ mod tests {
         assert!(svg.contains("aria-label=\"a &amp; b\""), "{svg}");
         assert!(svg.contains(">&lt;b&gt;&quot;x&quot;</text>"), "{svg}");
         assert!(!svg.contains("style="));
+    }
+
+    #[test]
+    fn kept_values_are_cut_to_a_hundred_characters() {
+        let loaded = crate::builtin::titanic().unwrap();
+        let fields: Vec<FormField> = loaded
+            .model
+            .schema
+            .fields
+            .iter()
+            .enumerate()
+            .map(|(i, f)| form_field(i, f, Lang::En))
+            .collect();
+        let long = "é".repeat(150);
+        let kept = kept_values(
+            &fields,
+            [("Age", long.as_str()), ("Nope", "1"), ("Fare", "7.25")],
+        );
+        let age = fields.iter().position(|f| f.name == "Age").unwrap();
+        let fare = fields.iter().position(|f| f.name == "Fare").unwrap();
+        assert_eq!(kept.get(age), "é".repeat(100));
+        assert_eq!(kept.get(fare), "7.25");
+        let sent = [age, fare];
+        assert!(
+            (0..fields.len())
+                .filter(|i| !sent.contains(i))
+                .all(|i| kept.get(i).is_empty())
+        );
+        assert_eq!(kept.get(fields.len()), "");
     }
 
     #[test]
