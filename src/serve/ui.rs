@@ -293,6 +293,14 @@ fn form_pairs(body: &[u8]) -> Vec<(Cow<'_, str>, Cow<'_, str>)> {
 }
 
 fn require_form(headers: &HeaderMap) -> Result<(), ApiError> {
+    // What browsers send, checked before any parsing.
+    const FORM: &[u8] = b"application/x-www-form-urlencoded";
+    if headers
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes() == FORM)
+    {
+        return Ok(());
+    }
     let (essence, _) = error::media_type(headers);
     if essence == "application/x-www-form-urlencoded" {
         Ok(())
@@ -675,6 +683,34 @@ async fn favicon(State(state): State<AppState>) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn forms_are_taken_with_any_spelling_of_their_media_type() {
+        let with = |content_type: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_str(content_type).unwrap(),
+            );
+            require_form(&headers)
+        };
+        for ok in [
+            "application/x-www-form-urlencoded",
+            "application/x-www-form-urlencoded; charset=UTF-8",
+            "Application/X-WWW-Form-Urlencoded",
+        ] {
+            assert!(with(ok).is_ok(), "{ok}");
+        }
+        for wrong in ["application/json", "multipart/form-data; boundary=x", ""] {
+            let err = with(wrong).unwrap_err();
+            assert!(
+                err.detail().contains("an HTML form"),
+                "{wrong}: {}",
+                err.detail()
+            );
+        }
+        assert!(require_form(&HeaderMap::new()).is_err());
+    }
 
     #[test]
     fn form_pairs_are_what_form_urlencoded_gives() {
