@@ -223,13 +223,25 @@ async fn form_show(State(state): State<AppState>, page: Page) -> Result<Response
     fixed_page(&state, Fixed::Form, page)
 }
 
+/// Refuses a request that is not a form (by its `Content-Type`) before its
+/// body is read, and without a copy of its headers.
+struct IsForm;
+
+impl<S: Send + Sync> FromRequestParts<S> for IsForm {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, PageError> {
+        require_form(&parts.headers)?;
+        Ok(IsForm)
+    }
+}
+
 async fn predict_form(
     State(state): State<AppState>,
     page: Page,
-    headers: HeaderMap,
+    _: IsForm,
     Body(body, ..): Body<PageError>,
 ) -> Result<Response, PageError> {
-    require_form(&headers)?;
     let pairs = form_pairs(&body);
     let pairs = || pairs.iter().map(|(k, v)| (k.as_ref(), v.as_ref()));
     let views = state.lang_views(page.lang);
