@@ -608,22 +608,37 @@ async fn oip_infer_errors() {
         );
         assert_eq!(&got, want, "{body}");
     }
-    // The binary extension is refused clearly, not misread.
-    let r = s
-        .client
-        .post(s.url("/v2/models/titanic/infer"))
-        .header("inference-header-content-length", "10")
-        .header("content-type", "application/octet-stream")
-        .body(b"{\"inputs\"}\x00\x01".to_vec())
-        .send()
-        .await
-        .unwrap();
-    let (st, _, body) = parts(r).await;
-    assert_eq!(st, 400);
-    assert!(
-        body.contains("binary tensor data is not supported"),
-        "{body}"
-    );
+    // The binary extension is refused clearly, not misread: said by its
+    // header, by the media type (in any spelling), or both. A wrong model
+    // name is still the error reported first.
+    let binary: [(&str, Option<&str>, Option<&str>, u16); 5] = [
+        ("titanic", Some("10"), Some("application/octet-stream"), 400),
+        ("titanic", Some("10"), None, 400),
+        ("titanic", None, Some("application/octet-stream"), 400),
+        ("titanic", None, Some("Application/Octet-Stream; x=1"), 400),
+        ("other", Some("10"), Some("application/octet-stream"), 404),
+    ];
+    for (model, length, media_type, want) in binary {
+        let mut request = s
+            .client
+            .post(s.url(&format!("/v2/models/{model}/infer")))
+            .body(b"{\"inputs\"}\x00\x01".to_vec());
+        if let Some(length) = length {
+            request = request.header("inference-header-content-length", length);
+        }
+        if let Some(media_type) = media_type {
+            request = request.header("content-type", media_type);
+        }
+        let (st, _, body) = parts(request.send().await.unwrap()).await;
+        let case = format!("{model} {length:?} {media_type:?}: {body}");
+        assert_eq!(st, want, "{case}");
+        if want == 400 {
+            assert!(
+                body.contains("binary tensor data is not supported"),
+                "{case}"
+            );
+        }
+    }
     let (st, _, body) = s
         .post_json("/v2/models/other/infer", r#"{"inputs": []}"#)
         .await;

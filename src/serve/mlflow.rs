@@ -7,7 +7,8 @@
 //! As in MLflow, columns the model does not use are ignored, and column
 //! order does not matter.
 
-use axum::extract::State;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -48,11 +49,11 @@ async fn version() -> Response {
 
 async fn invocations(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    kind: Kind,
     Body(body, ..): Body<MlflowError>,
 ) -> Result<Response, MlflowError> {
     let schema = &state.model().schema;
-    let rows = match content_kind(&headers)? {
+    let rows = match kind {
         Kind::Csv => csv_rows(schema, &body)?,
         Kind::Json => {
             let value: Value = serde_json::from_slice(&body).map_err(|e| error::json_error(&e))?;
@@ -73,9 +74,19 @@ async fn invocations(
         .into_response())
 }
 
+/// What the body is, by its `Content-Type`: read from the request's own
+/// headers (no copy of them), and refused before the body is read.
 enum Kind {
     Json,
     Csv,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Kind {
+    type Rejection = MlflowError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Kind, MlflowError> {
+        Ok(content_kind(&parts.headers)?)
+    }
 }
 
 /// MLflow's content-type rules, in its order.

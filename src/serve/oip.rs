@@ -11,7 +11,8 @@
 //! The body is parsed as JSON whatever the Content-Type says: tritonclient
 //! sends none.
 
-use axum::extract::{Path, State};
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -200,19 +201,36 @@ fn model_ready_of(
 async fn infer(
     State(state): State<AppState>,
     Path(name): Path<String>,
-    headers: HeaderMap,
+    binary: SaysBinary,
     Body(body, ..): Body<OipError>,
 ) -> Result<Response, OipError> {
-    infer_model(&state, &name, None, &headers, &body)
+    infer_model(&state, &name, None, binary, &body)
 }
 
 async fn infer_versioned(
     State(state): State<AppState>,
     Path((name, version)): Path<(String, String)>,
-    headers: HeaderMap,
+    binary: SaysBinary,
     Body(body, ..): Body<OipError>,
 ) -> Result<Response, OipError> {
-    infer_model(&state, &name, Some(&version), &headers, &body)
+    infer_model(&state, &name, Some(&version), binary, &body)
+}
+
+/// Whether the request's headers say its tensors are binary: read from the
+/// request's own headers (no copy of them), and refused only after the
+/// model's name is checked, so a wrong name is still the error reported.
+#[derive(Clone, Copy)]
+struct SaysBinary(bool);
+
+impl<S: Send + Sync> FromRequestParts<S> for SaysBinary {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _: &S,
+    ) -> Result<SaysBinary, std::convert::Infallible> {
+        Ok(SaysBinary(says_binary(&parts.headers)))
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -256,11 +274,13 @@ fn infer_model(
     state: &AppState,
     name: &str,
     version: Option<&str>,
-    headers: &HeaderMap,
+    binary: SaysBinary,
     body: &[u8],
 ) -> Result<Response, OipError> {
     check_model(state, name, version)?;
-    refuse_binary(headers)?;
+    if binary.0 {
+        return Err(binary_refused().into());
+    }
     let request: InferRequest = serde_json::from_slice(body).map_err(|e| error::json_error(&e))?;
     if request.inputs.iter().any(|t| {
         t.parameters
@@ -297,14 +317,14 @@ fn binary_refused() -> ApiError {
     )
 }
 
-fn refuse_binary(headers: &HeaderMap) -> Result<(), ApiError> {
-    let (essence, _) = error::media_type(headers);
-    if headers.contains_key("inference-header-content-length")
-        || essence == "application/octet-stream"
-    {
-        return Err(binary_refused());
-    }
-    Ok(())
+/// The binary tensor extension's header, or an `application/octet-stream` body.
+fn says_binary(headers: &HeaderMap) -> bool {
+    // JSON, as clients say it almost always, needs no parsing.
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .is_none_or(|v| v.as_bytes() == b"application/json");
+    headers.contains_key("inference-header-content-length")
+        || (!json && error::media_type(headers).0 == "application/octet-stream")
 }
 
 fn requested_outputs(
