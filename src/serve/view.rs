@@ -176,6 +176,26 @@ fn push_num(out: &mut String, v: f64) {
     }
 }
 
+/// [`push_num`] for people to read: with the language's decimal point
+/// (`7.25` in English, `7,25` in Spanish), as percentages are written.
+/// Not for HTML attributes, which take `.` in every language.
+fn push_local_num(out: &mut String, v: f64, lang: Lang) {
+    let start = out.len();
+    push_num(out, v);
+    let point = decimal_point(lang);
+    if point != '.'
+        && let Some(at) = out[start..].find('.')
+    {
+        out.replace_range(start + at..start + at + 1, point.encode_utf8(&mut [0; 4]));
+    }
+}
+
+fn local_num(v: f64, lang: Lang) -> String {
+    let mut text = String::new();
+    push_local_num(&mut text, v, lang);
+    text
+}
+
 fn html_id(i: usize, name: &str) -> String {
     let clean: String = name
         .chars()
@@ -718,7 +738,7 @@ fn entered<'a>(schema: &'a Schema, row: &crate::schema::Row, lang: Lang) -> Vec<
                 (Cell::Number(v), FieldKind::Number(s) | FieldKind::Integer(s)) => {
                     let unit = s.unit.as_ref().map(|u| u.get(lang)).unwrap_or("");
                     let mut text = String::with_capacity(24 + unit.len());
-                    push_num(&mut text, *v);
+                    push_local_num(&mut text, *v, lang);
                     if !unit.is_empty() {
                         text.push(' ');
                         text.push_str(unit);
@@ -882,9 +902,11 @@ fn card(loaded: &Loaded, lang: Lang) -> Card {
                         .map(|u| format!(" {}", u.get(lang)))
                         .unwrap_or_default();
                     let range = match (s.min, s.max) {
-                        (Some(a), Some(b)) => format!("{} – {}{unit}", num(a), num(b)),
-                        (Some(a), None) => format!("≥ {}{unit}", num(a)),
-                        (None, Some(b)) => format!("≤ {}{unit}", num(b)),
+                        (Some(a), Some(b)) => {
+                            format!("{} – {}{unit}", local_num(a, lang), local_num(b, lang))
+                        }
+                        (Some(a), None) => format!("≥ {}{unit}", local_num(a, lang)),
+                        (None, Some(b)) => format!("≤ {}{unit}", local_num(b, lang)),
                         (None, None) => t("any").to_string(),
                     };
                     (t(kind), range)
@@ -947,6 +969,35 @@ fn card(loaded: &Loaded, lang: Lang) -> Card {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn entered_numbers_use_the_language_s_decimal_point() {
+        let loaded = crate::builtin::load("titanic").unwrap();
+        let schema = &loaded.model.schema;
+        let pairs = [
+            ("Pclass", "3"),
+            ("Sex", "female"),
+            ("Age", "22.5"),
+            ("SibSp", "1"),
+            ("Parch", "0"),
+            ("Fare", "7.25"),
+            ("Embarked", "S"),
+        ];
+        let row = schema.parse_strings(pairs).unwrap();
+        let value = |lang: Lang, field: &str| {
+            let at = schema.fields.iter().position(|f| f.name == field).unwrap();
+            entered(schema, &row, lang)[at].value.to_string()
+        };
+        assert_eq!(value(Lang::En, "Age"), "22.5 years");
+        assert_eq!(value(Lang::Es, "Age"), "22,5 años");
+        assert_eq!(value(Lang::Es, "Fare"), "7,25 £");
+        assert_eq!(value(Lang::Es, "SibSp"), "1");
+        let mut s = String::from("x");
+        push_local_num(&mut s, -1234.5, Lang::Es);
+        assert_eq!(s, "x-1234,5");
+        assert_eq!(local_num(1e-7, Lang::Es), "0,0000001");
+        assert_eq!(local_num(600.0, Lang::Es), "600");
+    }
 
     #[test]
     fn signed_chart_geometry() {
