@@ -530,6 +530,8 @@ async fn oip_infer_columns_and_matrix() {
     assert_eq!((st, ct.as_str()), (200, "application/json"), "{body}");
     let got = serde_json::from_str::<Value>(&body).unwrap();
     assert!(approx(&got, &want(Some("req-42"))), "{got}");
+    // Written as compact JSON with keys in order, as the answer always was.
+    assert_eq!(body, got.to_string());
 
     let matrix = r#"{"inputs": [{"name": "input__0", "shape": [2, 7], "datatype": "BYTES",
         "data": [[3, "male", 22.0, 1, 0, 7.25, "S"], [1, "female", 38.0, 1, 0, 71.2833, "C"]]}]}"#;

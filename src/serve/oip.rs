@@ -261,14 +261,40 @@ pub struct RequestedOutput {
     name: String,
 }
 
+/// The answer to an inference request, serialized straight to bytes (not
+/// built as a `Value` first). Fields are in alphabetical order, as
+/// `serde_json`'s maps write them, so the bytes are those of the protocol's
+/// usual `json!` answer.
+#[derive(Serialize)]
+struct InferResponse<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<Value>,
+    model_name: &'a str,
+    model_version: &'a str,
+    outputs: Vec<OutputTensor>,
+    parameters: Empty,
+}
+
+/// `{}`.
+#[derive(Serialize)]
+struct Empty {}
+
 #[derive(Serialize)]
 struct OutputTensor {
-    name: &'static str,
-    shape: [usize; 2],
-    datatype: &'static str,
-    parameters: Value,
     data: Value,
+    datatype: &'static str,
+    name: &'static str,
+    parameters: NumpyContent,
+    shape: [usize; 2],
 }
+
+/// `{"content_type": "np"}`: MLServer's codec for a tensor of one numpy array.
+#[derive(Serialize)]
+struct NumpyContent {
+    content_type: &'static str,
+}
+
+const NUMPY: NumpyContent = NumpyContent { content_type: "np" };
 
 fn infer_model(
     state: &AppState,
@@ -297,16 +323,20 @@ fn infer_model(
         .iter()
         .map(|w| output(schema, w, &predictions))
         .collect();
-    let mut response = json!({
-        "model_name": schema.name,
-        "model_version": state.loaded.version(),
-        "parameters": {},
-        "outputs": outputs,
-    });
-    if let Some(id) = request.id {
-        response["id"] = id;
-    }
-    Ok(json_response(StatusCode::OK, &response))
+    let response = InferResponse {
+        id: request.id,
+        model_name: &schema.name,
+        model_version: state.loaded.version(),
+        outputs,
+        parameters: Empty {},
+    };
+    let body = serde_json::to_vec(&response).map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok((
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, super::api::JSON)],
+        body,
+    )
+        .into_response())
 }
 
 fn binary_refused() -> ApiError {
@@ -359,7 +389,6 @@ fn requested_outputs(
 
 fn output(schema: &Schema, name: &'static str, predictions: &[Prediction]) -> OutputTensor {
     let n = predictions.len();
-    let params = json!({ "content_type": "np" });
     let classes = schema.classes();
     match name {
         "predict_proba" => {
@@ -374,7 +403,7 @@ fn output(schema: &Schema, name: &'static str, predictions: &[Prediction]) -> Ou
                 name,
                 shape: [n, classes.len()],
                 datatype: "FP64",
-                parameters: params,
+                parameters: NUMPY,
                 data: json!(data),
             }
         }
@@ -413,7 +442,7 @@ fn output(schema: &Schema, name: &'static str, predictions: &[Prediction]) -> Ou
                 name: "predict",
                 shape: [n, 1],
                 datatype,
-                parameters: params,
+                parameters: NUMPY,
                 data: Value::Array(data),
             }
         }
