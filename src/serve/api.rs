@@ -172,7 +172,8 @@ fn write_number(out: &mut Vec<u8>, x: f64) {
     let _ = serde_json::to_writer(&mut *out, &x);
 }
 
-fn json(bytes: impl Into<axum::body::Body>) -> Response {
+/// A 200 answer with a JSON body.
+pub(super) fn json(bytes: impl Into<axum::body::Body>) -> Response {
     let mut r = bytes.into().into_response();
     // Room for the headers every answer gets (length, id, security), at once.
     r.headers_mut().reserve(8);

@@ -9,7 +9,7 @@
 
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Map, Value};
@@ -66,12 +66,7 @@ async fn invocations(
         .collect();
     let body = serde_json::to_vec(&serde_json::json!({ "predictions": predictions }))
         .map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok((
-        StatusCode::OK,
-        [(header::CONTENT_TYPE, super::api::JSON)],
-        body,
-    )
-        .into_response())
+    Ok(super::api::json(body))
 }
 
 /// What the body is, by its `Content-Type`: read from the request's own

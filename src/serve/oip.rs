@@ -331,12 +331,7 @@ fn infer_model(
         parameters: Empty {},
     };
     let body = serde_json::to_vec(&response).map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok((
-        StatusCode::OK,
-        [(header::CONTENT_TYPE, super::api::JSON)],
-        body,
-    )
-        .into_response())
+    Ok(super::api::json(body))
 }
 
 fn binary_refused() -> ApiError {
