@@ -10,6 +10,7 @@ pub mod linear;
 pub mod onnx;
 pub mod pipeline;
 pub mod report;
+pub(crate) mod shap_table;
 pub mod shapley;
 pub(crate) mod tree_runtime;
 pub mod trees;

@@ -20,6 +20,7 @@ use std::hint::select_unpredictable;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
+use super::shap_table::LeafTable;
 use super::trees::{Combine, MAX_DEPTH, Split, TreeEnsemble};
 
 /// The node is a leaf (`feature & FEATURE` is then 0, so reading it is harmless).
@@ -406,6 +407,8 @@ pub(crate) fn finish(e: &TreeEnsemble, out: &mut [f64]) {
 #[derive(Default)]
 pub struct Runtime {
     compact: OnceLock<Option<Arc<Compact>>>,
+    /// TreeSHAP's table of leaves, built by the first explanation.
+    leaf_table: OnceLock<Option<Arc<LeafTable>>>,
     /// Set when a check found the arrays changed since the compact form was
     /// built: the plain walk runs from then on.
     stale: AtomicBool,
@@ -431,6 +434,15 @@ impl Runtime {
         let c = self.compact.get()?.as_deref()?;
         (c.fits(e) && !self.stale.load(Ordering::Relaxed)).then_some(c)
     }
+
+    /// The leaf table of `e` for TreeSHAP, built on first use, while the
+    /// compact form fits `e` (so `e` passed its check and has not changed).
+    pub(crate) fn leaf_table(&self, e: &TreeEnsemble) -> Option<&LeafTable> {
+        self.get(e)?;
+        self.leaf_table
+            .get_or_init(|| LeafTable::build(e).map(Arc::new))
+            .as_deref()
+    }
 }
 
 impl Clone for Runtime {
@@ -439,8 +451,13 @@ impl Clone for Runtime {
         if let Some(c) = self.compact.get() {
             let _ = compact.set(c.clone());
         }
+        let leaf_table = OnceLock::new();
+        if let Some(t) = self.leaf_table.get() {
+            let _ = leaf_table.set(t.clone());
+        }
         Runtime {
             compact,
+            leaf_table,
             stale: AtomicBool::new(self.stale.load(Ordering::Relaxed)),
         }
     }

@@ -11,6 +11,10 @@
 //! against each other and against brute force), about 4× faster on a
 //! 100-tree forest, and faster still when only one output is explained.
 //!
+//! One output of an ensemble with numeric splits only (what a result page
+//! asks) goes to [`super::shap_table`] instead: the same arithmetic over a
+//! table of leaves, without the walk's branches, 2 to 3× faster.
+//!
 //! Written here rather than taken from a crate because it must run on our own
 //! flat trees (with missing-value routing and categorical splits), and no
 //! maintained pure-Rust crate offers it for foreign tree layouts.
@@ -87,6 +91,11 @@ impl TreeEnsemble {
         let mut buf = Vec::new();
         let x = self.prepare(x, &mut buf);
         phi.fill(0.0);
+        if let (Some(output), Some(table)) = (only, self.runtime.leaf_table(self)) {
+            table.add_shap_values(self, x, output, phi);
+            self.finish_combine(phi);
+            return;
+        }
         let max_depth = self.trees.iter().map(|t| t.depth).max().unwrap_or(0) as usize;
         // A path holds each feature once, so no more than this many.
         let longest = max_depth.min(self.n_features as usize);
@@ -130,7 +139,7 @@ impl TreeEnsemble {
     }
 }
 
-fn child_fractions(parent: f64, left: f64, right: f64) -> (f64, f64) {
+pub(super) fn child_fractions(parent: f64, left: f64, right: f64) -> (f64, f64) {
     if parent > 0.0 {
         (left / parent, right / parent)
     } else if left + right > 0.0 {
@@ -311,13 +320,14 @@ impl Walk<'_> {
 
 /// A Gauss–Legendre rule on [0, 1]: exact for polynomials of degree below
 /// twice its number of points.
-struct Rule {
-    nodes: Vec<f64>,
-    weights: Vec<f64>,
+#[derive(Debug)]
+pub(super) struct Rule {
+    pub(super) nodes: Vec<f64>,
+    pub(super) weights: Vec<f64>,
 }
 
 impl Rule {
-    fn gauss_legendre(points: usize) -> Rule {
+    pub(super) fn gauss_legendre(points: usize) -> Rule {
         let n = points as f64;
         let mut nodes = Vec::with_capacity(points);
         let mut weights = Vec::with_capacity(points);
@@ -976,5 +986,159 @@ mod tests {
         let mut phi = vec![0.0; 4];
         f.shap_values(&[0.0, 1.0], &mut phi);
         assert_close(&phi, &brute_force(&f, &[0.0, 1.0]));
+    }
+
+    /// `ens` with numeric splits only (categorical ones become `x ≤ 0.5`)
+    /// and, when `zeros`, about a quarter of its leaf values set to zero:
+    /// what the leaf table takes. Rebuilt so that its check is fresh.
+    fn numeric_only(ens: &TreeEnsemble, rng: &mut Lcg, zeros: bool) -> TreeEnsemble {
+        let mut out = TreeEnsemble {
+            runtime: Default::default(),
+            ..ens.clone()
+        };
+        for node in &mut out.nodes {
+            if let Split::Categorical { feature, .. } = node.split {
+                node.split = Split::Numeric {
+                    feature,
+                    threshold: 0.5,
+                };
+            }
+        }
+        if zeros {
+            for v in &mut out.leaf_values {
+                if rng.below(4) == 0 {
+                    *v = 0.0;
+                }
+            }
+        }
+        out.check().unwrap();
+        out
+    }
+
+    /// Values that land on every side of the thresholds (in [0, 1]), on a
+    /// threshold itself, and past both ends, and missing ones.
+    fn edgy_x(rng: &mut Lcg, n: usize) -> Vec<f64> {
+        (0..n)
+            .map(|_| match rng.below(9) {
+                0 => f64::NAN,
+                1 => f64::NEG_INFINITY,
+                2 => f64::INFINITY,
+                3 => 0.5,
+                4 => rng.below(3) as f64 - 1.0,
+                _ => rng.unit(),
+            })
+            .collect()
+    }
+
+    /// The one output `shap_values_of` works out, and the whole set from the
+    /// walk, for every output of `ens` at `x`.
+    fn assert_table_matches_walk(ens: &TreeEnsemble, x: &[f64], brute: bool) {
+        assert!(ens.runtime.leaf_table(ens).is_some(), "the table applies");
+        let (n, k) = (ens.n_features as usize, ens.n_outputs as usize);
+        let mut all = vec![0.0; n * k];
+        ens.shap_values(x, &mut all);
+        if brute {
+            assert_close(&all, &brute_force(ens, x));
+        }
+        for o in 0..k {
+            let mut one = vec![f64::NAN; n];
+            ens.shap_values_of(x, o, &mut one);
+            let column: Vec<f64> = (0..n).map(|f| all[f * k + o]).collect();
+            assert_close(&one, &column);
+        }
+    }
+
+    #[test]
+    fn the_leaf_table_matches_the_walk_and_brute_force() {
+        for seed in 0..150 {
+            let mut rng = Lcg(seed + 7000);
+            let n = 3 + (seed % 4) as u32;
+            let outputs = 1 + (seed % 3) as u32;
+            let shaped =
+                random_ensemble_of(seed, n, outputs, seed % 2 == 0, 1 + (seed % 5) as u32, 5);
+            let ens = numeric_only(&shaped, &mut rng, seed % 3 != 0);
+            for _ in 0..3 {
+                let x = edgy_x(&mut rng, n as usize);
+                assert_table_matches_walk(&ens, &x, true);
+            }
+        }
+    }
+
+    #[test]
+    fn the_leaf_table_gives_branches_no_row_reached_no_share() {
+        for seed in 0..60 {
+            let mut rng = Lcg(seed + 8000);
+            let shaped = random_ensemble_of(seed, 5, 2, seed % 2 == 0, 3, 6);
+            let mut ens = numeric_only(&shaped, &mut rng, false);
+            for t in 0..ens.trees.len() {
+                let root = ens.trees[t].root as usize;
+                empty_some_leaves(&mut ens, root, &mut rng);
+            }
+            let ens = numeric_only(&ens, &mut rng, false);
+            for _ in 0..3 {
+                let x = edgy_x(&mut rng, 5);
+                assert_table_matches_walk(&ens, &x, true);
+            }
+        }
+    }
+
+    #[test]
+    fn the_leaf_table_takes_paths_of_up_to_eight_features() {
+        // Deep trees over 8 features fill the longest blocks the table has,
+        // past what the brute force can check: against the published
+        // algorithm instead.
+        let mut full = 0;
+        for seed in 0..40 {
+            let mut rng = Lcg(seed + 9000);
+            let shaped = random_ensemble_of(seed, 8, 2, seed % 2 == 1, 2, 14);
+            let ens = numeric_only(&shaped, &mut rng, true);
+            let root = ens.trees[0].root as usize;
+            if longest_distinct(&ens, root, &mut vec![]) == 8 {
+                full += 1;
+            }
+            for _ in 0..2 {
+                let x = edgy_x(&mut rng, 8);
+                assert_table_matches_walk(&ens, &x, false);
+                let mut all = vec![0.0; 8 * 2];
+                let mut reference = vec![0.0; 8 * 2];
+                ens.shap_values(&x, &mut all);
+                algorithm2::shap_values(&ens, &x, &mut reference);
+                assert_close(&all, &reference);
+            }
+        }
+        assert!(full >= 3, "too few trees had a path over all 8 features");
+    }
+
+    #[test]
+    fn the_walk_explains_what_the_leaf_table_does_not_take() {
+        // A categorical split, or a path over more distinct features than
+        // the table holds: no table, and one output is still right.
+        let mut tried = [false; 2];
+        for seed in 0..40 {
+            let ens = random_ensemble_of(seed, 12, 2, false, 1, 16);
+            let categorical = ens
+                .nodes
+                .iter()
+                .any(|n| matches!(n.split, Split::Categorical { .. }));
+            let mut rng = Lcg(seed + 9500);
+            let numeric = numeric_only(&ens, &mut rng, false);
+            let wide = longest_distinct(&numeric, numeric.trees[0].root as usize, &mut vec![])
+                > crate::model::shap_table::MOST_FEATURES;
+            for (case, e, refused) in [(0, &ens, categorical), (1, &numeric, wide)] {
+                if !refused {
+                    continue;
+                }
+                tried[case] = true;
+                assert!(e.runtime.leaf_table(e).is_none(), "seed {seed}");
+                let x = random_x(&mut rng, 12);
+                let mut all = vec![0.0; 12 * 2];
+                algorithm2::shap_values(e, &x, &mut all);
+                let mut one = vec![0.0; 12];
+                e.shap_values_of(&x, 1, &mut one);
+                let column: Vec<f64> = (0..12).map(|f| all[f * 2 + 1]).collect();
+                assert_close(&one, &column);
+            }
+        }
+        assert_eq!(tried, [true, true], "both refusals were tried");
     }
 }
