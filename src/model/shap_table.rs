@@ -34,6 +34,10 @@ use super::treeshap::{Rule, child_fractions};
 const LANES: usize = 4;
 /// The longest path, in distinct features, the table takes.
 pub(crate) const MOST_FEATURES: usize = 8;
+/// The most slots (leaf × distinct feature on its path) the table takes,
+/// about 30 MB: past that the walk explains, rather than a page view making
+/// a large model's server grow by twice the model's size.
+const MOST_SLOTS: usize = 1 << 20;
 /// In `feature`: a missing value follows every split on this feature.
 const NAN_FOLLOWS: u32 = 1 << 31;
 const FEATURE: u32 = NAN_FOLLOWS - 1;
@@ -94,6 +98,10 @@ impl LeafTable {
     /// The table of a sound ensemble (one [`TreeEnsemble::check`] accepted),
     /// or `None` where it does not apply.
     pub(crate) fn build(e: &TreeEnsemble) -> Option<LeafTable> {
+        Self::build_within(e, MOST_SLOTS)
+    }
+
+    fn build_within(e: &TreeEnsemble, most_slots: usize) -> Option<LeafTable> {
         let categorical = e
             .nodes
             .iter()
@@ -103,10 +111,11 @@ impl LeafTable {
         }
         let n_leaves = e.nodes.iter().filter(|n| n.is_leaf()).count();
         let mut leaves = Vec::with_capacity(n_leaves);
-        let mut slots = Vec::with_capacity(n_leaves * 4);
+        let mut slots = Vec::with_capacity((n_leaves * 4).min(most_slots));
         let mut path = Vec::with_capacity(MOST_FEATURES);
         for tree in &e.trees {
             let found = Found {
+                most_slots,
                 output: tree.output,
                 width: if tree.output.is_some() {
                     1
@@ -315,6 +324,7 @@ fn blocks_of(leaves: &[Leaf]) -> Vec<&[Leaf]> {
 /// What the leaves of one tree share: the output its leaves add to, and how
 /// many values each leaf has.
 struct Found {
+    most_slots: usize,
     output: Option<u32>,
     width: usize,
 }
@@ -322,7 +332,8 @@ struct Found {
 impl Found {
     /// Adds the leaves below `node` to `leaves` (their slots to `slots`),
     /// `path` holding the distinct features above it. `None` if a path is
-    /// longer than the table takes, or a split is categorical.
+    /// longer than the table takes, a split is categorical, or the slots
+    /// would pass `most_slots`.
     fn collect(
         &self,
         e: &TreeEnsemble,
@@ -334,6 +345,9 @@ impl Found {
         let n = &e.nodes[node];
         let (feature, threshold) = match n.split {
             Split::Leaf { value } => {
+                if slots.len() + path.len() > self.most_slots {
+                    return None;
+                }
                 let values = &e.leaf_values[value as usize..value as usize + self.width];
                 let zero_for = match self.output {
                     Some(_) if values[0] == 0.0 => u64::MAX,
@@ -396,5 +410,23 @@ impl Found {
             path.pop();
         }
         Some(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::trees::tests::small_forest;
+
+    #[test]
+    fn a_table_past_its_size_limit_is_not_built() {
+        let forest = small_forest();
+        let table = LeafTable::build(&forest).expect("a small forest has a table");
+        let slots: usize = table.blocks.iter().map(|b| b.features * LANES).sum();
+        assert_eq!(slots, table.feature.len());
+        // The limit counts the leaves' own slots, before padding.
+        let own = 2 + 2 + 1;
+        assert!(LeafTable::build_within(&forest, own).is_some());
+        assert!(LeafTable::build_within(&forest, own - 1).is_none());
     }
 }
