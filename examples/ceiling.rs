@@ -27,7 +27,7 @@ use std::net::SocketAddr;
 /// fell into spells of half speed on MLflow batches (42 k → 22 k req/s, for
 /// minutes), which lifeboat, with mimalloc, did not have.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: lifeboat::alloc::Allocator = lifeboat::alloc::Allocator;
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};

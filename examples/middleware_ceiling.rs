@@ -27,7 +27,7 @@ use serde_json::Value;
 
 /// The allocator of the `lifeboat` binary and of the ceiling.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: lifeboat::alloc::Allocator = lifeboat::alloc::Allocator;
 
 /// The ceiling's constant answer (`examples/ceiling.rs`).
 const ANSWER: &str = r#"{"class":"1","label":"Passenger survives","probability":0.75,"probabilities":{"0":0.25,"1":0.75}}"#;

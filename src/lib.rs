@@ -3,6 +3,7 @@
 //! The library is the program; `src/main.rs` is a thin command line around it.
 //! See ARCHITECTURE.md for the map of modules and how a request flows.
 
+pub mod alloc;
 pub mod batch;
 pub mod builtin;
 pub mod card;

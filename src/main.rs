@@ -8,9 +8,9 @@ mod cli;
 
 /// mimalloc instead of the system allocator: with glibc's malloc, allocating
 /// and freeing took about a quarter of the instructions of a JSON prediction
-/// (measured with callgrind, bench/tools/instructions.py).
+/// (measured with callgrind, bench/tools/instructions.py). See `alloc.rs`.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: lifeboat::alloc::Allocator = lifeboat::alloc::Allocator;
 
 use std::process::ExitCode;
 
