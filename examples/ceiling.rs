@@ -188,8 +188,17 @@ fn page() -> std::io::Result<Bytes> {
     }
 }
 
-#[tokio::main]
-async fn main() -> std::io::Result<()> {
+fn main() -> std::io::Result<()> {
+    // As `lifeboat` does first (same allocator, same pages), then the same
+    // multi-threaded runtime `#[tokio::main]` would build.
+    lifeboat::alloc::keep_small_pages();
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(serve())
+}
+
+async fn serve() -> std::io::Result<()> {
     let app = Router::new()
         .route("/api/v1/predict", post(predict_json))
         .route("/predict", post(predict_form))

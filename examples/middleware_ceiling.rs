@@ -68,6 +68,7 @@ fn port() -> u16 {
 }
 
 fn main() -> anyhow::Result<()> {
+    lifeboat::alloc::keep_small_pages();
     // As `lifeboat serve` does: the log sink first, then a multi-threaded runtime.
     let _log = logfmt::install("info");
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -17,6 +17,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    lifeboat::alloc::keep_small_pages();
     let args = cli::Cli::parse();
     match cli::run(args) {
         Ok(code) => code,

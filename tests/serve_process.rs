@@ -170,3 +170,56 @@ fn log_warn_silences_request_lines() {
         "{lines:?}"
     );
 }
+
+/// `THP_enabled` from `/proc/PID/status` (Linux 5.0 and later): 0 once the
+/// process has turned transparent huge pages off for itself.
+fn thp_enabled(pid: &str) -> Option<String> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("THP_enabled:"))
+        .map(|v| v.trim().to_string())
+}
+
+/// Starts `lifeboat serve` on a free port with `env`, waits for its first
+/// line (it is listening by then), and returns it running.
+fn serve_with(env: &[(&str, &str)]) -> Server {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_lifeboat"));
+    command
+        .args(["serve", "--host", "127.0.0.1"])
+        .env("PORT", "0")
+        .env_remove("LIFEBOAT_MODEL")
+        .env_remove("MIMALLOC_ALLOW_THP")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let mut server = Server(command.spawn().unwrap());
+    let mut lines = BufReader::new(server.0.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    assert!(first.contains("serving"), "{first}");
+    server
+}
+
+#[test]
+fn serve_turns_transparent_huge_pages_off_unless_asked() {
+    let Some(own) = thp_enabled("self") else {
+        eprintln!("skipped: /proc/self/status has no THP_enabled line (Linux before 5.0?)");
+        return;
+    };
+    let server = serve_with(&[]);
+    assert_eq!(
+        thp_enabled(&server.0.id().to_string()).as_deref(),
+        Some("0"),
+        "lifeboat serve left transparent huge pages on"
+    );
+    drop(server);
+    // With mimalloc's own switch asking for them, they stay as they were
+    // (on, unless this test's own process had them off already).
+    let server = serve_with(&[("MIMALLOC_ALLOW_THP", "1")]);
+    assert_eq!(
+        thp_enabled(&server.0.id().to_string()).as_deref(),
+        Some(own.as_str())
+    );
+}
