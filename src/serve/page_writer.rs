@@ -530,6 +530,18 @@ pub fn push_escaped(out: &mut String, s: &str) {
         }
         clean += 8;
     }
+    // The last bytes (under eight), padded with zeros, which need no
+    // escaping: a short clean text, like a chart's number, is one check and
+    // one copy instead of a loop over its bytes.
+    let rest = &bytes[clean..];
+    if rest.len() < 8 {
+        let mut word = [0u8; 8];
+        word[..rest.len()].copy_from_slice(rest);
+        if !needs_escape(u64::from_le_bytes(word)) {
+            out.push_str(s);
+            return;
+        }
+    }
     let mut start = 0;
     for (i, b) in s.bytes().enumerate().skip(clean) {
         let entity = match b {
@@ -590,6 +602,17 @@ mod tests {
         for len in 0..20 {
             let text = "ab".repeat(len);
             assert_eq!(escape(&text), text);
+        }
+        // Short texts and short tails, which are checked as one padded word.
+        for len in 0..17 {
+            for special in ['<', '>', '&', '"', '\'', '/'] {
+                let base = "−1".repeat(len);
+                for at in (0..=base.len()).filter(|&at| base.is_char_boundary(at)) {
+                    let mut text = base.clone();
+                    text.insert(at, special);
+                    assert_eq!(escape(&text), reference(&text), "{text:?}");
+                }
+            }
         }
         assert_eq!(escape("<>&\"'/<>&\"'/"), reference("<>&\"'/<>&\"'/"));
     }
