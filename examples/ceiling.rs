@@ -19,6 +19,11 @@
 //! `--page FILE` makes `POST /predict` answer with that file instead of the
 //! small page: with lifeboat's own result page, it shows what the page's
 //! size alone costs the HTTP stack (bench/README.md, "The page's size").
+//!
+//! `--busy-ns N` makes `POST /api/v1/predict` spin for N nanoseconds before
+//! it answers: what a server's own work per request costs in throughput on
+//! a machine whose cores it shares with the load generator
+//! (bench/README.md, "What a microsecond costs").
 
 use std::net::SocketAddr;
 
@@ -109,7 +114,17 @@ fn bad(e: impl std::fmt::Display) -> Response {
     (StatusCode::BAD_REQUEST, e.to_string()).into_response()
 }
 
+/// `--busy-ns`: nanoseconds of busy work per JSON prediction (0: none).
+static BUSY_NS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 async fn predict_json(body: Bytes) -> Response {
+    let busy = BUSY_NS.load(std::sync::atomic::Ordering::Relaxed);
+    if busy > 0 {
+        let start = std::time::Instant::now();
+        while start.elapsed().as_nanos() < u128::from(busy) {
+            std::hint::spin_loop();
+        }
+    }
     match serde_json::from_slice::<Passenger>(&body) {
         Ok(_) => json(ANSWER),
         Err(e) => bad(e),
@@ -192,6 +207,9 @@ fn main() -> std::io::Result<()> {
     // As `lifeboat` does first (same allocator, same pages), then the same
     // multi-threaded runtime `#[tokio::main]` would build.
     lifeboat::alloc::keep_small_pages();
+    if let Some(ns) = option("--busy-ns").and_then(|v| v.parse().ok()) {
+        BUSY_NS.store(ns, std::sync::atomic::Ordering::Relaxed);
+    }
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?
