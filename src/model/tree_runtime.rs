@@ -9,8 +9,13 @@
 //! itself on both sides, so walking on from a leaf stays there: many rows can
 //! walk one tree in lockstep without branching on where each one is. One
 //! row (a prediction) walks eight trees at a time that way, from a copy of
-//! its features padded to 32, so that reading a feature needs no bounds
-//! check: a tenth fewer instructions per forest prediction, in safe code.
+//! its features padded to 256, so that reading a feature is one byte load
+//! and no bounds check: the low byte of a node's feature word is the
+//! feature itself whenever a row has at most 256 of them. The nodes are
+//! padded too, to a power of two, so that a node index masked with the
+//! length less one is the same index and needs no bounds check either.
+//! Both save about 4,000 of a 100-tree forest's 57,000 instructions per JSON
+//! prediction, in safe code.
 //!
 //! Answers are bit-identical to [`TreeEnsemble::raw_plain`]: the same
 //! comparisons (on the same, possibly f32-rounded, inputs), the same leaves,
@@ -36,8 +41,9 @@ const NAN_BITS: u64 = 0x7ff8_0000_0000_0000;
 /// Rows that walk one tree together.
 const LANES: usize = 8;
 /// Rows of up to this many features are walked from a copy this long, so
-/// that a feature index masked to it needs no bounds check (a power of two).
-const PADDED: usize = 32;
+/// that a feature index masked to it (its low byte) needs no bounds check.
+/// Zeroing the copy (2 KB) costs less than the checks and masks it saves.
+const PADDED: usize = 256;
 /// Rows scored tree by tree together, so each tree stays in cache.
 pub(crate) const BLOCK: usize = 512;
 
@@ -75,6 +81,8 @@ type Shape = [usize; 6];
 
 #[derive(Debug, PartialEq)]
 pub(crate) struct Compact {
+    /// Every tree's nodes, then unreachable leaves up to a power of two, so
+    /// that `index & (len - 1)` is the index itself and needs no bounds check.
     nodes: Vec<Node>,
     values: Vec<f64>,
     bitsets: Vec<u32>,
@@ -136,6 +144,17 @@ impl Compact {
             });
         }
         u32::try_from(c.values.len()).ok()?;
+        // Pad to a power of two (see `nodes`) with leaves no node points to.
+        let padded = c.nodes.len().max(1).checked_next_power_of_two()?;
+        u32::try_from(padded).ok()?;
+        while c.nodes.len() < padded {
+            let index = c.nodes.len() as u32;
+            c.nodes.push(Node {
+                threshold: f64::from_bits(NAN_BITS),
+                feature: LEAF,
+                right: index,
+            });
+        }
         Some(c)
     }
 
@@ -206,6 +225,17 @@ impl Compact {
         Some(index)
     }
 
+    /// The nodes and the mask that keeps an index in them without a bounds
+    /// check: every index a walk holds is below the length, a power of two
+    /// (`build`), so masking leaves it as it is; slicing to `mask + 1` lets
+    /// the compiler see that the masked index is in bounds.
+    #[inline(always)]
+    fn masked(&self) -> (&[Node], usize) {
+        debug_assert!(self.nodes.len().is_power_of_two());
+        let mask = self.nodes.len() - 1;
+        (&self.nodes[..=mask], mask)
+    }
+
     /// Whether this was built from arrays of `e`'s lengths.
     fn fits(&self, e: &TreeEnsemble) -> bool {
         self.shape == shape(e)
@@ -214,9 +244,10 @@ impl Compact {
     /// The offset in `values` of the leaf `x` reaches from `root`.
     #[inline]
     fn leaf(&self, root: u32, x: &[f64]) -> usize {
+        let (nodes, mask) = self.masked();
         let mut at = root as usize;
         loop {
-            let node = self.nodes[at];
+            let node = nodes[at & mask];
             let left = if node.feature & (LEAF | CATEGORICAL) == 0 {
                 let v = x[(node.feature & FEATURE) as usize];
                 (v <= node.threshold) | (v.is_nan() & (node.feature & MISSING_LEFT != 0))
@@ -255,10 +286,11 @@ impl Compact {
         x: &[f64],
         from: [usize; LANES],
     ) -> [usize; LANES] {
+        let (nodes, mask) = self.masked();
         loop {
             let mut all = LEAF;
             for lane in 0..LANES {
-                let node = self.nodes[at[lane]];
+                let node = nodes[at[lane] & mask];
                 all &= node.feature;
                 let v = x[from[lane] + (node.feature & FEATURE) as usize];
                 let left = if MISSING {
@@ -270,7 +302,7 @@ impl Compact {
                 at[lane] = select_unpredictable(left, at[lane] + 1, node.right as usize);
             }
             if all & LEAF != 0 {
-                return at.map(|a| self.nodes[a].threshold.to_bits() as u32 as usize);
+                return at.map(|a| nodes[a & mask].threshold.to_bits() as u32 as usize);
             }
         }
     }
@@ -285,10 +317,11 @@ impl Compact {
         mut at: [usize; LANES],
         x: &[f64; PADDED],
     ) -> [usize; LANES] {
+        let (nodes, mask) = self.masked();
         loop {
             let mut all = LEAF;
             for at in at.iter_mut() {
-                let node = self.nodes[*at];
+                let node = nodes[*at & mask];
                 all &= node.feature;
                 let v = x[node.feature as usize & (PADDED - 1)];
                 let left = if MISSING {
@@ -299,7 +332,7 @@ impl Compact {
                 *at = select_unpredictable(left, *at + 1, node.right as usize);
             }
             if all & LEAF != 0 {
-                return at.map(|a| self.nodes[a].threshold.to_bits() as u32 as usize);
+                return at.map(|a| nodes[a & mask].threshold.to_bits() as u32 as usize);
             }
         }
     }
@@ -637,12 +670,34 @@ mod tests {
     }
 
     #[test]
+    fn nodes_are_padded_to_a_power_of_two_with_unreachable_leaves() {
+        // Walks mask node indices with `len - 1`: any other length would
+        // send rows to the wrong nodes (or round a leaf-less loop forever).
+        let mut rng = Lcg(23);
+        for n_trees in [1, 2, 3, 5, 8, 9, 30] {
+            let e = random_ensemble(&mut rng, 4, n_trees, false, true);
+            let c = Compact::build(&e).unwrap();
+            assert!(c.nodes.len().is_power_of_two(), "{} nodes", c.nodes.len());
+            assert!(c.nodes.len() >= e.nodes.len());
+            for (i, node) in c.nodes.iter().enumerate().skip(e.nodes.len()) {
+                assert_eq!((node.feature, node.right as usize), (LEAF, i));
+            }
+            for node in &c.nodes[..e.nodes.len()] {
+                assert!(
+                    (node.right as usize) < e.nodes.len(),
+                    "no node points past the trees"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn wide_rows_agree_with_the_plain_walk() {
         // Up to `PADDED` features, a row is walked from a padded copy; wider
         // rows are walked in place. Numeric splits only, so every group of
         // `LANES` trees walks in lockstep.
         let mut rng = Lcg(19);
-        for nf in [PADDED - 1, PADDED, PADDED + 1, 40] {
+        for nf in [PADDED - 1, PADDED, PADDED + 1, 300] {
             for per_class in [false, true] {
                 let e = random_ensemble(&mut rng, nf, 24, per_class, false);
                 let x = rows(&mut rng, nf, 101);
