@@ -196,6 +196,12 @@ impl LeafTable {
     ) {
         let skip_bit = if output < 64 { 1u64 << output } else { 0 };
         let mut sums = vec![[0.0; LANES]; phi.len()];
+        // Zeroed once per explanation rather than once per block.
+        let mut scratch = Scratch {
+            z: [[0.0; LANES]; MOST_FEATURES],
+            d: [[0.0; LANES]; MOST_FEATURES],
+            prefix: [[[0.0; LANES]; MOST_FEATURES / 2]; MOST_FEATURES],
+        };
         for block in &self.blocks {
             let offset = match block.output {
                 Some(k) if k as usize != output => continue,
@@ -215,14 +221,14 @@ impl LeafTable {
             // A path of n features takes a rule of ⌈n/2⌉ points; the same
             // arms as the walk's, so the compiler unrolls every loop.
             match block.features {
-                1 => self.block::<1, 1>(block.start, values, x, &mut sums),
-                2 => self.block::<2, 1>(block.start, values, x, &mut sums),
-                3 => self.block::<3, 2>(block.start, values, x, &mut sums),
-                4 => self.block::<4, 2>(block.start, values, x, &mut sums),
-                5 => self.block::<5, 3>(block.start, values, x, &mut sums),
-                6 => self.block::<6, 3>(block.start, values, x, &mut sums),
-                7 => self.block::<7, 4>(block.start, values, x, &mut sums),
-                _ => self.block::<8, 4>(block.start, values, x, &mut sums),
+                1 => self.block::<1, 1>(block.start, values, x, &mut sums, &mut scratch),
+                2 => self.block::<2, 1>(block.start, values, x, &mut sums, &mut scratch),
+                3 => self.block::<3, 2>(block.start, values, x, &mut sums, &mut scratch),
+                4 => self.block::<4, 2>(block.start, values, x, &mut sums, &mut scratch),
+                5 => self.block::<5, 3>(block.start, values, x, &mut sums, &mut scratch),
+                6 => self.block::<6, 3>(block.start, values, x, &mut sums, &mut scratch),
+                7 => self.block::<7, 4>(block.start, values, x, &mut sums, &mut scratch),
+                _ => self.block::<8, 4>(block.start, values, x, &mut sums, &mut scratch),
             }
         }
         for (p, lanes) in phi.iter_mut().zip(&sums) {
@@ -240,6 +246,7 @@ impl LeafTable {
         values: V,
         x: &[f64],
         phi: &mut [[f64; LANES]],
+        scratch: &mut Scratch,
     ) {
         let rule = &self.rules[P - 1];
         let t: [V; P] = std::array::from_fn(|q| [rule.nodes[q]; LANES]);
@@ -248,8 +255,7 @@ impl LeafTable {
         let (above, up_to) = (&self.above[slots.clone()], &self.up_to[slots]);
         // Per slot: its cover share z and `one − z`, where `one` is 1 when x
         // follows the path there.
-        let mut z = [[0.0; LANES]; N];
-        let mut d = [[0.0; LANES]; N];
+        let Scratch { z, d, prefix } = scratch;
         for s in 0..N {
             for lane in 0..LANES {
                 let i = s * LANES + lane;
@@ -268,10 +274,9 @@ impl LeafTable {
         // factors of the slots before s.
         let factor: [[V; P]; N] =
             std::array::from_fn(|s| std::array::from_fn(|q| add(z[s], mul(d[s], t[q]))));
-        let mut prefix = [[[0.0; LANES]; P]; N];
         let mut running: [V; P] = std::array::from_fn(|q| [rule.weights[q]; LANES]);
         for s in 0..N {
-            prefix[s] = running;
+            prefix[s][..P].copy_from_slice(&running);
             running = std::array::from_fn(|q| mul(running[q], factor[s][q]));
         }
         let mut suffix = [[1.0; LANES]; P];
@@ -293,6 +298,14 @@ impl LeafTable {
 
 /// One number per lane.
 type V = [f64; LANES];
+
+/// Per block, per slot: the cover shares, `one − z`, and the prefix
+/// products at each point of the rule, for the longest block.
+struct Scratch {
+    z: [V; MOST_FEATURES],
+    d: [V; MOST_FEATURES],
+    prefix: [[V; MOST_FEATURES / 2]; MOST_FEATURES],
+}
 
 #[inline(always)]
 fn add(a: V, b: V) -> V {
