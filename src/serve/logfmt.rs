@@ -227,15 +227,16 @@ fn write_value(w: &mut Writer<'_>, value: &str) -> fmt::Result {
 
 /// Log lines waiting for the writer thread, at most this many (more are dropped).
 const QUEUE: usize = 16 * 1024;
-/// How often the writer thread writes what is queued.
+/// How often the writer thread writes what is queued while lines keep coming.
 const PERIOD: std::time::Duration = std::time::Duration::from_millis(10);
 
 /// Where events go: each event is formatted into its own small buffer on the
-/// request's thread and queued, without waking anyone; a writer thread wakes
-/// every [`PERIOD`], writes everything queued with one system call, and
-/// sleeps again. Unlike a channel whose reader blocks, a request never pays
-/// for a thread wake-up, and a slow stdout drops lines rather than slowing
-/// requests.
+/// request's thread and queued. A writer thread writes what is queued and,
+/// while lines keep coming, sleeps [`PERIOD`] between writes, so under load a
+/// request never pays for waking it and every write takes many lines. Once a
+/// period passes without a line, the thread blocks until the next one: an
+/// idle server (a dyno waiting for its first visitor) makes no wake-ups at
+/// all. A slow stdout drops lines rather than slowing requests.
 pub struct Sink {
     tx: std::sync::mpsc::SyncSender<Vec<u8>>,
 }
@@ -276,15 +277,33 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Sink {
     }
 }
 
+/// What the writer thread is doing, for the tests to watch.
+#[derive(Default)]
+struct WriterState {
+    stop: std::sync::atomic::AtomicBool,
+    /// Blocked until a line comes (no timer running).
+    blocked: std::sync::atomic::AtomicBool,
+    /// Times the thread woke up, from a sleep or from blocking.
+    wakes: std::sync::atomic::AtomicU64,
+}
+
 /// Writes what is still queued when dropped: keep it until the process ends.
 pub struct Guard {
-    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    writer: std::sync::Arc<WriterState>,
+    /// Wakes a blocked writer thread to stop: the request queue's sender lives
+    /// as long as the process, so the channel never closes on its own.
+    wake: std::sync::mpsc::SyncSender<Vec<u8>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Drop for Guard {
     fn drop(&mut self) {
-        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.writer
+            .stop
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        // An empty line writes nothing. If the queue is full, the thread is
+        // not blocked: it sees `stop` after its next drain.
+        let _ = self.wake.try_send(Vec::new());
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
@@ -293,29 +312,65 @@ impl Drop for Guard {
 
 /// A sink writing to `out` from its own thread.
 pub fn sink(out: impl std::io::Write + Send + 'static) -> (Sink, Guard) {
-    use std::sync::atomic::Ordering;
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(QUEUE);
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let stopping = stop.clone();
+    let writer = std::sync::Arc::new(WriterState::default());
+    let state = writer.clone();
     let thread = std::thread::Builder::new()
         .name("lifeboat-log".into())
-        .spawn(move || {
-            use std::io::Write;
-            let mut out = std::io::BufWriter::with_capacity(64 << 10, out);
-            loop {
-                let last = stopping.load(Ordering::Relaxed);
-                while let Ok(line) = rx.try_recv() {
-                    let _ = out.write_all(&line);
-                }
-                let _ = out.flush();
-                if last {
-                    break;
-                }
-                std::thread::sleep(PERIOD);
-            }
-        })
+        .spawn(move || write_lines(rx, out, &state))
         .ok();
-    (Sink { tx }, Guard { stop, thread })
+    let guard = Guard {
+        writer,
+        wake: tx.clone(),
+        thread,
+    };
+    (Sink { tx }, guard)
+}
+
+/// The writer thread: drains the queue every [`PERIOD`] while lines come,
+/// blocks when a period brought none, and ends after a drain that follows
+/// [`Guard`]'s stop.
+fn write_lines(
+    rx: std::sync::mpsc::Receiver<Vec<u8>>,
+    out: impl std::io::Write,
+    state: &WriterState,
+) {
+    use std::io::Write;
+    use std::sync::atomic::Ordering;
+    let mut out = std::io::BufWriter::with_capacity(64 << 10, out);
+    let mut wrote = true;
+    loop {
+        let last = state.stop.load(Ordering::Relaxed);
+        let mut drained = false;
+        while let Ok(line) = rx.try_recv() {
+            let _ = out.write_all(&line);
+            drained = true;
+        }
+        let _ = out.flush();
+        if last {
+            return;
+        }
+        if drained || wrote {
+            wrote = false;
+            std::thread::sleep(PERIOD);
+        } else {
+            state.blocked.store(true, Ordering::Relaxed);
+            let line = rx.recv();
+            state.blocked.store(false, Ordering::Relaxed);
+            match line {
+                Ok(line) => {
+                    let _ = out.write_all(&line);
+                    wrote = true;
+                }
+                // Every sender is gone: nothing more can come.
+                Err(_) => {
+                    let _ = out.flush();
+                    return;
+                }
+            }
+        }
+        state.wakes.fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 /// Installs the logfmt subscriber on stdout. Keep the guard alive: lines
@@ -382,6 +437,44 @@ mod tests {
         push_value(&mut buf, "");
         let text = String::from_utf8(buf).unwrap();
         assert_eq!(text, "/api/v1/predict \"a \\\"b\\\"\\n\" \"\"");
+    }
+
+    /// Waits up to 10 s for `done`, checking every millisecond.
+    fn wait_for(what: &str, done: impl Fn() -> bool) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !done() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "timed out waiting: {what}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+    }
+
+    #[test]
+    fn an_idle_writer_blocks_and_the_next_line_wakes_it() {
+        use std::sync::atomic::Ordering;
+        let out = Shared::default();
+        let (sink, guard) = sink(out.clone());
+        let state = guard.writer.clone();
+        let blocked = || state.blocked.load(Ordering::Relaxed);
+        wait_for("the writer to block on an empty queue", blocked);
+        // Idle, it does not tick: a writer polling every PERIOD would wake
+        // about ten times here.
+        let wakes = state.wakes.load(Ordering::Relaxed);
+        std::thread::sleep(PERIOD * 10);
+        assert_eq!(state.wakes.load(Ordering::Relaxed), wakes);
+        assert!(blocked());
+
+        sink.tx.try_send(b"one\n".to_vec()).unwrap();
+        wait_for("the line to be written", || {
+            out.0.lock().unwrap().as_slice() == b"one\n"
+        });
+        wait_for("the writer to block again", blocked);
+        sink.tx.try_send(b"two\n".to_vec()).unwrap();
+        // Dropping the guard stops a blocked writer, after it wrote everything.
+        drop(guard);
+        assert_eq!(out.0.lock().unwrap().as_slice(), b"one\ntwo\n");
     }
 
     #[test]
