@@ -4,7 +4,9 @@
 # on this machine, every answer checked under load.
 #
 #   bench/run.sh            the full run (about 25 minutes)
-#   bench/run.sh --quick    one round of 1 s loads, one cold start, 100k-row CSV: 2 to 3 minutes
+#   bench/run.sh --quick    about a minute and a half: one round of 1 s loads at 64 connections
+#                           only (the ceiling is not loaded again before each lifeboat server),
+#                           one cold start, a 100k-row CSV
 #   bench/run.sh --tune     first try gunicorn configurations, and use the fastest
 #                           with no errors and a p99 under 1 s
 #   bench/run.sh --no-docs  do not rewrite docs/benchmarks.md
@@ -67,10 +69,12 @@ done
 # another, so that a change in what else the machine does hits every server alike (the report
 # takes medians over rounds, and each ratio as the median of its per-round ratios). DURATION is
 # per load and round.
+# CONNECTIONS: wrk's connection counts per load. PAIRED: load the ceiling again just before each
+# lifeboat server (see the rounds below).
 if ((QUICK)); then
-  ROUNDS=1 DURATION=1 WARMUP=0 TUNE_DURATION=1 COLD_REPEAT=1 CSV_SIZES=(100000)
+  ROUNDS=1 DURATION=1 WARMUP=0 TUNE_DURATION=1 COLD_REPEAT=1 CSV_SIZES=(100000) CONNECTIONS=64 PAIRED=0
 else
-  ROUNDS=3 DURATION=4 WARMUP=2 TUNE_DURATION=8 COLD_REPEAT=5 CSV_SIZES=(100000 1000000)
+  ROUNDS=3 DURATION=4 WARMUP=2 TUNE_DURATION=8 COLD_REPEAT=5 CSV_SIZES=(100000 1000000) CONNECTIONS=64,8 PAIRED=1
 fi
 ROUNDS=${BENCH_ROUNDS:-$ROUNDS} DURATION=${BENCH_DURATION:-$DURATION}
 for setting in ROUNDS DURATION; do
@@ -286,6 +290,7 @@ load_server() {  # NAME SCENARIOS EXPECT ENCODING PORT PID ROUND WARMUP [LOAD OP
   (cd "$BENCH/tools" && "${PYENV[@]}" "$PY" load.py --name "$name" --url "http://127.0.0.1:$port" --pid "$pid" \
     --scenarios "$scenarios" --expect "$expect" --out "$RUN/results.jsonl" --work "$RUN/work/${name//\//_}" \
     --duration "$DURATION" --warmup "$warmup" --round "$round" --lifeboat "$LIFEBOAT" \
+    --connections "$CONNECTIONS" --expected-cache "$RUN/work/expected" \
     --oip-model "$(oip_model "$name")" --log "$RUN/logs/${name//\//_}.log" "${coded[@]}" "$@") ||
     note "$name: some scenarios failed (see above)"
 }
@@ -384,7 +389,9 @@ for ((k = 0; k < ${#READY[@]}; k++)); do
 done
 # gunicorn answers as soon as one worker is up; the others may still be importing scikit-learn.
 say "waiting for the cores to be quiet again (at most 90 s): $("$PY" "$BENCH/tools/report.py" settle) busy"
-say "$ROUNDS round(s): per scenario, each server in turn (reversed every other round), loads of ${DURATION} s at 64 and 8 connections, the ceiling again at 64 just before each lifeboat load, wrk -t2, every answer checked"
+pairing=", the ceiling again at 64 just before each lifeboat load"
+((PAIRED)) || pairing=""
+say "$ROUNDS round(s): per scenario, each server in turn (reversed every other round), loads of ${DURATION} s at ${CONNECTIONS/,/ and } connections$pairing, wrk -t2, every answer checked"
 for ((round = 1; round <= ROUNDS; round++)); do
   say "round $round of $ROUNDS"
   order=()
@@ -400,7 +407,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
       [[ ,$scenarios, == *,$scenario,* ]] || continue
       # lifeboat's targets are ratios to the ceiling: load the ceiling (64 connections) just
       # before each lifeboat load, so that each ratio compares loads seconds apart.
-      if [[ $name == lifeboat/* ]] && ((CEILING_AT >= 0)); then
+      if ((PAIRED)) && [[ $name == lifeboat/* ]] && ((CEILING_AT >= 0)); then
         load_server ceiling "$scenario" none named "${READY_PORT[CEILING_AT]}" "${READY_PID[CEILING_AT]}" \
           "$round" 0 --connections 64 --pair-for "$name"
       fi

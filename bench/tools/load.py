@@ -104,6 +104,7 @@ def main():
     p.add_argument("--lifeboat", default="target/release/lifeboat")
     p.add_argument("--oip-model", default="titanic")
     p.add_argument("--coded", action="store_true", help="send the tutorial's numeric coding (scenarios.py)")
+    p.add_argument("--expected-cache", help="a directory to keep expected answers in (scenarios.expected)")
     p.add_argument("--log", help="the server's log file: bytes logged per request are recorded")
     p.add_argument("--pair-for", help="this load is the ceiling's, just before this server's (recorded, "
                                       "so report.py compares the two; not in the ceiling's own tables)")
@@ -126,7 +127,7 @@ def main():
             body_path.write_text(scenario.body)
             env = {"BENCH_BODY": str(body_path), "BENCH_CTYPE": scenario.content_type}
             try:
-                want = sc.expected(a.expect, scenario.rows, a.lifeboat)
+                want = sc.expected(a.expect, scenario.rows, a.lifeboat, a.expected_cache)
                 check_env, detail = preflight(a.url, scenario, want, work)
             except (ValueError, OSError, subprocess.CalledProcessError) as error:
                 print(f"  {a.name} {name}: FAILED before load: {error}", file=sys.stderr)
@@ -135,11 +136,10 @@ def main():
                 continue
             env.update(check_env)
             if a.warmup > 0:
-                procs.wait_idle(a.pid)
-                procs.wait_machine_idle()
+                procs.wait_quiet(a.pid)
                 wrk(a.url, scenario, 64, a.warmup, a.threads, env)
             for connections in [int(c) for c in a.connections.split(",")]:
-                drained = procs.wait_idle(a.pid) + procs.wait_machine_idle()
+                drained = procs.wait_quiet(a.pid)
                 logged = file_size(a.log)
                 r = wrk(a.url, scenario, connections, a.duration, a.threads, env)
                 memory = procs.memory(a.pid)

@@ -84,24 +84,6 @@ def cpu_ticks(pid):
     return total
 
 
-def wait_idle(pid, interval=0.2, busy_ticks=2, timeout=20):
-    """Wait until the tree uses under ~10 % of a core; seconds waited.
-
-    A server may still be working through requests a load left queued (a
-    gunicorn sync worker answers every connection in its backlog, even those
-    wrk has closed); the next load must not pay for them.
-    """
-    start = time.monotonic()
-    before = cpu_ticks(pid)
-    while time.monotonic() - start < timeout:
-        time.sleep(interval)
-        now = cpu_ticks(pid)
-        if now - before <= busy_ticks:
-            break
-        before = now
-    return time.monotonic() - start
-
-
 def machine_ticks():
     """(all ticks, busy ticks) of every core so far, from /proc/stat. Busy is
     user, nice, system, irq and softirq: not idle or iowait, and not steal (time
@@ -112,23 +94,30 @@ def machine_ticks():
     return sum(values), user + nice + system + irq + softirq
 
 
-def wait_machine_idle(interval=0.2, below=0.15, timeout=20):
-    """Wait until all cores together are under `below` busy over one interval; seconds waited.
+def wait_quiet(pid, interval=0.2, busy_ticks=2, below=0.15, timeout=20):
+    """Wait until, over one interval, the tree uses under ~10 % of a core and all
+    cores together are under `below` busy; seconds waited.
 
-    Another server than the one about to be loaded may still be answering what
-    its own load left queued (gunicorn's gevent workers keep answering for
-    seconds after wrk has gone), and that would fall on the next load, whichever
-    server it is.
+    A server may still be working through requests a load left queued (a
+    gunicorn sync worker answers every connection in its backlog, even those
+    wrk has closed), and another server than the one about to be loaded may
+    still be answering what its own load left (gunicorn's gevent workers keep
+    answering for seconds after wrk has gone): the next load must not pay for
+    either. Both are read over the same intervals, so a quiet machine costs
+    one interval.
     """
     start = time.monotonic()
+    before = cpu_ticks(pid)
     total, busy = machine_ticks()
     while time.monotonic() - start < timeout:
         time.sleep(interval)
+        now = cpu_ticks(pid)
         total_now, busy_now = machine_ticks()
         spent = total_now - total
-        if spent <= 0 or (busy_now - busy) / spent < below:
+        machine_quiet = spent <= 0 or (busy_now - busy) / spent < below
+        if now - before <= busy_ticks and machine_quiet:
             break
-        total, busy = total_now, busy_now
+        before, total, busy = now, total_now, busy_now
     return time.monotonic() - start
 
 

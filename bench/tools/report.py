@@ -499,6 +499,9 @@ class Run:
             load_note = (f"\n> **The machine was busy** when this run started (load average "
                          f"{m['load_average_at_start'][0]:.1f} on {m['cores']} cores): these numbers only show "
                          f"that the harness works. Measure again on a quiet machine.\n")
+        eight = any(k[2] == 8 for k in self.rounds)
+        connections = ("64 and at 8 connections" if eight
+                       else "64 connections (a `--quick` run: no loads at 8 connections)")
         out = [
             "# Benchmarks",
             "",
@@ -534,13 +537,16 @@ class Run:
             "scikit-learn on the same pickle, or from `lifeboat predict` for lifeboat's own model files); a "
             "second one, which must be byte-identical to the first; a warm-up in the first round; then, each "
             "time the machine's cores are idle again (another server may still be answering what its own "
-            "load left queued), wrk at 64 and at 8 connections, where a `response()` hook counts every answer that is not 200 or not "
+            f"load left queued), wrk at {connections}, where a `response()` hook counts every answer that is not 200 or not "
             "that exact body as an error. The tables show the median over rounds (errors summed, memory and "
             "`max` the largest); a ratio is the median of the per-round ratios, each of two servers loaded "
-            "a minute or two apart at most, except lifeboat's ratios to the ceiling: in every round and "
-            "scenario, the ceiling is loaded once more at 64 connections just before each lifeboat server, "
-            "and lifeboat's ratio to the ceiling in that round compares those two loads, seconds apart (these "
-            "extra loads are left out of the ceiling's own rows). RSS is summed over the server's process tree (gunicorn's master and "
+            + ("a minute or two apart at most, except lifeboat's ratios to the ceiling: in every round and "
+               "scenario, the ceiling is loaded once more at 64 connections just before each lifeboat server, "
+               "and lifeboat's ratio to the ceiling in that round compares those two loads, seconds apart (these "
+               "extra loads are left out of the ceiling's own rows). " if self.pairs else
+               "a minute or two apart at most (a `--quick` run: the ceiling is not loaded again before each "
+               "lifeboat server, so its ratios to the ceiling are as noisy as any other). ")
+            + "RSS is summed over the server's process tree (gunicorn's master and "
             "workers) from /proc right after each load; PSS, which splits shared pages, is shown beside it.",
             "",
         ]

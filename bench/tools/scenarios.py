@@ -12,8 +12,10 @@ pickle for the reference app (and for lifeboat serving that pickle).
 """
 
 import csv
+import hashlib
 import io
 import json
+import os
 import pickle
 import random
 import re
@@ -97,14 +99,35 @@ def scenarios(oip_model="titanic", coded=False):
 
 # ---- expected answers ---------------------------------------------------------------------------
 
-def expected(source, rows, lifeboat="target/release/lifeboat"):
+def expected(source, rows, lifeboat="target/release/lifeboat", cache=None):
     """[(class, probability of class "1")] per row, or None for the ceiling (constant by design).
 
     source: "none", "sklearn:PATH.pkl", "lifeboat:MODEL" (MODEL as `lifeboat --model` takes it).
+    cache: a directory where answers are kept, so that servers of the same model and later
+    rounds reuse them rather than import scikit-learn (about a second) or run lifeboat again.
     """
     kind, _, where = source.partition(":")
     if kind == "none":
         return None
+    if cache is None:
+        return compute_expected(kind, where, rows, lifeboat)
+    # The key holds everything the answers depend on: the source, the rows, the model file and
+    # the lifeboat binary that computes them (size and time of each, where they are files).
+    stamps = [(p, os.path.getsize(p), os.path.getmtime(p)) for p in (where, lifeboat) if os.path.isfile(p)]
+    key = hashlib.sha256(json.dumps([source, rows, stamps]).encode()).hexdigest()[:32]
+    path = Path(cache) / f"{key}.json"
+    if path.exists():
+        return [tuple(answer) for answer in json.loads(path.read_text())]
+    answers = compute_expected(kind, where, rows, lifeboat)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(f".{os.getpid()}.tmp")
+    temporary.write_text(json.dumps(answers))
+    temporary.replace(path)
+    return answers
+
+
+def compute_expected(kind, where, rows, lifeboat):
+    """`expected` without the cache."""
     if kind == "sklearn":
         with open(where, "rb") as f:
             model = pickle.load(f)
@@ -120,7 +143,7 @@ def expected(source, rows, lifeboat="target/release/lifeboat"):
         out = subprocess.run([lifeboat, "predict", "--model", where, "--input", "-"],
                              input=text.getvalue(), capture_output=True, text=True, check=True)
         return [(r["prediction"], float(r["probability_1"])) for r in csv.DictReader(io.StringIO(out.stdout))]
-    raise ValueError(f"unknown expected-answer source {source!r}")
+    raise ValueError(f"unknown expected-answer source {kind}:{where!r}")
 
 
 # ---- reading answers ----------------------------------------------------------------------------
