@@ -127,7 +127,7 @@ impl ResponseForPanic for PanicResponse {
 
 /// The request id's header, parsed once (a `&str` name is parsed again on
 /// every lookup).
-const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+pub(super) const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// A request id from `X-Request-ID` (as Heroku's router sends it) when it is
 /// a sane token, else a new one.
@@ -331,7 +331,7 @@ fn short(path: &str) -> &str {
 /// opens them (OWASP's REST advice): the referrer, framing and opener
 /// headers only act on documents, and a JSON client would parse them for
 /// nothing on every answer.
-fn set_security_headers(headers: &mut HeaderMap) {
+pub(super) fn set_security_headers(headers: &mut HeaderMap) {
     let html = headers
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));

@@ -70,8 +70,16 @@ fn render_html(state: &AppState, name: &str, ctx: Value) -> Result<String, ApiEr
 const HTML: HeaderValue = HeaderValue::from_static("text/html; charset=utf-8");
 const VARY_LANGUAGE: HeaderValue = HeaderValue::from_static("Accept-Language");
 
+/// Headers a page leaves with: these two, the request id and five security
+/// headers (`layers`).
+const PAGE_HEADERS: usize = 8;
+
 fn html_response(status: StatusCode, html: impl Into<axum::body::Body>) -> Response {
-    let mut response = (status, html.into()).into_response();
+    let mut response = Response::new(html.into());
+    *response.status_mut() = status;
+    // Room for all of them from the start: a map made for fewer grows and
+    // rehashes on the way out, on every page.
+    *response.headers_mut() = HeaderMap::with_capacity(PAGE_HEADERS);
     let h = response.headers_mut();
     h.insert(header::CONTENT_TYPE, HTML);
     h.insert(header::VARY, VARY_LANGUAGE);
@@ -695,6 +703,20 @@ async fn favicon(State(state): State<AppState>) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_page_has_room_for_every_header_it_leaves_with() {
+        let mut response = html_response(StatusCode::OK, "<p>hi</p>");
+        let room = response.headers().capacity();
+        let h = response.headers_mut();
+        h.insert(
+            super::super::layers::REQUEST_ID,
+            HeaderValue::from_static("a1"),
+        );
+        super::super::layers::set_security_headers(h);
+        assert_eq!(h.len(), PAGE_HEADERS);
+        assert_eq!(h.capacity(), room, "the header map grew on the way out");
+    }
 
     #[test]
     fn forms_are_taken_with_any_spelling_of_their_media_type() {
