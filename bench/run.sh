@@ -4,9 +4,9 @@
 # on this machine, every answer checked under load.
 #
 #   bench/run.sh            the full run (about 25 minutes)
-#   bench/run.sh --quick    about a minute and a half: one round of 1 s loads at 64 connections
-#                           only (the ceiling is not loaded again before each lifeboat server),
-#                           one cold start, a 100k-row CSV
+#   bench/run.sh --quick    about a minute: one round of 1 s loads at 64 connections only (the
+#                           ceiling is not loaded again before each lifeboat server), one cold
+#                           start per server (and that process is the one loaded), a 100k-row CSV
 #   bench/run.sh --tune     first try gunicorn configurations, and use the fastest
 #                           with no errors and a p99 under 1 s
 #   bench/run.sh --no-docs  do not rewrite docs/benchmarks.md
@@ -251,19 +251,28 @@ wait_ready() {  # PID PORT LOG ENCODING: bounded polling for a 200 from the JSON
   return 1
 }
 
-cold_start() {  # NAME ENCODING PORT: median time from process start to the first 200
-  local name=$1 encoding=$2 port=$3 log out coded=()
+cold_start() {  # NAME ENCODING PORT [keep]: median time from process start to the first 200.
+  # With keep, the last start stays up (SERVER_PID) to be loaded: a --quick run starts each server once.
+  local name=$1 encoding=$2 port=$3 keep=${4:-} log out coded=() keep_arg=()
   [[ $encoding == coded ]] && coded=(--coded)
+  [[ $keep == keep ]] && keep_arg=(--keep)
   log=$RUN/logs/${name//\//_}.log
   port_free "$port" || { echo "port $port is in use; set BENCH_PORT to another base port" >&2; return 1; }
   server_command "$name" "$port"
+  [[ $keep == keep ]] && echo "$name: ${CMD[*]}" >>"$RUN/commands.txt"
   if out=$(cd "$BENCH/tools" && "$PY" coldstart.py --url "http://127.0.0.1:$port" --repeat "$COLD_REPEAT" \
-    --log "$log" "${coded[@]}" -- "${CMD[@]}"); then
+    --log "$log" "${coded[@]}" "${keep_arg[@]}" -- "${CMD[@]}"); then
     echo "{\"server\": \"$name\", \"scenario\": \"cold_start\", ${out#\{}" >>"$RUN/results.jsonl"
     local median=${out##*\"median_ms\": }
-    note "$name: cold start ${median%\}} ms (median of $COLD_REPEAT)"
+    note "$name: cold start ${median%%[,\}]*} ms (median of $COLD_REPEAT)"
+    if [[ $keep == keep ]]; then
+      [[ $out =~ \"pid\":\ ([0-9]+) ]] || { echo "coldstart.py kept no server: $out" >&2; return 1; }
+      SERVER_PID=${BASH_REMATCH[1]}
+      PIDS+=("$SERVER_PID")
+    fi
   else
     echo "{\"server\": \"$name\", \"scenario\": \"cold_start\", \"failed\": \"see $log\"}" >>"$RUN/results.jsonl"
+    return 1
   fi
 }
 
@@ -355,8 +364,9 @@ print(s.compact(s.encode(s.PASSENGER, sys.argv[1] == "coded")))' "$encoding" >"$
 done
 # A build that just finished (or anything else) still holds the cores for a while: wait, bounded,
 # until they are quiet, so the first loads do not share them.
-say "waiting for the cores to be quiet (at most 90 s): $("$PY" "$BENCH/tools/report.py" settle) busy"
-"${PYENV[@]}" "$PY" "$BENCH/tools/report.py" machine --lifeboat "$LIFEBOAT" >"$RUN/machine.json"
+busy=$("$PY" "$BENCH/tools/report.py" settle)
+say "waited for the cores to be quiet (at most 90 s): $busy busy"
+"${PYENV[@]}" "$PY" "$BENCH/tools/report.py" machine --lifeboat "$LIFEBOAT" --cpu-busy "$busy" >"$RUN/machine.json"
 say "results: $RUN"
 
 if ((TUNE)) && ((HAVE_DATA)); then
@@ -370,25 +380,50 @@ fi
 echo "$GUNICORN_BEST" >"$RUN/gunicorn-best.txt"
 
 plan_servers
-say "servers: ${#SERVERS[@]}; cold starts, one server at a time with nothing else running"
-for ((i = 0; i < ${#SERVERS[@]}; i++)); do
-  IFS='|' read -r name scenarios expect encoding <<<"${SERVERS[i]}"
-  cold_start "$name" "$encoding" $((BASE_PORT + 1 + i)) || true
+# Every expected answer, worked out once here (scikit-learn imported once) and kept in the run.
+expect_sources=()
+for server in "${SERVERS[@]}"; do
+  IFS='|' read -r name scenarios expect encoding <<<"$server"
+  [[ $expect == none || " ${expect_sources[*]} " == *" $expect "* ]] || expect_sources+=("$expect")
 done
-say "starting every server, each on its own port"
+if ((${#expect_sources[@]})); then
+  (cd "$BENCH/tools" && "${PYENV[@]}" "$PY" scenarios.py expect "$RUN/work/expected" "$LIFEBOAT" "${expect_sources[@]}") ||
+    note "could not work out every expected answer ahead; each load will try again and say what failed"
+fi
 READY=() READY_PID=() READY_PORT=()
-for ((i = 0; i < ${#SERVERS[@]}; i++)); do
-  IFS='|' read -r name scenarios expect encoding <<<"${SERVERS[i]}"
-  if start_server "$name" "$encoding" $((BASE_PORT + 1 + i)); then
-    READY+=("${SERVERS[i]}") READY_PID+=("$SERVER_PID") READY_PORT+=($((BASE_PORT + 1 + i)))
-  fi
-done
+if ((QUICK)); then
+  # One start per server: its cold start is timed, then it stays up for the loads. The next
+  # server's start waits until this one is quiet (gunicorn's other workers may still be
+  # importing scikit-learn after the first answer), so each starts beside idle servers only.
+  say "servers: ${#SERVERS[@]}; each started once, one at a time: its cold start, then it stays up for the loads"
+  for ((i = 0; i < ${#SERVERS[@]}; i++)); do
+    IFS='|' read -r name scenarios expect encoding <<<"${SERVERS[i]}"
+    if cold_start "$name" "$encoding" $((BASE_PORT + 1 + i)) keep; then
+      READY+=("${SERVERS[i]}") READY_PID+=("$SERVER_PID") READY_PORT+=($((BASE_PORT + 1 + i)))
+      "$PY" "$BENCH/tools/procs.py" quiet "$SERVER_PID" >/dev/null
+    fi
+  done
+else
+  say "servers: ${#SERVERS[@]}; cold starts, one server at a time with nothing else running"
+  for ((i = 0; i < ${#SERVERS[@]}; i++)); do
+    IFS='|' read -r name scenarios expect encoding <<<"${SERVERS[i]}"
+    cold_start "$name" "$encoding" $((BASE_PORT + 1 + i)) || true
+  done
+  say "starting every server, each on its own port"
+  for ((i = 0; i < ${#SERVERS[@]}; i++)); do
+    IFS='|' read -r name scenarios expect encoding <<<"${SERVERS[i]}"
+    if start_server "$name" "$encoding" $((BASE_PORT + 1 + i)); then
+      READY+=("${SERVERS[i]}") READY_PID+=("$SERVER_PID") READY_PORT+=($((BASE_PORT + 1 + i)))
+    fi
+  done
+fi
 CEILING_AT=-1  # the ceiling's index in READY, if it started
 for ((k = 0; k < ${#READY[@]}; k++)); do
   [[ ${READY[k]} == ceiling\|* ]] && CEILING_AT=$k
 done
 # gunicorn answers as soon as one worker is up; the others may still be importing scikit-learn.
-say "waiting for the cores to be quiet again (at most 90 s): $("$PY" "$BENCH/tools/report.py" settle) busy"
+# (A --quick run waited for each server to be quiet as it started it.)
+((QUICK)) || say "waiting for the cores to be quiet again (at most 90 s): $("$PY" "$BENCH/tools/report.py" settle) busy"
 pairing=", the ceiling again at 64 just before each lifeboat load"
 ((PAIRED)) || pairing=""
 say "$ROUNDS round(s): per scenario, each server in turn (reversed every other round), loads of ${DURATION} s at ${CONNECTIONS/,/ and } connections$pairing, wrk -t2, every answer checked"

@@ -1,7 +1,9 @@
 """Memory of a server: the sum over its process and every descendant (for
 gunicorn, the master and all workers), read from /proc.
 
-    python procs.py PID      prints {"rss_mb": ..., "pss_mb": ..., "hwm_mb": ..., "processes": n}
+    python procs.py PID        prints {"rss_mb": ..., "pss_mb": ..., "hwm_mb": ..., "processes": n}
+    python procs.py quiet PID  waits (at most 20 s) until the process tree and the machine are
+                               quiet (wait_quiet); prints the seconds waited
 
 RSS counts a page shared by two processes twice (what the issue asks for, and
 what `ps` shows); PSS splits shared pages between their processes, so the sum
@@ -122,4 +124,7 @@ def wait_quiet(pid, interval=0.2, busy_ticks=2, below=0.15, timeout=20):
 
 
 if __name__ == "__main__":
-    print(json.dumps(memory(int(sys.argv[1]))))
+    if sys.argv[1] == "quiet":
+        print(f"{wait_quiet(int(sys.argv[2])):.1f}")
+    else:
+        print(json.dumps(memory(int(sys.argv[1]))))

@@ -71,7 +71,8 @@ def settle(below, max_wait):
             return busy
 
 
-def machine(lifeboat):
+def machine(lifeboat, busy=None):
+    """The machine as JSON; `busy`: the cores' busy share just measured (else measured here, 1 s)."""
     def cpuinfo(key):
         with open("/proc/cpuinfo") as f:
             for line in f:
@@ -106,7 +107,7 @@ def machine(lifeboat):
         pass
     return {"cores": os.cpu_count(), "cpu": cpuinfo("model name"), "memory_gib": round(mem_kb / 2**20, 1),
             "os": os_name, "kernel": platform.release(), "load_average_at_start": os.getloadavg(),
-            "cpu_busy_at_start": round(cpu_busy(1.0), 3),
+            "cpu_busy_at_start": round(cpu_busy(1.0) if busy is None else busy, 3),
             "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
             "versions": versions, "numpy_blas": blas}
 
@@ -500,6 +501,8 @@ class Run:
                          f"{m['load_average_at_start'][0]:.1f} on {m['cores']} cores): these numbers only show "
                          f"that the harness works. Measure again on a quiet machine.\n")
         eight = any(k[2] == 8 for k in self.rounds)
+        # A --quick run times one start of each server and then loads that same process.
+        kept = any("pid" in r for r in self.records if r.get("scenario") == "cold_start")
         connections = ("64 and at 8 connections" if eight
                        else "64 connections (a `--quick` run: no loads at 8 connections)")
         out = [
@@ -529,8 +532,11 @@ class Run:
             f"machine: `gunicorn {self.gunicorn_best} app:app` (with `--tune`: the most requests/s among "
             "the configurations that answered without errors and with a p99 under 1 s).",
             "- Method: each server has its own 127.0.0.1 port. Cold start is the time from starting "
-            "its process to the first 200 answer to the JSON request (median of several starts). Then all "
-            "servers are started and loaded one at a time, in rounds: every round loads, scenario by scenario, "
+            "its process to the first 200 answer to the JSON request, "
+            + ("one start per server (a `--quick` run), each once the server before it was quiet again; that "
+               "process stays up and is the one loaded. Then all servers are loaded " if kept else
+               "median of several starts, with no other server running. Then all servers are started and loaded ")
+            + "one at a time, in rounds: every round loads, scenario by scenario, "
             "every server once (in reverse order every other round), so that a slower or faster spell of this shared machine "
             "falls on all servers alike instead of on whichever ran then. Per server and scenario: one request "
             "whose answer is checked against the model (expected answers come from "
@@ -592,6 +598,8 @@ def main():
     sub = p.add_subparsers(dest="command", required=True)
     m = sub.add_parser("machine")
     m.add_argument("--lifeboat", default="target/release/lifeboat")
+    m.add_argument("--cpu-busy", help="the cores' busy share at the start as `settle` printed it (say 3%%), "
+                                      "instead of measuring it again")
     sub.add_parser("best-tune").add_argument("run_dir")
     st = sub.add_parser("settle")
     st.add_argument("--below", type=float, default=0.1)
@@ -601,7 +609,8 @@ def main():
     r.add_argument("--docs")
     a = p.parse_args()
     if a.command == "machine":
-        print(json.dumps(machine(a.lifeboat), indent=1))
+        busy = float(a.cpu_busy.rstrip("%")) / 100 if a.cpu_busy else None
+        print(json.dumps(machine(a.lifeboat, busy), indent=1))
     elif a.command == "settle":
         print(f"{settle(a.below, a.max_wait):.0%}")
     elif a.command == "best-tune":

@@ -190,9 +190,25 @@ def check(scenario, body, want, tolerance=1e-6):
     return None
 
 
-if __name__ == "__main__":
-    # Print every scenario's body, for a look or a curl by hand.
+def main(argv):
+    """`scenarios.py`: print every scenario's body, for a look or a curl by hand.
+    `scenarios.py expect CACHE LIFEBOAT SOURCE...`: work out every scenario's expected answers
+    for each source into the cache, in this one process (scikit-learn is imported once, not
+    once per model and scenario)."""
+    if argv[:1] == ["expect"] and len(argv) >= 3:
+        cache, lifeboat, sources = argv[1], argv[2], argv[3:]
+        row_sets = {compact(s.rows): s.rows for s in scenarios().values()}
+        for source in sources:
+            for rows in row_sets.values():
+                expected(source, rows, lifeboat, cache)
+        return
     for coded in (False, True):
         for s in scenarios(coded=coded).values():
             print(f"{s.name} ({'coded' if coded else 'named'}) POST {s.path} ({s.content_type}, "
                   f"{len(s.body)} bytes)\n{s.body[:300]}\n")
+
+
+if __name__ == "__main__":
+    import sys
+
+    main(sys.argv[1:])
