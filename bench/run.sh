@@ -321,6 +321,7 @@ bench_batch() {
     # The same rows twice: named for lifeboat's built-in schema, coded for the tutorial's pickle.
     named=$CACHE/passengers-$rows.csv
     coded=$CACHE/passengers-$rows-coded.csv
+    mkdir -p "$CACHE"  # (made by training the reference models, which a run without train.csv skips)
     [[ -f $named ]] || "${PYENV[@]}" "$PY" "$BENCH/tools/gen_csv.py" "$rows" "$named"
     [[ -f $coded ]] || "${PYENV[@]}" "$PY" "$BENCH/tools/gen_csv.py" "$rows" "$coded" --coded
     out=$RUN/work/batch
