@@ -10,6 +10,8 @@
 #   bench/run.sh --tune     first try gunicorn configurations, and use the fastest
 #                           with no errors and a p99 under 1 s
 #   bench/run.sh --no-docs  do not rewrite docs/benchmarks.md
+#   bench/run.sh --check    exit 1 if any answer under load was wrong, any scenario failed or any
+#                           server did not start (CI runs `--quick --no-docs --check`)
 #
 # Environment: BENCH_DATA (train.csv), BENCH_PORT (first port, 18080),
 # BENCH_LIFEBOAT (another lifeboat binary), BENCH_GUNICORN_BEST (gunicorn options),
@@ -55,12 +57,13 @@ TUNE_CONFIGS=(
   "--workers 4 --preload"
 )
 
-QUICK=0 TUNE=0 DOCS=1
+QUICK=0 TUNE=0 DOCS=1 CHECK=0
 for arg in "$@"; do
   case $arg in
     --quick) QUICK=1 ;;
     --tune) TUNE=1 ;;
     --no-docs) DOCS=0 ;;
+    --check) CHECK=1 ;;
     -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "bench/run.sh: unknown option $arg (try --help)" >&2; exit 2 ;;
   esac
@@ -460,3 +463,7 @@ say "report"
 report_args=("$RUN")
 ((DOCS)) && report_args+=(--docs "$ROOT/docs/benchmarks.md")
 "$PY" "$BENCH/tools/report.py" report "${report_args[@]}"
+if ((CHECK)); then
+  "$PY" "$BENCH/tools/report.py" check "$RUN"
+  note "check: every answer under load was right, every scenario ran"
+fi

@@ -3,6 +3,7 @@
     python report.py machine [--lifeboat PATH]      the machine as JSON (at the start of a run)
     python report.py best-tune RUN_DIR              the fastest gunicorn configuration tried (no errors, p99 ≤ 1 s)
     python report.py report RUN_DIR [--docs PATH]   print the report; write results.csv (and PATH)
+    python report.py check RUN_DIR                  exit 1 if any answer was wrong or anything failed
 
 Every ratio compares figures from the same run.
 """
@@ -123,6 +124,28 @@ def load(run_dir):
 # is not one anyone would deploy, however many requests it answers: gevent
 # workers accept every connection and leave some waiting for seconds.
 TUNE_MAX_P99_MS = 1000
+
+
+def problems(records):
+    """What went wrong in a run, one line each: a server that did not start,
+    a scenario whose first answer was wrong, a load with any error (a wrong
+    answer, a non-200, a timeout), a batch command that failed or differed.
+    The gunicorn configurations `--tune` tries are left out: some of them
+    time out by design."""
+    out = []
+    for r in records:
+        if r.get("server", "").startswith("tune/"):
+            continue
+        where = f"{r.get('server')} {r.get('scenario')}"
+        if "connections" in r:
+            where += f" at {r['connections']} connections (round {r.get('round')})"
+        if "failed" in r:
+            out.append(f"{where}: {r['failed']}")
+        elif r.get("errors"):
+            out.append(f"{where}: {r['errors']} errors")
+    if not any("rps" in r for r in records):
+        out.append("no load ran")
+    return out
 
 
 def best_tune(records):
@@ -604,6 +627,7 @@ def main():
     st = sub.add_parser("settle")
     st.add_argument("--below", type=float, default=0.1)
     st.add_argument("--max-wait", type=float, default=90)
+    sub.add_parser("check").add_argument("run_dir")
     r = sub.add_parser("report")
     r.add_argument("run_dir")
     r.add_argument("--docs")
@@ -613,6 +637,11 @@ def main():
         print(json.dumps(machine(a.lifeboat, busy), indent=1))
     elif a.command == "settle":
         print(f"{settle(a.below, a.max_wait):.0%}")
+    elif a.command == "check":
+        found = problems(load(a.run_dir))
+        for line in found:
+            print(f"bench: {line}", file=sys.stderr)
+        sys.exit(1 if found else 0)
     elif a.command == "best-tune":
         print(best_tune(load(a.run_dir)))
     else:
