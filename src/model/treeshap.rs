@@ -1110,6 +1110,37 @@ mod tests {
     }
 
     #[test]
+    fn answered_blocks_give_the_very_numbers_the_arithmetic_does() {
+        use crate::model::shap_table::LeafTable;
+        let mut answered = 0;
+        for seed in 0..80 {
+            let mut rng = Lcg(seed + 9700);
+            let n = 4 + (seed % 5) as u32;
+            let outputs = 1 + (seed % 2) as u32;
+            let shaped =
+                random_ensemble_of(seed, n, outputs, seed % 2 == 0, 1 + (seed % 4) as u32, 9);
+            let ens = numeric_only(&shaped, &mut rng, seed % 3 != 0);
+            let with = LeafTable::build_with_answers(&ens, usize::MAX).expect("a table");
+            let without = LeafTable::build_with_answers(&ens, 0).expect("a table");
+            assert_eq!(without.answered_blocks(), 0);
+            answered += with.answered_blocks();
+            for _ in 0..4 {
+                let x = edgy_x(&mut rng, n as usize);
+                let mut buf = Vec::new();
+                let x = ens.prepare(&x, &mut buf);
+                for o in 0..outputs as usize {
+                    let (mut read, mut worked) = (vec![0.0; n as usize], vec![0.0; n as usize]);
+                    with.add_shap_values(&ens, x, o, &mut read);
+                    without.add_shap_values(&ens, x, o, &mut worked);
+                    let bits = |v: &[f64]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+                    assert_eq!(bits(&read), bits(&worked), "seed {seed}, output {o}");
+                }
+            }
+        }
+        assert!(answered >= 100, "only {answered} blocks were answered");
+    }
+
+    #[test]
     fn the_walk_explains_what_the_leaf_table_does_not_take() {
         // A categorical split, or a path over more distinct features than
         // the table holds: no table, and one output is still right.
