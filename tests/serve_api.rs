@@ -799,6 +799,28 @@ fn varies_on_encoding(r: &reqwest::Response) -> bool {
 }
 
 #[tokio::test]
+async fn a_page_names_what_it_varies_with_in_one_header() {
+    let s = start().await;
+    for encoding in [None, Some("gzip")] {
+        let mut request = s.client.get(s.url("/"));
+        if let Some(e) = encoding {
+            request = request.header("accept-encoding", e);
+        }
+        let r = request.send().await.unwrap();
+        let vary: Vec<_> = r.headers().get_all("vary").iter().collect();
+        assert_eq!(vary.len(), 1, "{encoding:?}: {vary:?}");
+        let names: Vec<String> = (vary[0].to_str().unwrap().split(','))
+            .map(|h| h.trim().to_ascii_lowercase())
+            .collect();
+        assert_eq!(
+            names,
+            ["accept-language", "accept-encoding"],
+            "{encoding:?}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn gzip_follows_what_the_client_accepts() {
     let s = start().await;
     let page = |encoding: Option<&'static str>| {

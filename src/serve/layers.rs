@@ -180,7 +180,14 @@ where
         let state = self.state.clone();
         if may_take_gzip(request.headers()) {
             let inner = self.inner.clone();
-            Box::pin(async move { Ok(around(&state, request, |r| answer(inner, r)).await) })
+            Box::pin(async move {
+                let answer = |r| async move {
+                    let mut response = answer(inner, r).await;
+                    merge_vary(response.headers_mut());
+                    response
+                };
+                Ok(around(&state, request, answer).await)
+            })
         } else {
             let inner = self.inner.get_ref().clone();
             let compressible = self.compressible.clone();
@@ -189,6 +196,7 @@ where
                     let mut response = answer(inner, r).await;
                     if compressible.should_compress(&response) {
                         vary_on_encoding(response.headers_mut());
+                        merge_vary(response.headers_mut());
                     }
                     response
                 };
@@ -233,6 +241,22 @@ fn vary_on_encoding(headers: &mut HeaderMap) {
     });
     if !named {
         headers.append(header::VARY, ACCEPT_ENCODING);
+    }
+}
+
+/// Joins the `Vary` headers of an answer into one, as a page's
+/// `Accept-Language` and the gzip rule's `Accept-Encoding` would otherwise
+/// go out as two: the same meaning, one line for caches and people to read.
+fn merge_vary(headers: &mut HeaderMap) {
+    let mut values = headers.get_all(header::VARY).iter();
+    if values.next().is_none() || values.next().is_none() {
+        return;
+    }
+    let names: Vec<&[u8]> = (headers.get_all(header::VARY).iter())
+        .map(HeaderValue::as_bytes)
+        .collect();
+    if let Ok(joined) = HeaderValue::from_bytes(&names.join(&b", "[..])) {
+        headers.insert(header::VARY, joined);
     }
 }
 
