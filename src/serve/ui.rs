@@ -68,7 +68,7 @@ fn render_html(state: &AppState, name: &str, ctx: Value) -> Result<String, ApiEr
 
 /// Constants, so `from_static` checks their bytes once, in the compiler.
 const HTML: HeaderValue = HeaderValue::from_static("text/html; charset=utf-8");
-const VARY_LANGUAGE: HeaderValue = HeaderValue::from_static("Accept-Language");
+pub(super) const VARY_LANGUAGE: HeaderValue = HeaderValue::from_static("Accept-Language");
 
 /// Headers a page leaves with: these two, the request id and five security
 /// headers (`layers`).
