@@ -180,29 +180,27 @@ where
 
     fn call(&mut self, request: Request) -> Self::Future {
         let state = self.state.clone();
+        // `around` itself is the boxed future, not an async block awaiting
+        // it: a block would keep its own copy of the request beside it.
         if may_take_gzip(request.headers()) {
             let inner = self.inner.clone();
-            Box::pin(async move {
-                let answer = |r| async move {
-                    let mut response = answer(inner, r).await;
-                    merge_vary(response.headers_mut());
-                    response
-                };
-                Ok(around(&state, request, answer).await)
-            })
+            let answer = |r| async move {
+                let mut response = answer(inner, r).await;
+                merge_vary(response.headers_mut());
+                response
+            };
+            Box::pin(around(state, request, answer))
         } else {
             let inner = self.inner.get_ref().clone();
             let compressible = self.compressible.clone();
-            Box::pin(async move {
-                let answer = |r| async move {
-                    let mut response = answer(inner, r).await;
-                    if compressible.should_compress(&response) {
-                        vary_on_encoding(response.headers_mut());
-                    }
-                    response
-                };
-                Ok(around(&state, request, answer).await)
-            })
+            let answer = |r| async move {
+                let mut response = answer(inner, r).await;
+                if compressible.should_compress(&response) {
+                    vary_on_encoding(response.headers_mut());
+                }
+                response
+            };
+            Box::pin(around(state, request, answer))
         }
     }
 }
@@ -285,11 +283,12 @@ fn merge_vary(headers: &mut HeaderMap) {
     }
 }
 
-async fn around<F, Fut>(state: &AppState, request: Request, next: F) -> Response
+async fn around<F, Fut>(state: AppState, request: Request, next: F) -> Result<Response, Infallible>
 where
     F: FnOnce(Request) -> Fut,
     Fut: Future<Output = Response>,
 {
+    let state = &state;
     let start = Instant::now();
     let _in_flight = state.metrics.start();
     let id = request_id(state, request.headers());
@@ -307,7 +306,9 @@ where
         next(request).await
     } else {
         let deadline = tokio::time::Instant::from_std(start) + state.config.timeout;
-        match within(deadline, next(request)).await {
+        // Pinned here, not moved into `within`: the answer's future is kilobytes.
+        let answer = std::pin::pin!(next(request));
+        match within(deadline, answer).await {
             Some(r) => r,
             None => error::render(&ApiError::Timeout, Protocol::for_path(path)),
         }
@@ -343,15 +344,17 @@ where
         status,
         duration_us: elapsed.as_micros() as u64,
     });
-    response
+    Ok(response)
 }
 
 /// `answer`, or `None` once `deadline` passes first. The timer is only
 /// started when the answer is not ready at the first poll: most requests
 /// (a prediction whose body has arrived) finish there, and then never pay
 /// for putting a timer in tokio's wheel and taking it out again.
-async fn within<F: Future>(deadline: tokio::time::Instant, answer: F) -> Option<F::Output> {
-    let mut answer = std::pin::pin!(answer);
+async fn within<F: Future>(
+    deadline: tokio::time::Instant,
+    mut answer: Pin<&mut F>,
+) -> Option<F::Output> {
     let mut timer: Option<Pin<Box<tokio::time::Sleep>>> = None;
     std::future::poll_fn(|cx| {
         if let Poll::Ready(out) = answer.as_mut().poll(cx) {
@@ -438,6 +441,7 @@ fn error_page(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::pin::pin;
     use std::time::Duration;
     use tokio::time::{Instant, sleep};
 
@@ -487,13 +491,13 @@ mod tests {
     #[tokio::test]
     async fn an_answer_ready_at_once_is_kept_even_past_the_deadline() {
         let past = Instant::now() - Duration::from_secs(1);
-        assert_eq!(within(past, async { 7 }).await, Some(7));
+        assert_eq!(within(past, pin!(async { 7 })).await, Some(7));
     }
 
     #[tokio::test]
     async fn an_answer_that_never_comes_times_out_at_the_deadline() {
         let deadline = Instant::now() + Duration::from_millis(30);
-        let out = within(deadline, std::future::pending::<u8>()).await;
+        let out = within(deadline, pin!(std::future::pending::<u8>())).await;
         assert_eq!(out, None);
         assert!(Instant::now() >= deadline);
     }
@@ -505,7 +509,7 @@ mod tests {
             sleep(Duration::from_millis(10)).await;
             "done"
         };
-        assert_eq!(within(deadline, slow).await, Some("done"));
+        assert_eq!(within(deadline, pin!(slow)).await, Some("done"));
     }
 
     #[tokio::test]
@@ -515,6 +519,6 @@ mod tests {
             sleep(Duration::from_secs(30)).await;
             "late"
         };
-        assert_eq!(within(deadline, slow).await, None);
+        assert_eq!(within(deadline, pin!(slow)).await, None);
     }
 }
