@@ -3,7 +3,7 @@
 # gunicorn and against a constant-answer axum server (the ceiling), in one run
 # on this machine, every answer checked under load.
 #
-#   bench/run.sh            the full run (about 25 minutes)
+#   bench/run.sh            the full run (about 30 minutes)
 #   bench/run.sh --quick    about a minute: one round of 1 s loads at 64 connections only (the
 #                           ceiling is not loaded again before each lifeboat server), one cold
 #                           start per server (and that process is the one loaded), a 100k-row CSV
@@ -77,7 +77,7 @@ done
 if ((QUICK)); then
   ROUNDS=1 DURATION=1 WARMUP=0 TUNE_DURATION=1 COLD_REPEAT=1 CSV_SIZES=(100000) CONNECTIONS=64 PAIRED=0
 else
-  ROUNDS=3 DURATION=4 WARMUP=2 TUNE_DURATION=8 COLD_REPEAT=5 CSV_SIZES=(100000 1000000) CONNECTIONS=64,8 PAIRED=1
+  ROUNDS=5 DURATION=3 WARMUP=2 TUNE_DURATION=8 COLD_REPEAT=5 CSV_SIZES=(100000 1000000) CONNECTIONS=64,8 PAIRED=1
 fi
 ROUNDS=${BENCH_ROUNDS:-$ROUNDS} DURATION=${BENCH_DURATION:-$DURATION}
 for setting in ROUNDS DURATION; do

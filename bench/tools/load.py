@@ -7,7 +7,7 @@ Per scenario: send the body once and check the answer against the model
 (scenarios.check); send it again, and if both bodies are byte-identical, every
 answer under load must equal it (else, for HTML only, must name the expected
 label); warm up; run wrk at each connection count; read the server's memory
-after each run. One JSON line per run (with --round, which run.sh uses to
+after each run, and the CPU time its processes spent during it. One JSON line per run (with --round, which run.sh uses to
 pair servers measured in the same round, and --pair-for, which marks a
 ceiling load made just before that server's) is appended to --out; a scenario
 whose first answer is wrong gets one line with "failed" and no load.
@@ -141,7 +141,9 @@ def main():
             for connections in [int(c) for c in a.connections.split(",")]:
                 drained = procs.wait_quiet(a.pid)
                 logged = file_size(a.log)
+                cpu_before = procs.cpu_times(a.pid)
                 r = wrk(a.url, scenario, connections, a.duration, a.threads, env)
+                cpu_after = procs.cpu_times(a.pid)
                 memory = procs.memory(a.pid)
                 log_bytes = file_size(a.log) - logged
                 if a.log and file_size(a.log) > 64 << 20:
@@ -151,17 +153,23 @@ def main():
                 errors = int(r["requests"] == 0) + (r["not_200"] + r["wrong_body"] + r["connect_errors"] + r["read_errors"]
                           + r["write_errors"] + r["timeouts"])
                 rps = r["requests"] / seconds
+                # The server's own CPU per answer (all its processes, user and kernel): unlike
+                # requests/s, it does not depend on how the cores were shared with wrk.
+                user, system = ((after - before) / procs.TICKS_PER_SECOND * 1e6 / max(r["requests"], 1)
+                                for before, after in zip(cpu_before, cpu_after))
                 record(scenario=name, connections=connections, seconds=seconds,
                        requests=r["requests"], rps=rps, rows_per_s=rps * len(scenario.rows),
                        p50_ms=r["latency_us"]["p50"] / 1e3, p90_ms=r["latency_us"]["p90"] / 1e3,
                        p99_ms=r["latency_us"]["p99"] / 1e3, max_ms=r["latency_us"]["max"] / 1e3,
                        errors=errors, wrk=r, log_bytes_per_request=log_bytes / max(r["requests"], 1),
                        bytes_per_response=r["bytes"] / max(r["requests"], 1), idle_wait_s=drained,
+                       cpu_us_per_answer=user + system, user_us_per_answer=user, system_us_per_answer=system,
                        **memory, **detail)
                 label = f"{a.name} (before {a.pair_for})" if a.pair_for else a.name
                 print(f"  {label:<22} {name:<6} r{a.round} c={connections:<3} {rps:>10.0f} req/s  "
                       f"p50 {r['latency_us']['p50'] / 1e3:7.2f} ms  p99 {r['latency_us']['p99'] / 1e3:7.2f} ms  "
-                      f"errors {errors}  RSS {memory['rss_mb']:.1f} MB", file=sys.stderr)
+                      f"CPU {user + system:6.1f} µs/answer  errors {errors}  RSS {memory['rss_mb']:.1f} MB",
+                      file=sys.stderr)
     sys.exit(1 if failures else 0)
 
 

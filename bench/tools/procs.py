@@ -73,17 +73,26 @@ def memory(pid):
     return {"rss_mb": rss / 1024, "pss_mb": pss / 1024, "hwm_mb": hwm / 1024, "processes": n}
 
 
-def cpu_ticks(pid):
-    """CPU time (user + system, in clock ticks) used so far by the process tree."""
-    total = 0
+TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_times(pid):
+    """(user, system) CPU time, in clock ticks, used so far by the process tree."""
+    user = system = 0
     for p in tree_of(pid):
         try:
             with open(f"/proc/{p}/stat") as f:
                 fields = f.read().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])
+            user += int(fields[11])
+            system += int(fields[12])
         except (OSError, IndexError, ValueError):
             continue
-    return total
+    return user, system
+
+
+def cpu_ticks(pid):
+    """CPU time (user + system, in clock ticks) used so far by the process tree."""
+    return sum(cpu_times(pid))
 
 
 def machine_ticks():

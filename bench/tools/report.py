@@ -192,7 +192,8 @@ def combined(rounds):
 
     out = dict(rs[0])
     for field in ("rps", "rows_per_s", "p50_ms", "p90_ms", "p99_ms", "bytes_per_response",
-                  "log_bytes_per_request"):
+                  "log_bytes_per_request", "cpu_us_per_answer", "user_us_per_answer",
+                  "system_us_per_answer"):
         out[field] = med(field)
     for field in ("errors", "requests", "seconds"):
         out[field] = sum(r.get(field, 0) for r in rs)
@@ -328,12 +329,16 @@ class Run:
                 row.insert(2, num(self.get(server, scenario, 64, "rows_per_s")))
             errors = [self.get(server, scenario, c, "errors") for c in (64, 8)]
             spread = self.spread(server, scenario)
+            cpu = [self.get(server, scenario, 64, f) for f in
+                   ("cpu_us_per_answer", "user_us_per_answer", "system_us_per_answer")]
+            row += ["–" if cpu[0] is None else f"{cpu[0]:,.1f} ({cpu[1]:,.1f} + {cpu[2]:,.1f})"]
             row += [sum(e for e in errors if e is not None), num(self.rss(server, scenario), 1),
                     num(self.get(server, scenario, 64, "bytes_per_response")),
                     "–" if spread is None else f"{spread:.0%}"]
             rows.append(row)
         header = ["server", "model", "req/s @64", "p50 ms @64", "p99 ms @64", "req/s @8", "p50 ms @8",
-                  "p99 ms @8", "errors", "RSS MB after load", "bytes/answer with headers",
+                  "p99 ms @8", "server CPU µs/answer @64 (user + kernel)", "errors", "RSS MB after load",
+                  "bytes/answer with headers",
                   "req/s @64 spread over rounds"]
         if scenario == "mlflow":
             header.insert(2, "rows/s @64")
@@ -404,6 +409,9 @@ class Run:
         for s in lifeboats:
             for scenario, goal in (("json", 0.85), ("form", 0.7), ("mlflow", None), ("oip", None)):
                 add_paired(f"{s} / ceiling, {scenario} req/s @64", s, "ceiling", scenario, goal=goal)
+            # No target: what the req/s ratio stands on, without wrk's share of the cores.
+            add_paired(f"{s} / ceiling, json server CPU per answer @64", s, "ceiling", "json",
+                       "cpu_us_per_answer")
         for s, model, alike in PAIRS:
             g = f"gunicorn-best/{model}"
             if s not in self.servers or g not in self.servers:
@@ -412,6 +420,7 @@ class Run:
             add_paired(f"{s} / {g}, json req/s @64 ({alike})", s, g, "json", goal=goal)
             add_paired(f"{s} / {g}, json p99 @64", s, g, "json", "p99_ms", goal=0.1, at_most=True)
             add_paired(f"{s} / {g}, mlflow rows/s @64", s, g, "mlflow", "rows_per_s")
+            add_paired(f"{s} / {g}, json server CPU per answer @64", s, g, "json", "cpu_us_per_answer")
             r = ratio(self.rss(s), self.rss(g))
             add(f"{s} / {g}, RSS after load", r, "≤ 0.1", r <= 0.1 if r else None)
             r = ratio(self.cold(s), self.cold(g))
@@ -576,7 +585,11 @@ class Run:
                "a minute or two apart at most (a `--quick` run: the ceiling is not loaded again before each "
                "lifeboat server, so its ratios to the ceiling are as noisy as any other). ")
             + "RSS is summed over the server's process tree (gunicorn's master and "
-            "workers) from /proc right after each load; PSS, which splits shared pages, is shown beside it.",
+            "workers) from /proc right after each load; PSS, which splits shared pages, is shown beside it. "
+            "Server CPU per answer is the CPU time (user and kernel) the server's processes spent during "
+            "the load at 64 connections, from /proc, over the answers wrk received: what a server costs per "
+            "answer whatever share of the cores wrk took. The kernel's part includes passing each answer "
+            "through the loopback to wrk.",
             "",
         ]
         skipped = self.dir / "skipped.txt"
