@@ -588,8 +588,8 @@ class Run:
             "workers) from /proc right after each load; PSS, which splits shared pages, is shown beside it. "
             "Server CPU per answer is the CPU time (user and kernel) the server's processes spent during "
             "the load at 64 connections, from /proc, over the answers wrk received: what a server costs per "
-            "answer whatever share of the cores wrk took. The kernel's part includes passing each answer "
-            "through the loopback to wrk.",
+            "answer whatever share of the cores wrk took (it still moves with the machine's speed). The "
+            "kernel's part includes passing each answer through the loopback to wrk.",
             "",
         ]
         skipped = self.dir / "skipped.txt"
