@@ -22,6 +22,13 @@ fn main() -> ExitCode {
     match cli::run(args) {
         Ok(code) => code,
         Err(err) => {
+            let stdout = err
+                .chain()
+                .find_map(|e| e.downcast_ref::<cli::StdoutError>());
+            if stdout.is_some_and(cli::StdoutError::is_closed_pipe) {
+                // `lifeboat inspect | head -3`: the reader has what it wanted.
+                return ExitCode::SUCCESS;
+            }
             eprintln!("lifeboat: {err:#}");
             ExitCode::from(2)
         }

@@ -40,6 +40,10 @@ pub struct ConvertArgs {
 }
 
 pub fn run(args: ConvertArgs) -> anyhow::Result<ExitCode> {
+    super::refuse_overwriting(&args.file, &args.out, ("--out", "the model"))?;
+    if let Some(schema) = &args.schema {
+        super::refuse_overwriting(schema, &args.out, ("--out", "--schema"))?;
+    }
     let path = args.file.to_string_lossy().into_owned();
     let loaded = source::load(Some(&path), args.schema.as_deref())?;
     let bytes = file::to_bytes(&loaded.model);
@@ -49,13 +53,13 @@ pub fn run(args: ConvertArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot write {}", args.out.display()))?;
     let model = &loaded.model;
     let fields: Vec<&str> = model.schema.field_names().collect();
-    println!(
+    outln!(
         "{}: {} [{}]",
         args.file.display(),
         model.report.learner,
         model.estimator.family()
-    );
-    println!("inputs: {}", fields.join(", "));
+    )?;
+    outln!("inputs: {}", fields.join(", "))?;
     let classes: Vec<&str> = model
         .schema
         .classes()
@@ -63,8 +67,8 @@ pub fn run(args: ConvertArgs) -> anyhow::Result<ExitCode> {
         .map(|c| c.value.as_str())
         .collect();
     if !classes.is_empty() {
-        println!("classes: {}", classes.join(", "));
+        outln!("classes: {}", classes.join(", "))?;
     }
-    println!("wrote {} ({} bytes)", args.out.display(), bytes.len());
+    outln!("wrote {} ({} bytes)", args.out.display(), bytes.len())?;
     Ok(ExitCode::SUCCESS)
 }

@@ -31,43 +31,44 @@ pub struct InspectArgs {
 pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
     let loaded = source::load(args.model.as_deref(), args.schema.as_deref())?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&card::card(&loaded))?);
+        outln!("{}", serde_json::to_string_pretty(&card::card(&loaded))?)?;
         return Ok(ExitCode::SUCCESS);
     }
     let model = &loaded.model;
     let schema = &model.schema;
     let report = &model.report;
-    println!("{} ({})", schema.title.en, schema.name);
+    outln!("{} ({})", schema.title.en, schema.name)?;
     if !schema.description.is_empty() {
-        println!("{}", schema.description.en);
+        outln!("{}", schema.description.en)?;
     }
-    println!();
-    println!("model     {}", source::describe(args.model.as_deref()));
-    println!("version   {} (sha256 {})", loaded.version(), loaded.sha256);
-    println!(
+    outln!()?;
+    outln!("model     {}", source::describe(args.model.as_deref()))?;
+    outln!("version   {} (sha256 {})", loaded.version(), loaded.sha256)?;
+    outln!(
         "learner   {} [{}]",
         report.learner,
         model.estimator.family()
-    );
+    )?;
     let params: Vec<String> = report
         .params
         .iter()
         .map(|(k, v)| format!("{k}={v}"))
         .collect();
     if !params.is_empty() {
-        println!("settings  {}", params.join(", "));
+        outln!("settings  {}", params.join(", "))?;
     }
     if let Some(baseline) = card::explanation_baseline(model) {
         let cells: Vec<String> = baseline.iter().map(|(f, v)| format!("{f}={v}")).collect();
-        println!(
+        outln!(
             "explains  each field's share of the change from the answer for the baseline input {}",
             cells.join(", ")
-        );
+        )?;
     }
-    println!(
+    outln!(
         "created   {} by lifeboat {}",
-        report.created, report.lifeboat_version
-    );
+        report.created,
+        report.lifeboat_version
+    )?;
     match &report.origin {
         Origin::Trained {
             data_file,
@@ -75,29 +76,29 @@ pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
             rows,
             skipped_rows,
             seed,
-        } => println!(
+        } => outln!(
             "trained   on {data_file} (sha256 {data_sha256}): {rows} rows used, {skipped_rows} skipped, seed {seed}"
-        ),
+        )?,
         Origin::Imported {
             format,
             file_name,
             file_sha256,
             producer,
-        } => println!(
+        } => outln!(
             "imported  from {file_name} ({format}{}, sha256 {file_sha256})",
             producer
                 .as_ref()
                 .map(|p| format!(", made by {p}"))
                 .unwrap_or_default()
-        ),
+        )?,
     }
-    println!();
+    outln!()?;
     let classes: Vec<String> = schema
         .classes()
         .iter()
         .map(|c| format!("{} = {}", c.value, c.label.en))
         .collect();
-    println!(
+    outln!(
         "predicts  {}: {}",
         schema.target.name,
         if classes.is_empty() {
@@ -105,8 +106,8 @@ pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
         } else {
             classes.join(", ")
         }
-    );
-    println!();
+    )?;
+    outln!()?;
     let mut inputs = Table::new(&["input", "kind", "accepts", "missing", "default", "label"]);
     for f in &schema.fields {
         let (kind, accepts) = match &f.kind {
@@ -152,9 +153,9 @@ pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
             format!("{} / {}", f.label.en, f.label.get(Lang::Es)),
         ]);
     }
-    print!("{}", inputs.render());
+    out!("{}", inputs.render())?;
     if let Some(cv) = &report.cross_validation {
-        println!("\n{}-fold stratified cross-validation:", cv.folds);
+        outln!("\n{}-fold stratified cross-validation:", cv.folds)?;
         let mut t = Table::new(&[
             "",
             "learner",
@@ -187,13 +188,13 @@ pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
                     .join(" | "),
             ]);
         }
-        print!("{}", t.render());
+        out!("{}", t.render())?;
     }
     if !report.field_importance.is_empty() {
-        println!(
+        outln!(
             "\nimportance (mean absolute contribution, {}):",
             model.units().describe()
-        );
+        )?;
         let max = report.field_importance.iter().copied().fold(0.0, f64::max);
         let mut t = Table::new(&["", "", ""]);
         for (f, v) in schema.fields.iter().zip(&report.field_importance) {
@@ -204,14 +205,14 @@ pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
             };
             t.row(vec![f.name.clone(), format!("{v:.4}"), bar]);
         }
-        print!(
+        out!(
             "{}",
             t.render()
                 .lines()
                 .skip(1)
                 .map(|l| format!("{l}\n"))
                 .collect::<String>()
-        );
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,5 +1,22 @@
 //! Argument definitions (clap) and dispatch to one module per command.
 
+/// `println!` that returns a [`StdoutError`] instead of panicking when
+/// standard output is closed (`lifeboat inspect | head -1`) or full.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*).map_err($crate::cli::StdoutError)
+    }};
+}
+
+/// `print!` as [`outln!`] is `println!`.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        write!(std::io::stdout().lock(), $($arg)*).map_err($crate::cli::StdoutError)
+    }};
+}
+
 mod convert;
 mod healthcheck;
 mod inspect;
@@ -55,6 +72,46 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(args) => serve::run(args),
         Command::Healthcheck(args) => healthcheck::run(args),
     }
+}
+
+/// Writing a command's report to standard output failed. `main` ends
+/// quietly when the reader went away (a closed pipe), as `grep` or `ls` do,
+/// and reports anything else (a full disk).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write to standard output: {0}")]
+pub struct StdoutError(pub std::io::Error);
+
+impl StdoutError {
+    /// The reader closed the pipe: the output is no longer wanted.
+    pub fn is_closed_pipe(&self) -> bool {
+        self.0.kind() == std::io::ErrorKind::BrokenPipe
+    }
+}
+
+/// Refuses to write `output` when it is the file `input` (after following
+/// links and `..`): creating the output would empty the input before it is
+/// read. `what` names both for the message, e.g. `("--output", "--input")`.
+fn refuse_overwriting(
+    input: &std::path::Path,
+    output: &std::path::Path,
+    what: (&str, &str),
+) -> anyhow::Result<()> {
+    let same = match (std::fs::canonicalize(input), std::fs::canonicalize(output)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    if same {
+        anyhow::bail!(
+            "{} {} is the same file as {} {}: writing it would destroy what is being read; \
+             choose another file for {}",
+            what.0,
+            output.display(),
+            what.1,
+            input.display(),
+            what.0
+        );
+    }
+    Ok(())
 }
 
 /// Whether stderr is a terminal, so progress bars are worth drawing.

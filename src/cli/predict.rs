@@ -49,13 +49,17 @@ pub struct PredictArgs {
     /// The language of the label column.
     #[arg(long, default_value = "en", value_parser = ["en", "es"])]
     lang: String,
-    /// Threads that score rows (default: one per core). The output is the
-    /// same, in the same order, for any number.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    /// Threads that score rows (default: one per core; at most 1024). The
+    /// output is the same, in the same order, for any number.
+    #[arg(long, value_name = "N", allow_negative_numbers = true,
+          value_parser = clap::value_parser!(u32).range(1..=1024))]
     threads: Option<u32>,
 }
 
 pub fn run(args: PredictArgs) -> anyhow::Result<ExitCode> {
+    if let Some(output) = args.output.as_deref().filter(|p| p.as_os_str() != "-") {
+        super::refuse_overwriting(&args.input, output, ("--output", "--input"))?;
+    }
     let loaded = source::load(args.model.as_deref(), args.schema.as_deref())?;
     let (input, size): (Box<dyn Read>, Option<u64>) = if args.input.as_os_str() == "-" {
         (Box::new(std::io::stdin().lock()), None)

@@ -25,14 +25,25 @@ pub struct SchemaArgs {
     #[arg(long, value_name = "COLUMN")]
     target: String,
     /// The model's machine name (used in URLs).
-    #[arg(long, default_value = "model")]
+    #[arg(long, default_value = "model", value_parser = machine_name)]
     name: String,
     /// Where to write the draft (default: standard output).
     #[arg(long, value_name = "TOML")]
     out: Option<PathBuf>,
 }
 
+fn machine_name(name: &str) -> Result<String, String> {
+    if lifeboat::schema::is_machine_name(name) {
+        Ok(name.to_string())
+    } else {
+        Err(lifeboat::schema::SchemaError::BadName(name.to_string()).to_string())
+    }
+}
+
 pub fn run(args: SchemaArgs) -> anyhow::Result<ExitCode> {
+    if let Some(out) = &args.out {
+        super::refuse_overwriting(&args.data, out, ("--out", "--data"))?;
+    }
     let schema = infer(&args.data, &args.target, &args.name)?;
     match &args.out {
         Some(path) => {
@@ -40,7 +51,7 @@ pub fn run(args: SchemaArgs) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("cannot write {}", path.display()))?;
             eprintln!("wrote {}", path.display());
         }
-        None => print!("{}", schema.to_toml()),
+        None => out!("{}", schema.to_toml())?,
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -61,17 +61,27 @@ pub struct ServeArgs {
     #[arg(long, env = "LIFEBOAT_UPLOAD_LIMIT", default_value = "32MB", value_parser = parse_size)]
     upload_limit: usize,
     /// Seconds before a request is answered with 503 (keep it under Heroku's 30; 0: no limit).
-    #[arg(long, env = "LIFEBOAT_TIMEOUT", default_value_t = 20.0)]
+    #[arg(
+        long,
+        env = "LIFEBOAT_TIMEOUT",
+        default_value_t = 20.0,
+        allow_negative_numbers = true
+    )]
     timeout: f64,
     /// Seconds in-flight requests get to finish after SIGTERM (Heroku kills at 30).
-    #[arg(long, env = "LIFEBOAT_GRACE", default_value_t = 20.0)]
+    #[arg(
+        long,
+        env = "LIFEBOAT_GRACE",
+        default_value_t = 20.0,
+        allow_negative_numbers = true
+    )]
     grace: f64,
     /// Which log lines to write (RUST_LOG syntax: info, warn, lifeboat=debug, ...).
-    #[arg(long, env = "LIFEBOAT_LOG", default_value = "info")]
+    #[arg(long, env = "LIFEBOAT_LOG", default_value = "info", value_parser = logfmt::check_filter)]
     log: String,
 }
 
-/// Parses `1048576`, `512KB`, `1MB`, `2MiB`.
+/// Parses `1048576`, `512KB`, `1MB`, `2MiB`: a whole number of at least 1.
 fn parse_size(s: &str) -> Result<usize, String> {
     let t = s.trim();
     let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
@@ -79,6 +89,14 @@ fn parse_size(s: &str) -> Result<usize, String> {
     let n: usize = n
         .parse()
         .map_err(|_| format!("{s:?} is not a size such as 1MB"))?;
+    if unit.starts_with(['.', ',']) {
+        return Err(format!(
+            "{s:?}: a size is a whole number; write 1536KB rather than 1.5MB"
+        ));
+    }
+    if n == 0 {
+        return Err("a limit of 0 bytes would refuse every request; use a size such as 1MB".into());
+    }
     let mult = match unit.trim().to_ascii_lowercase().as_str() {
         "" | "b" => 1,
         "k" | "kb" | "kib" => 1 << 10,
@@ -143,5 +161,7 @@ mod tests {
         assert_eq!(parse_size("100"), Ok(100));
         assert!(parse_size("1XB").is_err());
         assert!(parse_size("MB").is_err());
+        assert!(parse_size("0").unwrap_err().contains("every request"));
+        assert!(parse_size("1.5MB").unwrap_err().contains("1536KB"));
     }
 }

@@ -41,10 +41,11 @@ pub struct TrainArgs {
     #[arg(long, default_value = "auto", value_parser = learner_names())]
     learner: String,
     /// Number of cross-validation folds.
-    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(2..=100))]
+    #[arg(long, default_value_t = 5, allow_negative_numbers = true,
+          value_parser = clap::value_parser!(u32).range(2..=100))]
     folds: u32,
     /// The random seed: the same data, schema, learner and seed give the same file.
-    #[arg(long, default_value_t = 42)]
+    #[arg(long, default_value_t = 42, allow_negative_numbers = true)]
     seed: u64,
     /// Where to write the model file.
     #[arg(long, value_name = "FILE")]
@@ -72,6 +73,13 @@ impl<R: Read> Read for Hashing<R> {
 }
 
 pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
+    super::refuse_overwriting(&args.data, &args.out, ("--out", "--data"))?;
+    if let Some(schema) = &args.schema {
+        super::refuse_overwriting(schema, &args.out, ("--out", "--schema"))?;
+    } else {
+        let draft = draft_path(&args.out);
+        super::refuse_overwriting(&args.data, &draft, ("the drafted schema", "--data"))?;
+    }
     let learners = match args.learner.as_str() {
         "auto" => Learner::ALL.to_vec(),
         name => vec![Learner::from_name(name).context("unknown learner")?],
@@ -174,12 +182,12 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot write the model to {}", args.out.display()))?;
 
     if let Some(cv) = &model.report.cross_validation {
-        println!(
+        outln!(
             "{} rows, {}-fold stratified cross-validation (seed {}):\n",
             dataset.rows.len(),
             cv.folds,
             args.seed
-        );
+        )?;
         let classes: Vec<&str> = model
             .schema
             .classes()
@@ -201,20 +209,20 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
             let mark = if i as u32 == cv.chosen { "*" } else { "" };
             table.row(metrics_row(mark, &r.learner, &r.metrics));
         }
-        print!("{}", table.render());
-        println!();
+        out!("{}", table.render())?;
+        outln!()?;
     }
-    println!(
+    outln!(
         "kept: {} -> wrote {} ({} bytes)",
         model.report.learner,
         args.out.display(),
         bytes.len()
-    );
+    )?;
     if args.schema.is_none() {
-        println!(
+        outln!(
             "the schema was drafted from the data; edit {} and train again with --schema",
             draft_path(&args.out).display()
-        );
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -267,7 +275,18 @@ fn draft_schema(args: &TrainArgs) -> anyhow::Result<Schema> {
         .to_string();
     let schema = super::schema::infer(&args.data, &args.target, &name)?;
     let path = draft_path(&args.out);
-    std::fs::write(&path, schema.to_toml())
+    let toml = schema.to_toml();
+    // A schema the user has edited is their work: never write over it.
+    if let Ok(existing) = std::fs::read_to_string(&path)
+        && existing != toml
+    {
+        bail!(
+            "{path} already exists and is not the schema this data drafts (was it edited?); \
+             train with it: --schema {path}, or delete it to draft a new one",
+            path = path.display()
+        );
+    }
+    std::fs::write(&path, toml)
         .with_context(|| format!("cannot write the drafted schema to {}", path.display()))?;
     eprintln!("drafted a schema from the data: {}", path.display());
     Ok(schema)

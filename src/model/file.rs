@@ -31,7 +31,7 @@ pub const MAX_FILE_BYTES: u64 = 2 << 30;
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
     #[error("could not read the model file: {0}")]
-    Io(#[from] std::io::Error),
+    Io(std::io::Error),
     #[error("this is not a lifeboat model file (it starts with {found}){}", hint.map(|h| format!("; {h}")).unwrap_or_default())]
     NotAModel {
         found: String,
@@ -46,6 +46,11 @@ pub enum LoadError {
         "the model file is truncated: it should be {expected} bytes but is {found}; copy or download it again"
     )]
     Truncated { expected: u64, found: u64 },
+    /// Cut off inside the header, before the length it records.
+    #[error(
+        "the model file is truncated: it ends after {0} bytes, inside its {HEADER_LEN}-byte header; copy or download it again"
+    )]
+    TruncatedHeader(u64),
     #[error(
         "the model file has {0} unexpected bytes after its end; it was damaged or concatenated"
     )]
@@ -59,10 +64,24 @@ pub enum LoadError {
     #[error("the model file's contents cannot be decoded ({0}); the file is damaged")]
     Decode(String),
     #[error("the model in the file is not consistent: {0}")]
-    Invalid(#[from] ModelError),
+    Invalid(ModelError),
     /// A sound file this build cannot run (an ONNX model without the `onnx` feature).
     #[error("{0}")]
     Unsupported(String),
+}
+
+// By hand rather than `#[from]`, which would also make it the error's source:
+// the message already includes it, and `{:#}` would print it twice.
+impl From<ModelError> for LoadError {
+    fn from(e: ModelError) -> Self {
+        LoadError::Invalid(e)
+    }
+}
+
+impl From<std::io::Error> for LoadError {
+    fn from(e: std::io::Error) -> Self {
+        LoadError::Io(e)
+    }
 }
 
 /// A loaded model and the digest of the file it came from.
@@ -130,10 +149,7 @@ fn checked_payload(bytes: &[u8]) -> Result<&[u8], LoadError> {
         return Err(not_a_model(bytes));
     }
     if bytes.len() < HEADER_LEN {
-        return Err(LoadError::Truncated {
-            expected: HEADER_LEN as u64,
-            found: bytes.len() as u64,
-        });
+        return Err(LoadError::TruncatedHeader(bytes.len() as u64));
     }
     let version = u16::from_le_bytes([bytes[8], bytes[9]]);
     if version != FORMAT_VERSION {
@@ -233,7 +249,9 @@ mod tests {
             assert!(
                 matches!(
                     err,
-                    LoadError::Truncated { .. } | LoadError::NotAModel { .. }
+                    LoadError::Truncated { .. }
+                        | LoadError::TruncatedHeader(_)
+                        | LoadError::NotAModel { .. }
                 ),
                 "{len}: {err}"
             );

@@ -123,9 +123,9 @@ impl Units {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ModelError {
     #[error("the schema is not valid: {0}")]
-    Schema(#[from] crate::schema::SchemaError),
+    Schema(crate::schema::SchemaError),
     #[error("the preprocessing does not fit the schema: {0}")]
-    Pipeline(#[from] pipeline::PipelineError),
+    Pipeline(pipeline::PipelineError),
     #[error("the estimator is not valid: {0}")]
     Estimator(String),
     /// The model is fine, but this build cannot run it (and says how to get one that can).
@@ -141,6 +141,20 @@ pub enum ModelError {
         expected: Vec<f64>,
         got: Vec<f64>,
     },
+}
+
+// By hand rather than `#[from]`, which would also make it the error's source:
+// the message already includes it, and `{:#}` would print it twice.
+impl From<pipeline::PipelineError> for ModelError {
+    fn from(e: pipeline::PipelineError) -> Self {
+        ModelError::Pipeline(e)
+    }
+}
+
+impl From<crate::schema::SchemaError> for ModelError {
+    fn from(e: crate::schema::SchemaError) -> Self {
+        ModelError::Schema(e)
+    }
 }
 
 /// Reusable buffers for predicting many rows without allocating per row.

@@ -36,13 +36,21 @@ use super::{
 #[derive(Debug, thiserror::Error)]
 pub enum DocumentError {
     #[error("the schema is not valid TOML or has an unexpected key: {0}")]
-    Toml(#[from] toml::de::Error),
+    Toml(toml::de::Error),
     #[error("field {field:?}: {why}")]
     Field { field: String, why: String },
     #[error("target: {0}")]
     Target(String),
     #[error(transparent)]
     Rule(#[from] SchemaError),
+}
+
+// By hand rather than `#[from]`, which would also make it the error's source:
+// the message already includes it, and `{:#}` would print it twice.
+impl From<toml::de::Error> for DocumentError {
+    fn from(e: toml::de::Error) -> Self {
+        DocumentError::Toml(e)
+    }
 }
 
 #[derive(Deserialize)]

@@ -306,7 +306,7 @@ where
         next(request).await
     } else {
         let deadline = tokio::time::Instant::from_std(start) + state.config.timeout;
-        // Pinned here, not moved into `within`: the answer's future is kilobytes.
+        // Pinned here, not moved into `within`: the answer's future is over a kilobyte.
         let answer = std::pin::pin!(next(request));
         match within(deadline, answer).await {
             Some(r) => r,

@@ -373,11 +373,26 @@ fn write_lines(
     }
 }
 
+/// Checks a log filter (`info`, `warn,lifeboat=debug`) before the server
+/// starts, so that a typo is reported rather than quietly logging at `info`.
+pub fn check_filter(filter: &str) -> Result<String, String> {
+    tracing_subscriber::EnvFilter::builder()
+        .parse(filter)
+        .map(|_| filter.to_string())
+        .map_err(|e| {
+            format!(
+                "{filter:?} is not a log filter ({e}); use a level (error, warn, info, debug, \
+                 trace) or targets with levels such as warn,lifeboat=debug"
+            )
+        })
+}
+
 /// Installs the logfmt subscriber on stdout. Keep the guard alive: lines
 /// still queued are written when it is dropped.
 pub fn install(filter: &str) -> Guard {
     let (sink, guard) = sink(std::io::stdout());
     let tx = sink.tx.clone();
+    // `serve` checked the filter (`check_filter`); tests may pass anything.
     let filter = tracing_subscriber::EnvFilter::try_new(filter)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let installed = tracing_subscriber::fmt()

@@ -95,7 +95,15 @@ pub enum ServeError {
     #[error("cannot listen on {addr}: {error}")]
     Bind { addr: String, error: std::io::Error },
     #[error("the server stopped: {0}")]
-    Io(#[from] std::io::Error),
+    Io(std::io::Error),
+}
+
+// By hand rather than `#[from]`, which would also make it the error's source:
+// the message already includes it, and `{:#}` would print it twice.
+impl From<std::io::Error> for ServeError {
+    fn from(e: std::io::Error) -> Self {
+        ServeError::Io(e)
+    }
 }
 
 /// The shared, read-only state of the app (plus atomics for readiness and metrics).
@@ -411,10 +419,11 @@ async fn shutdown_signal() {
 /// The effective configuration, once, at startup (nothing secret is in it).
 fn log_startup(state: &AppState, local: SocketAddr) {
     let c = &state.config;
-    let url_host = if local.ip().is_unspecified() {
-        "localhost".to_string()
-    } else {
-        local.ip().to_string()
+    let url_host = match local.ip() {
+        ip if ip.is_unspecified() => "localhost".to_string(),
+        // A URL writes an IPv6 address in brackets: http://[::1]:5000.
+        std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+        ip => ip.to_string(),
     };
     let path = |p: &Option<PathBuf>| {
         p.as_ref()

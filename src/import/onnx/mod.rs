@@ -50,7 +50,15 @@ pub enum OnnxImportError {
     #[error("the given schema does not fit the graph: {0}")]
     Schema(String),
     #[error("the converted model is not consistent: {0}")]
-    Model(#[from] ModelError),
+    Model(ModelError),
+}
+
+// By hand rather than `#[from]`, which would also make it the error's source:
+// the message already includes it, and `{:#}` would print it twice.
+impl From<ModelError> for OnnxImportError {
+    fn from(e: ModelError) -> Self {
+        OnnxImportError::Model(e)
+    }
 }
 
 /// Whether `bytes` look like a protobuf `ModelProto`: an `ir_version` varint
@@ -127,9 +135,17 @@ pub fn import(
     convert::import(bytes, source, user)
 }
 
-/// Converts an ONNX file: not in a build without the `onnx` feature.
+/// Converts an ONNX file: not in a build without the `onnx` feature. A file
+/// only named .onnx is said to be something else, so nobody rebuilds for it.
 #[cfg(not(feature = "onnx"))]
-pub fn import(_: &[u8], _: Source, _: Option<Schema>) -> Result<Model, OnnxImportError> {
+pub fn import(bytes: &[u8], _: Source, _: Option<Schema>) -> Result<Model, OnnxImportError> {
+    if !looks_like_onnx(bytes) {
+        return Err(OnnxImportError::Graph(
+            "this is not an ONNX model: it does not start as an ONNX file (a protobuf ModelProto) does; \
+             export the model again, e.g. with skl2onnx"
+                .into(),
+        ));
+    }
     Err(OnnxImportError::NotBuilt)
 }
 

@@ -59,7 +59,7 @@ pub fn apply(
             Node::Str(s) if s == "drop" => {}
             Node::Str(s) if s == "passthrough" => out.extend(selected),
             Node::Object(_) => {
-                let transformer = Obj::at(ct.pickle, parts[1], "ColumnTransformer")?;
+                let transformer = Obj::at(ct.pickle, parts[1], Some("ColumnTransformer"))?;
                 out.extend(transform(&transformer, selected, fields, depth + 1)?);
             }
             other => {

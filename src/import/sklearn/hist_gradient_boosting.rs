@@ -86,7 +86,7 @@ pub fn convert(est: &Obj, n_features: usize) -> Result<Fitted, SklearnError> {
             ));
         }
         for (output, id) in trees.iter().enumerate() {
-            let predictor = Obj::at(est.pickle, *id, est.class())?;
+            let predictor = Obj::at(est.pickle, *id, Some(est.class()))?;
             append(&mut ens, &predictor, output as u32, &known).map_err(|why| {
                 est.bad(
                     "_predictors",

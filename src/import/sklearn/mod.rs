@@ -90,6 +90,10 @@ pub enum SklearnError {
     UnknownClass { class: String },
     #[error("{class} is supported, but not as saved here: {why}")]
     Unsupported { class: String, why: String },
+    #[error(
+        "{what} holds {found}, not a scikit-learn object; save the fitted model itself, e.g. pickle.dump(model, f) or joblib.dump(model, path)"
+    )]
+    NotAnObject { what: String, found: String },
     #[error("{class}.{attribute} {why}")]
     Shape {
         class: String,
@@ -105,7 +109,15 @@ pub enum SklearnError {
     #[error("the given schema does not fit the model: {0}")]
     Schema(String),
     #[error("the converted model is not consistent: {0}")]
-    Model(#[from] ModelError),
+    Model(ModelError),
+}
+
+// By hand rather than `#[from]`, which would also make it the error's source:
+// the message already includes it, and `{:#}` would print it twice.
+impl From<ModelError> for SklearnError {
+    fn from(e: ModelError) -> Self {
+        SklearnError::Model(e)
+    }
 }
 
 /// What the estimator predicts.
@@ -150,7 +162,7 @@ pub fn import(
     source: Source,
     schema: Option<Schema>,
 ) -> Result<Model, SklearnError> {
-    let root = Obj::at(tree, tree.root, "the file")?;
+    let root = Obj::at(tree, tree.root, None)?;
     let mut transformers = Vec::new();
     let mut est = root;
     let mut levels = 0;
@@ -403,7 +415,7 @@ pub(crate) fn object_list<'p>(est: &Obj<'p>, name: &str) -> Result<Vec<Obj<'p>>,
         }
     };
     ids.into_iter()
-        .map(|id| Obj::at(est.pickle, id, est.class()))
+        .map(|id| Obj::at(est.pickle, id, Some(est.class())))
         .collect()
 }
 

@@ -18,13 +18,17 @@ pub struct Obj<'p> {
 
 impl<'p> Obj<'p> {
     /// The object at `id`, or an error saying what was found instead.
-    pub fn at(pickle: &'p Pickle, id: NodeId, what: &str) -> Result<Obj<'p>, SklearnError> {
+    /// `within`: the class holding it, or `None` for the file itself.
+    pub fn at(
+        pickle: &'p Pickle,
+        id: NodeId,
+        within: Option<&str>,
+    ) -> Result<Obj<'p>, SklearnError> {
         match pickle.node(id) {
             Node::Object(object) => Ok(Obj { pickle, object }),
-            other => Err(SklearnError::Shape {
-                class: what.to_string(),
-                attribute: String::new(),
-                why: format!("expected a scikit-learn object, found {}", other.kind()),
+            other => Err(SklearnError::NotAnObject {
+                what: within.map_or("the file".to_string(), |c| format!("a part of the {c}")),
+                found: other.kind().to_string(),
             }),
         }
     }
@@ -84,7 +88,7 @@ impl<'p> Obj<'p> {
                 "is missing; was the model fitted before it was saved?",
             )
         })?;
-        Obj::at(self.pickle, id, self.class()).map_err(|_| {
+        Obj::at(self.pickle, id, Some(self.class())).map_err(|_| {
             self.error(
                 name,
                 format!("should be an object, found {}", self.pickle.node(id).kind()),

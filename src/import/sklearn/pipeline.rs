@@ -20,7 +20,7 @@ pub fn steps<'p>(pipeline: &Obj<'p>) -> Result<Vec<Obj<'p>>, SklearnError> {
         match pipeline.pickle.node(pair[1]) {
             Node::None => {}
             Node::Str(s) if s == "passthrough" => {}
-            _ => out.push(Obj::at(pipeline.pickle, pair[1], "Pipeline")?),
+            _ => out.push(Obj::at(pipeline.pickle, pair[1], Some("Pipeline"))?),
         }
     }
     Ok(out)

@@ -1,0 +1,243 @@
+//! The command line at its edges: closed pipes, a full disk, an output that
+//! is the input, flags out of range, damaged files. Each must end with a
+//! message that says what to do, never a panic or lost work.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use assert_cmd::Command;
+
+fn lifeboat() -> Command {
+    let mut cmd = Command::cargo_bin("lifeboat").expect("the binary is built");
+    cmd.env_remove("LIFEBOAT_MODEL");
+    cmd
+}
+
+fn write(dir: &Path, name: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+/// Exit code and standard error of a run expected to fail.
+fn failure(cmd: &mut Command) -> (i32, String) {
+    let out = cmd.output().unwrap();
+    assert!(!out.status.success(), "it succeeded");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    (out.status.code().unwrap_or(-1), stderr)
+}
+
+fn rows(n: usize) -> String {
+    let mut s = String::from("x,color,y\n");
+    for i in 0..n {
+        let x = (i * 37 % 101) as f64 / 10.0;
+        let color = ["red", "green", "blue"][i % 3];
+        let y = u8::from(x + if color == "red" { 3.0 } else { 0.0 } > 6.0);
+        s.push_str(&format!("{x},{color},{y}\n"));
+    }
+    s
+}
+
+#[test]
+fn a_full_disk_on_standard_output_is_an_error_not_a_panic() {
+    if !Path::new("/dev/full").exists() {
+        eprintln!("skipped: no /dev/full on this system");
+        return;
+    }
+    for args in [&["inspect"][..], &["inspect", "--json"]] {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("lifeboat"))
+            .args(args)
+            .env_remove("LIFEBOAT_MODEL")
+            .stdout(full)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert!(
+            stderr.contains("cannot write to standard output"),
+            "{stderr}"
+        );
+    }
+}
+
+#[test]
+fn a_reader_that_goes_away_ends_the_command_quietly() {
+    let bin = assert_cmd::cargo::cargo_bin("lifeboat");
+    // The reading end is closed before lifeboat writes its first line.
+    let mut child = std::process::Command::new(bin)
+        .arg("inspect")
+        .env_remove("LIFEBOAT_MODEL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{:?}: {stderr}", out.status);
+    assert!(stderr.is_empty(), "{stderr}");
+}
+
+#[test]
+fn an_output_that_is_the_input_is_refused_and_the_input_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = rows(60);
+    let data = write(dir.path(), "d.csv", &text);
+    // The same file under another spelling.
+    let again = dir.path().join(".").join("d.csv");
+
+    let (_, stderr) = failure(
+        lifeboat()
+            .args(["predict", "--input"])
+            .arg(&data)
+            .arg("--output")
+            .arg(&again),
+    );
+    assert!(stderr.contains("is the same file as --input"), "{stderr}");
+
+    let (_, stderr) = failure(
+        lifeboat()
+            .args(["train", "--target", "y", "--data"])
+            .arg(&data)
+            .arg("--out")
+            .arg(&again),
+    );
+    assert!(stderr.contains("is the same file as --data"), "{stderr}");
+
+    let (_, stderr) = failure(
+        lifeboat()
+            .args(["schema", "--target", "y", "--data"])
+            .arg(&data)
+            .arg("--out")
+            .arg(&again),
+    );
+    assert!(stderr.contains("is the same file as --data"), "{stderr}");
+
+    assert_eq!(std::fs::read_to_string(&data).unwrap(), text);
+}
+
+#[test]
+fn training_again_without_schema_keeps_an_edited_draft() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = write(dir.path(), "d.csv", rows(200));
+    let model = dir.path().join("m.lifeboat");
+    let train = || {
+        let mut cmd = lifeboat();
+        cmd.args(["train", "--learner", "logistic", "--folds", "3"])
+            .args(["--target", "y", "--data"])
+            .arg(&data)
+            .arg("--out")
+            .arg(&model);
+        cmd
+    };
+    train().assert().success();
+    // Training again on the same data drafts the same schema: fine.
+    train().assert().success();
+
+    let draft = dir.path().join("m.schema.toml");
+    let edited = std::fs::read_to_string(&draft).unwrap() + "# my edits\n";
+    std::fs::write(&draft, &edited).unwrap();
+    let (code, stderr) = failure(&mut train());
+    assert_eq!(code, 2);
+    assert!(stderr.contains("--schema"), "{stderr}");
+    assert!(stderr.contains("already exists"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&draft).unwrap(), edited);
+}
+
+#[test]
+fn flags_out_of_range_are_refused_with_the_range() {
+    let (_, stderr) =
+        failure(lifeboat().args(["predict", "--input", "x.csv", "--threads", "100000"]));
+    assert!(stderr.contains("1..=1024"), "{stderr}");
+    let (_, stderr) = failure(lifeboat().args(["predict", "--input", "x.csv", "--threads", "-1"]));
+    assert!(stderr.contains("1..=1024"), "{stderr}");
+    let (_, stderr) = failure(lifeboat().args(["serve", "--body-limit", "0"]));
+    assert!(stderr.contains("would refuse every request"), "{stderr}");
+    let (_, stderr) = failure(lifeboat().args(["serve", "--log", "bogus[["]));
+    assert!(stderr.contains("is not a log filter"), "{stderr}");
+    let (_, stderr) = failure(lifeboat().args(["serve", "--timeout", "-1"]));
+    assert!(stderr.contains("from 0 to 3600"), "{stderr}");
+    let (_, stderr) = failure(lifeboat().args([
+        "schema", "--data", "d.csv", "--target", "y", "--name", "My Model",
+    ]));
+    assert!(
+        stderr.contains("is not valid; use 1 to 64 letters"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn damaged_and_foreign_files_are_named_for_what_they_are() {
+    let dir = tempfile::tempdir().unwrap();
+
+    let bad_toml = write(dir.path(), "bad.toml", "name = \n");
+    let data = write(dir.path(), "d.csv", rows(40));
+    let (_, stderr) = failure(
+        lifeboat()
+            .args(["train", "--target", "y", "--data"])
+            .arg(&data)
+            .arg("--schema")
+            .arg(&bad_toml)
+            .arg("--out")
+            .arg(dir.path().join("m.lifeboat")),
+    );
+    assert_eq!(
+        stderr.matches("TOML parse error").count(),
+        1,
+        "said more than once:\n{stderr}"
+    );
+
+    // pickle.dumps([1, 2], protocol=2)
+    let list = write(dir.path(), "list.pkl", b"\x80\x02]q\x00(K\x01K\x02e.");
+    let (_, stderr) = failure(lifeboat().arg("inspect").arg(&list));
+    assert!(
+        stderr.contains("the file holds a list, not a scikit-learn object"),
+        "{stderr}"
+    );
+
+    let model = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/models/titanic.lifeboat"
+    ))
+    .unwrap();
+    let cut = write(dir.path(), "cut.lifeboat", &model[..8]);
+    let (_, stderr) = failure(lifeboat().arg("inspect").arg(&cut));
+    assert!(
+        stderr.contains("ends after 8 bytes, inside its"),
+        "{stderr}"
+    );
+
+    if cfg!(not(feature = "onnx")) {
+        let fake = write(dir.path(), "fake.onnx", "abcd\n");
+        let (_, stderr) = failure(lifeboat().arg("inspect").arg(&fake));
+        assert!(stderr.contains("this is not an ONNX model"), "{stderr}");
+    }
+}
+
+#[test]
+fn healthcheck_says_why_it_failed() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let out = lifeboat()
+        .env_remove("LIFEBOAT_HOST")
+        .args(["healthcheck", "--port", &port.to_string()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("http://127.0.0.1:{port}/readyz")),
+        "{stderr}"
+    );
+    let (_, stderr) = failure(lifeboat().args(["healthcheck", "--path", "readyz"]));
+    assert!(stderr.contains("starts with /"), "{stderr}");
+}
