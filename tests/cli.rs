@@ -32,7 +32,8 @@ PassengerId,Pclass,Sex,Age,SibSp,Parch,Fare,Embarked
 2,1,female,38,1,0,71.28,C
 3,3,female,abc,0,0,7.9,S
 4,1,female,,0,0,,
-5,4,x,3,1
+5,4,x,3,1,0,5,S
+6,3,male,30,0
 ";
 
 #[test]
@@ -83,8 +84,13 @@ fn predict_scores_good_rows_and_reports_bad_ones() {
         stderr.contains(r#"line 6: Pclass: "4" is not allowed"#),
         "{stderr}"
     );
+    // A short row is rejected, not scored with empty cells.
     assert!(
-        stderr.contains("5 rows: 3 predicted, 2 rejected"),
+        stderr.contains("line 7: the row has 5 cells but the header names 8 columns"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("6 rows: 3 predicted, 3 rejected"),
         "{stderr}"
     );
     assert!(stderr.contains("copied through): PassengerId"), "{stderr}");
