@@ -19,6 +19,7 @@ use std::collections::VecDeque;
 use std::io::{Read, Write};
 use std::sync::mpsc;
 
+use crate::csvfile::{self, TableError};
 use crate::model::{Estimator, Model, Prediction, Scratch};
 use crate::schema::validate::{ColumnError, ColumnMap};
 use crate::schema::{Lang, Row, RowErrors};
@@ -62,8 +63,8 @@ pub struct RowFailure {
 
 #[derive(Debug, thiserror::Error)]
 pub enum BatchError {
-    #[error("the file has no header line; the first line must name the columns")]
-    NoHeader,
+    #[error(transparent)]
+    Table(#[from] TableError),
     #[error("the header cannot be read: {0}")]
     Header(String),
     #[error(transparent)]
@@ -171,6 +172,9 @@ fn score_in_blocks<'a>(
     let header_bytes = blocks
         .header()
         .map_err(|e| BatchError::Header(csv::Error::from(e).to_string()))?;
+    if let Some(line) = csvfile::unclosed_quote_line(&header_bytes) {
+        return Err(TableError::UnclosedQuote { line }.into());
+    }
     let header = read_header(&header_bytes)?;
     let names: Vec<String> = header
         .iter()
@@ -230,7 +234,7 @@ fn read_header(bytes: &[u8]) -> Result<csv::ByteRecord, BatchError> {
     let mut header = csv::ByteRecord::new();
     match reader.read_byte_record(&mut header) {
         Ok(true) => Ok(header),
-        Ok(false) => Err(BatchError::NoHeader),
+        Ok(false) => Err(TableError::Empty.into()),
         Err(e) => Err(BatchError::Header(e.to_string())),
     }
 }
@@ -464,6 +468,11 @@ impl<R: Read, W: Write> Run<'_, R, W> {
                 message: csv::Error::from(e).to_string(),
             });
         }
+        if let Some(newlines) = self.blocks.unclosed() {
+            let _ = self.output.flush();
+            let line = self.line + newlines;
+            return Err(TableError::UnclosedQuote { line }.into());
+        }
         self.output.flush().map_err(io_write_err)?;
         (self.callbacks.on_progress)(BatchProgress {
             bytes: self.blocks.position(),
@@ -539,10 +548,6 @@ impl Scorer<'_> {
             for f in record.iter() {
                 out.push_field(f);
             }
-            // A short record gets empty cells so every output row has every column.
-            for _ in record.len()..self.width {
-                out.push_field(b"");
-            }
             answer.push_fields(model, self.options.lang, out, &mut state.number);
             chunk.results[i] = Ok(match answer.prediction {
                 Prediction::Class { index, .. } => index,
@@ -615,23 +620,8 @@ fn parse_record(
     record: &csv::ByteRecord,
     width: usize,
 ) -> Result<Row, String> {
-    if record.len() > width {
-        return Err(format!(
-            "the row has {} cells but the header names {width} columns",
-            record.len()
-        ));
-    }
-    let mut bad_utf8 = None;
+    csvfile::check_record(record, width)?;
     let cell = |i: usize| record.get(i).and_then(|b| std::str::from_utf8(b).ok());
-    for (i, b) in record.iter().enumerate() {
-        if std::str::from_utf8(b).is_err() {
-            bad_utf8 = Some(i);
-            break;
-        }
-    }
-    if let Some(i) = bad_utf8 {
-        return Err(format!("cell {} is not valid UTF-8 text", i + 1));
-    }
     columns
         .parse_strings(&model.schema, cell)
         .map_err(|e: RowErrors| e.to_string())
@@ -1041,13 +1031,92 @@ mod tests {
         );
     }
 
+    /// A quote that never closes would make the rest of the file one cell:
+    /// the rows before it are scored and written, then the run stops at the
+    /// quote's line, whatever the blocks and threads.
+    #[test]
+    fn a_quote_that_never_closes_stops_the_run_at_its_line() {
+        let model = default_model();
+        let good = "1,female,29,0,0,80,S,plain\n";
+        let mut csv = String::from("Pclass,Sex,Age,SibSp,Parch,Fare,Embarked,Note\n");
+        for _ in 0..40 {
+            csv.push_str(good);
+        }
+        // Line 42 opens a quoted cell over two lines that closes; line 44 one that never does.
+        csv.push_str("2,male,30,0,0,13,S,\"two\nlines\"\n3,\"female\",22,1,0,7.25,S,\"oops\n");
+        csv.push_str(&good.repeat(3));
+        let before = csv[..csv.rfind("3,\"female").unwrap()].to_string();
+        let expected = run_blocks(
+            &model,
+            before.as_bytes(),
+            1,
+            usize::MAX,
+            &BatchOptions::default(),
+        );
+        assert_eq!(expected.1.as_ref().unwrap().rows, 41);
+        let message = "line 44: a quote (\") opens a cell that never closes";
+        for options in [
+            BatchOptions::default(),
+            BatchOptions {
+                strict: true,
+                ..Default::default()
+            },
+        ] {
+            for block_size in [1, 7, 100, 1000, usize::MAX] {
+                for threads in [1, 2] {
+                    let seen = run_blocks(&model, csv.as_bytes(), threads, block_size, &options);
+                    let error = seen.1.unwrap_err();
+                    assert!(error.starts_with(message), "{error}");
+                    assert_eq!(seen.0, expected.0, "block {block_size}, {threads} threads");
+                }
+            }
+        }
+        // In the header, after a byte-order mark and a blank line.
+        let seen = run_blocks(
+            &model,
+            &b"\xef\xbb\xbf\r\n\"Pclass,Sex\n1,male\n"[..],
+            1,
+            3,
+            &BatchOptions::default(),
+        );
+        assert!(seen.1.unwrap_err().starts_with("line 2: a quote"));
+        assert!(seen.0.is_empty());
+    }
+
+    /// A row with fewer cells than the header is rejected as one with more
+    /// is, and not scored with empty cells.
+    #[test]
+    fn rows_of_the_wrong_width_are_rejected() {
+        let model = default_model();
+        let csv = b"Pclass,Sex,Age,SibSp,Parch,Fare,Embarked\n\
+                   1,female,29,0,0,80,S\n\
+                   3,male,22,1,0\n\
+                   3,male,22,1,0,7.25,S,x\n\
+                   2,female,\xff,0,0,13,S\n";
+        let (out, summary, failed, _) =
+            run_blocks(&model, &csv[..], 1, usize::MAX, &BatchOptions::default());
+        let summary = summary.unwrap();
+        assert_eq!((summary.rows, summary.predicted, summary.failed), (4, 1, 3));
+        assert_eq!(failed, [3, 4, 5]);
+        let messages: Vec<&str> = summary.errors.iter().map(|e| e.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "the row has 5 cells but the header names 7 columns; an empty value still needs its comma",
+                "the row has 8 cells but the header names 7 columns; a cell with a comma in it must be in double quotes",
+                "cell 3 is not valid UTF-8 text",
+            ]
+        );
+        assert_eq!(String::from_utf8(out).unwrap().lines().count(), 2);
+    }
+
     #[test]
     fn headers_without_rows_and_files_without_headers() {
         let model = default_model();
         let options = BatchOptions::default();
         for block_size in [1, 3, usize::MAX] {
             let empty = run_blocks(&model, &b"\r\n\n"[..], 2, block_size, &options);
-            assert_eq!(empty.1, Err(BatchError::NoHeader.to_string()));
+            assert_eq!(empty.1, Err(TableError::Empty.to_string()));
             let header_only = run_blocks(
                 &model,
                 &b"Pclass,Sex,SibSp,Parch"[..],

@@ -7,6 +7,7 @@ pub mod alloc;
 pub mod batch;
 pub mod builtin;
 pub mod card;
+pub mod csvfile;
 pub mod import;
 pub mod model;
 #[cfg(feature = "onnx")]

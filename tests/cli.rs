@@ -32,7 +32,8 @@ PassengerId,Pclass,Sex,Age,SibSp,Parch,Fare,Embarked
 2,1,female,38,1,0,71.28,C
 3,3,female,abc,0,0,7.9,S
 4,1,female,,0,0,,
-5,4,x,3,1
+5,4,x,3,1,0,5,S
+6,3,male,30,0
 ";
 
 #[test]
@@ -83,8 +84,13 @@ fn predict_scores_good_rows_and_reports_bad_ones() {
         stderr.contains(r#"line 6: Pclass: "4" is not allowed"#),
         "{stderr}"
     );
+    // A short row is rejected, not scored with empty cells.
     assert!(
-        stderr.contains("5 rows: 3 predicted, 2 rejected"),
+        stderr.contains("line 7: the row has 5 cells but the header names 8 columns"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("6 rows: 3 predicted, 3 rejected"),
         "{stderr}"
     );
     assert!(stderr.contains("copied through): PassengerId"), "{stderr}");
@@ -365,6 +371,145 @@ fn schema_prints_an_editable_draft() {
     );
     let schema = lifeboat::schema::Schema::from_toml(&text).unwrap();
     assert_eq!(schema.name, "demo");
+}
+
+/// Runs lifeboat with `args` and `--data`/`--input` `file` as the command
+/// takes it, expecting exit code `code`; gives stderr (and stdout).
+fn run_on(command: &str, file: &Path, code: i32) -> (String, String) {
+    let dir = file.parent().unwrap();
+    let mut cmd = lifeboat();
+    cmd.arg(command);
+    match command {
+        "predict" => cmd.arg("--input").arg(file),
+        "schema" => cmd.args(["--target", "y", "--data"]).arg(file),
+        _ => cmd
+            .args([
+                "--target",
+                "y",
+                "--learner",
+                "logistic",
+                "--folds",
+                "2",
+                "--data",
+            ])
+            .arg(file)
+            .arg("--out")
+            .arg(dir.join("m.lifeboat")),
+    };
+    let out = cmd.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(code), "{command}: {stderr}");
+    (stderr, String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[test]
+fn a_quote_that_never_closes_is_an_error_in_every_command() {
+    let dir = tempfile::tempdir().unwrap();
+    // Three rows after the quote would vanish into its cell.
+    let passengers = write(
+        dir.path(),
+        "p.csv",
+        "Pclass,Sex,Age,SibSp,Parch,Fare,Embarked\n1,female,29,0,0,80,S\n\
+         3,male,22,1,0,7.25,\"oops\n1,female,38,1,0,71.3,C\n2,male,30,0,0,13,S\n3,male,4,1,1,9,Q\n",
+    );
+    let (stderr, stdout) = run_on("predict", &passengers, 2);
+    assert!(
+        stderr.contains("line 3: a quote (\") opens a cell that never closes"),
+        "{stderr}"
+    );
+    assert_eq!(
+        stdout.lines().count(),
+        2,
+        "the header and the row before: {stdout}"
+    );
+    let mut training = synthetic_csv(40);
+    training.push_str("41,1.5,2,\"red,note,1\n42,2.5,1,blue,note,0\n");
+    let training = write(dir.path(), "t.csv", &training);
+    for command in ["train", "schema"] {
+        let (stderr, _) = run_on(command, &training, 2);
+        assert!(
+            stderr.contains("line 42: a quote (\") opens a cell that never closes"),
+            "{command}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn bad_rows_are_skipped_in_training_and_drafting_with_their_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut csv = synthetic_csv(60).into_bytes();
+    // A short row, a long one, one not UTF-8, one with a number that is not one.
+    csv.extend_from_slice(b"61,1.5,2\n62,1.5,2,red,note,1,extra\n63,1.5,2,r\xe9d,note,1\n");
+    csv.extend_from_slice(b"64,abc,2,red,note,1\n");
+    let data = dir.path().join("d.csv");
+    std::fs::write(&data, &csv).unwrap();
+    let (stderr, toml) = run_on("schema", &data, 0);
+    for want in [
+        "line 62: the row has 3 cells but the header names 6 columns",
+        "line 63: the row has 7 cells but the header names 6 columns",
+        "line 64: cell 4 is not valid UTF-8 text",
+        "note: column \"x\" is drafted from its numbers, but 1 cell of 61 is not a number within ±1e150 (line 65: \"abc\")",
+    ] {
+        assert!(stderr.contains(want), "{want}: {stderr}");
+    }
+    // The short row did not make the columns it lacks optional; x is a number.
+    let schema = lifeboat::schema::Schema::from_toml(&toml).unwrap();
+    assert!(schema.fields.iter().all(|f| !f.optional), "{toml}");
+    let x = &schema.fields[schema.field_index("x").unwrap()];
+    assert!(
+        matches!(x.kind, lifeboat::schema::FieldKind::Number(_)),
+        "{toml}"
+    );
+
+    let (stderr, stdout) = run_on("train", &data, 0);
+    assert!(stderr.contains("skipped 4 row(s)"), "{stderr}");
+    for want in [
+        "  line 62: the row has 3 cells but the header names 6 columns",
+        "  line 63: the row has 7 cells but the header names 6 columns",
+        "  line 64: cell 4 is not valid UTF-8 text",
+        "  line 65: x: \"abc\" is not a number",
+    ] {
+        assert!(stderr.contains(want), "{want}: {stderr}");
+    }
+    assert!(stdout.contains("60 rows, 2-fold"), "{stdout}");
+}
+
+#[test]
+fn headers_that_cannot_be_used_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        ("", "the file is empty"),
+        ("y\n0\n1\n", "the header names only the target column \"y\""),
+        (
+            "id,x,k,color,note,x\n1,2,3,red,n,4\n",
+            "the header names \"x\" twice (columns 2 and 6)",
+        ),
+    ];
+    for (text, want) in cases {
+        let file = write(dir.path(), "h.csv", text);
+        for command in ["train", "schema"] {
+            let (stderr, _) = run_on(command, &file, 2);
+            assert!(stderr.contains(want), "{command} {text:?}: {stderr}");
+        }
+    }
+    let file = write(dir.path(), "h.csv", "");
+    let (stderr, _) = run_on("predict", &file, 2);
+    assert!(stderr.contains("the file is empty"), "{stderr}");
+    let hints = [
+        (
+            "Pclass;Sex;Age;SibSp;Parch\n1;male;3;0;0\n",
+            "the header looks separated by ';'; lifeboat reads comma-separated files",
+        ),
+        (
+            "pclass,Sex,Age,SibSp,Parch\n1,male,3,0,0\n",
+            "the header has \"pclass\": did you mean \"Pclass\"? (names are case-sensitive)",
+        ),
+    ];
+    for (text, want) in hints {
+        let file = write(dir.path(), "h.csv", text);
+        let (stderr, _) = run_on("predict", &file, 2);
+        assert!(stderr.contains(want), "{stderr}");
+    }
 }
 
 #[test]

@@ -268,6 +268,17 @@ async fn csv_files_are_scored() {
     let (status, _, html) = parts(s.post("/batch", "text/csv", "a,b\n1,2\n").await).await;
     assert_eq!(status, 422);
     assert!(html.contains("the required columns"), "{html}");
+    // A quote that never closes would swallow the rows after it: 422, with its line.
+    let unclosed = format!("{CSV}2,female,30,0,0,10,\"S\n3,male,22,1,0,7.25,S\n");
+    let (status, _, html) = parts(s.post("/batch", "text/csv", unclosed).await).await;
+    assert_eq!(status, 422);
+    let line = CSV.lines().count() + 1;
+    assert!(
+        html.contains(&format!(
+            "line {line}: a quote (&quot;) opens a cell that never closes"
+        )),
+        "{html}"
+    );
     // No file chosen.
     let form = reqwest::multipart::Form::new().text("explain", "true");
     let r = s

@@ -11,49 +11,10 @@
 
 use std::io::{self, Read};
 
+use crate::csvfile::{BOM, Quotes, Scan, is_terminator};
+
 /// Bytes asked of the input at most at once.
 const READ_STEP: usize = 64 << 10;
-
-/// The UTF-8 byte-order mark, which the parser skips at the start of a file.
-const BOM: &[u8] = b"\xef\xbb\xbf";
-
-/// Where the parser is, for finding where records end.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Scan {
-    /// Between records (also after CR of a CRLF).
-    RecordStart,
-    /// After a comma.
-    FieldStart,
-    /// In a field that did not begin with a quote (quotes in it are text).
-    Unquoted,
-    /// Inside quotes.
-    Quoted,
-    /// Inside quotes, just after a quote: a closing one, or the first of two.
-    QuoteInQuoted,
-}
-
-fn is_terminator(byte: u8) -> bool {
-    byte == b'\n' || byte == b'\r'
-}
-
-impl Scan {
-    /// The state after `byte`, and whether the parser returns a record on it.
-    fn next(self, byte: u8) -> (Scan, bool) {
-        use Scan::*;
-        match (self, byte) {
-            (Quoted, b'"') => (QuoteInQuoted, false),
-            (Quoted, _) => (Quoted, false),
-            (QuoteInQuoted, b'"') => (Quoted, false),
-            // A blank line is skipped, not a record.
-            (RecordStart, b) if is_terminator(b) => (RecordStart, false),
-            (_, b) if is_terminator(b) => (RecordStart, true),
-            (_, b',') => (FieldStart, false),
-            // A quote opens a quoted field only as the field's first byte.
-            (RecordStart | FieldStart, b'"') => (Quoted, false),
-            _ => (Unquoted, false),
-        }
-    }
-}
 
 /// The end of the first record of `bytes` (which start between records), if
 /// its terminator is in `bytes`.
@@ -114,6 +75,10 @@ pub(super) struct Blocks<R> {
     ended: bool,
     /// Why reading failed, kept for when every record before is written.
     error: Option<io::Error>,
+    /// The input ended inside quotes: the line feeds from the end of the
+    /// blocks handed out (the start of the record the quote is in) to the
+    /// quote. That record is not handed out.
+    unclosed: Option<u64>,
 }
 
 impl<R: Read> Blocks<R> {
@@ -125,6 +90,7 @@ impl<R: Read> Blocks<R> {
             offset: 0,
             ended: false,
             error: None,
+            unclosed: None,
         }
     }
 
@@ -165,6 +131,7 @@ impl<R: Read> Blocks<R> {
         loop {
             self.fill(block, want);
             if self.ended && self.error.is_none() {
+                self.cut_open_quote(block);
                 self.offset += block.len() as u64;
                 return (!block.is_empty()).then_some(true);
             }
@@ -181,6 +148,28 @@ impl<R: Read> Blocks<R> {
             // One record longer than a block: read on until it ends.
             want = block.len().max(want).saturating_mul(2);
         }
+    }
+
+    /// Leaves out of the last block the record a quote that never closes
+    /// runs on to the end of the input in, and notes where the quote is.
+    fn cut_open_quote(&mut self, block: &mut Vec<u8>) {
+        if !block.contains(&b'"') {
+            return;
+        }
+        let mut quotes = Quotes::default();
+        quotes.feed(block);
+        if let Some(open) = quotes.open() {
+            let start = open.record_start as usize;
+            let before = block[..start].iter().filter(|&&b| b == b'\n').count() as u64;
+            self.unclosed = Some(open.newlines - before);
+            block.truncate(start);
+        }
+    }
+
+    /// If the input ended inside quotes: the line feeds from the end of the
+    /// blocks handed out to the quote that never closes.
+    pub(super) fn unclosed(&self) -> Option<u64> {
+        self.unclosed
     }
 
     /// Sets the size of the next blocks.
@@ -350,6 +339,31 @@ mod tests {
         }
         let mut blocks = Blocks::new(Failing { bytes: b"h1,\"h\n" }, 4);
         assert!(blocks.header().is_err());
+    }
+
+    #[test]
+    fn a_quote_left_open_is_cut_from_the_last_block() {
+        let input = b"h\na\n\"b\nc\"\n\r\nd,\"x\ny\",\"e\nf\ng";
+        for size in 1..input.len() + 2 {
+            let mut blocks = Blocks::new(&input[..], size);
+            let mut joined = blocks.header().unwrap();
+            for (block, _) in all_blocks(&mut blocks) {
+                joined.extend_from_slice(&block);
+            }
+            assert_eq!(joined, b"h\na\n\"b\nc\"\n\r\n", "size {size}");
+            // The record starts at d; its open quote is a line further.
+            assert_eq!(blocks.unclosed(), Some(1), "size {size}");
+            assert_eq!(blocks.position(), joined.len() as u64);
+        }
+        let closed = b"h\na,\"b\nc\"";
+        let mut blocks = Blocks::new(&closed[..], 4);
+        blocks.header().unwrap();
+        let rest: Vec<u8> = all_blocks(&mut blocks)
+            .into_iter()
+            .flat_map(|(block, _)| block)
+            .collect();
+        assert_eq!(rest, b"a,\"b\nc\"");
+        assert_eq!(blocks.unclosed(), None);
     }
 
     #[test]

@@ -1,11 +1,14 @@
 //! `lifeboat schema`: draft a schema from a CSV file, for a person to edit.
 
+use std::fs::File;
+use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Args;
 
+use lifeboat::csvfile::{TableReader, TableRow};
 use lifeboat::schema::Schema;
 use lifeboat::schema::infer::SchemaDraft;
 
@@ -40,11 +43,14 @@ fn machine_name(name: &str) -> Result<String, String> {
     }
 }
 
+/// Rows that cannot be read, shown with their reasons before the rest are only counted.
+const SHOW_SKIPPED: usize = 20;
+
 pub fn run(args: SchemaArgs) -> anyhow::Result<ExitCode> {
     if let Some(out) = &args.out {
         super::refuse_overwriting(&args.data, out, ("--out", "--data"))?;
     }
-    let schema = infer(&args.data, &args.target, &args.name)?;
+    let schema = infer(&args.data, &args.target, &args.name, true)?;
     match &args.out {
         Some(path) => {
             std::fs::write(path, schema.to_toml())
@@ -56,26 +62,50 @@ pub fn run(args: SchemaArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Reads the whole CSV once and drafts a schema, printing what was left out.
-pub fn infer(data: &Path, target: &str, name: &str) -> anyhow::Result<Schema> {
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_path(data)
-        .with_context(|| format!("cannot open {}", data.display()))?;
-    let header: Vec<String> = reader
-        .headers()
-        .with_context(|| format!("cannot read the header of {}", data.display()))?
-        .iter()
-        .map(|h| h.trim_start_matches('\u{feff}').to_string())
-        .collect();
-    let mut draft = SchemaDraft::new(header, target)?;
-    for record in reader.records() {
-        let record = record.with_context(|| format!("{} is not valid CSV", data.display()))?;
-        draft.observe(record.iter());
+/// Reads the whole CSV once and drafts a schema, printing what was left out
+/// and notes on bad cells. Also the rows that cannot be read, and why, when
+/// `report_skipped` (training reports them itself).
+pub fn infer(
+    data: &Path,
+    target: &str,
+    name: &str,
+    report_skipped: bool,
+) -> anyhow::Result<Schema> {
+    let file = File::open(data).with_context(|| format!("cannot open {}", data.display()))?;
+    let mut table = TableReader::new(BufReader::new(file))
+        .with_context(|| format!("cannot read {}", data.display()))?;
+    let mut draft = SchemaDraft::new(table.header().to_vec(), target)?;
+    let mut skipped = Vec::new();
+    let mut n_skipped = 0u64;
+    while let Some(row) = table
+        .next_row()
+        .with_context(|| format!("cannot read {}", data.display()))?
+    {
+        match row {
+            TableRow::Cells(cells) => draft.observe(cells.line, cells.iter()),
+            TableRow::Rejected { line, reason } => {
+                n_skipped += 1;
+                if skipped.len() < SHOW_SKIPPED {
+                    skipped.push(format!("  line {line}: {reason}"));
+                }
+            }
+        }
     }
-    let (schema, left_out) = draft.finish(name)?;
-    for l in &left_out {
+    if report_skipped && n_skipped > 0 {
+        eprintln!("skipped {n_skipped} row(s) that cannot be read:");
+        for s in &skipped {
+            eprintln!("{s}");
+        }
+        if n_skipped > skipped.len() as u64 {
+            eprintln!("  ... and {} more", n_skipped - skipped.len() as u64);
+        }
+    }
+    let drafted = draft.finish(name)?;
+    for l in &drafted.left_out {
         eprintln!("note: column {:?} left out: {}", l.column, l.why);
     }
-    Ok(schema)
+    for note in &drafted.notes {
+        eprintln!("note: {note}");
+    }
+    Ok(drafted.schema)
 }

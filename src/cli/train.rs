@@ -10,6 +10,7 @@ use clap::Args;
 use sha2::{Digest, Sha256};
 
 use super::table::Table;
+use lifeboat::csvfile::{TableReader, TableRow};
 use lifeboat::model::file;
 use lifeboat::model::report::Metrics;
 use lifeboat::schema::Schema;
@@ -109,23 +110,16 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
         hasher: Sha256::new(),
     };
     let dataset = {
-        let mut reader = csv::ReaderBuilder::new()
-            .flexible(true)
-            .from_reader(&mut hashing);
-        let header: Vec<String> = reader
-            .headers()
-            .with_context(|| format!("cannot read the header of {}", args.data.display()))?
-            .iter()
-            .map(|h| h.trim_start_matches('\u{feff}').to_string())
-            .collect();
-        let header: Vec<&str> = header.iter().map(String::as_str).collect();
+        let cannot_read = || format!("cannot read {}", args.data.display());
+        let mut table = TableReader::new(&mut hashing).with_context(cannot_read)?;
+        let header: Vec<&str> = table.header().iter().map(String::as_str).collect();
         let mut builder = DatasetBuilder::new(&schema, &header)
             .with_context(|| format!("{} does not fit the schema", args.data.display()))?;
-        for record in reader.records() {
-            let record =
-                record.with_context(|| format!("{} is not valid CSV", args.data.display()))?;
-            let line = record.position().map_or(0, |p| p.line());
-            builder.push(line, |i| record.get(i));
+        while let Some(row) = table.next_row().with_context(cannot_read)? {
+            match row {
+                TableRow::Cells(cells) => builder.push(cells.line, |i| cells.get(i)),
+                TableRow::Rejected { line, reason } => builder.skip(line, reason),
+            }
         }
         builder.finish()
     };
@@ -273,7 +267,7 @@ fn draft_schema(args: &TrainArgs) -> anyhow::Result<Schema> {
         .and_then(|s| s.to_str())
         .unwrap_or("model")
         .to_string();
-    let schema = super::schema::infer(&args.data, &args.target, &name)?;
+    let schema = super::schema::infer(&args.data, &args.target, &name, false)?;
     let path = draft_path(&args.out);
     let toml = schema.to_toml();
     // A schema the user has edited is their work: never write over it.

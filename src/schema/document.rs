@@ -406,8 +406,18 @@ fn text(t: &Text) -> String {
 }
 
 fn toml_float(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
+    short_number(v)
+}
+
+/// A finite number as TOML and people read it: whole numbers below 10^15 as
+/// integers, others in plain decimals unless very large or small, where
+/// `{}` would write hundreds of digits (1e308 is 309 of them).
+pub(crate) fn short_number(v: f64) -> String {
+    let size = v.abs();
+    if v.fract() == 0.0 && size < 1e15 {
         format!("{}", v as i64)
+    } else if size >= 1e15 || (size < 1e-5 && size > 0.0) {
+        format!("{v:e}")
     } else {
         format!("{v}")
     }
@@ -417,6 +427,22 @@ fn toml_float(v: f64) -> String {
 mod tests {
     use super::*;
     use crate::schema::tests::titanic_like;
+
+    #[test]
+    fn huge_and_tiny_numbers_are_written_short_and_read_back() {
+        for v in [1e308, -f64::MAX, 1e15, 2.5e-7, 0.125, 42.0, -3.0, 1e14] {
+            let written = short_number(v);
+            assert!(written.len() < 25, "{written}");
+            let table: toml::Table = format!("x = {written}").parse().unwrap();
+            let back = match &table["x"] {
+                toml::Value::Integer(i) => *i as f64,
+                toml::Value::Float(f) => *f,
+                other => panic!("{other:?}"),
+            };
+            assert_eq!(back, v, "{written}");
+        }
+        assert_eq!(short_number(1e308), "1e308");
+    }
 
     #[test]
     fn round_trips_through_toml() {

@@ -7,6 +7,8 @@
 
 use std::collections::HashMap;
 
+use super::document::short_number;
+use super::validate::is_missing_token;
 use super::{
     Category, CategorySpec, Class, Field, FieldKind, NumberSpec, Schema, Target, TargetKind, Text,
     is_machine_name,
@@ -16,6 +18,16 @@ use super::{
 const MAX_CATEGORIES: usize = 30;
 /// A target with more distinct values than this is treated as a number (regression).
 const MAX_CLASSES: usize = 20;
+/// A column of numbers may have this many cells that are not (finite)
+/// numbers, a typo or an overflow, and still be drafted as numbers...
+const MAX_NOT_NUMBERS: u64 = 5;
+/// ...if they are at most one in this many of its non-empty cells.
+const NOT_NUMBERS_ONE_IN: u64 = 20;
+/// Cells that are not numbers named in a note, at most.
+const SHOW_NOT_NUMBERS: usize = 3;
+/// Numbers larger than this (in size) are not taken as numbers: squaring
+/// them to scale a column would overflow to infinity.
+const MAX_MAGNITUDE: f64 = 1e150;
 
 /// Running summary of one column.
 #[derive(Debug, Default, Clone)]
@@ -24,6 +36,10 @@ struct ColumnStats {
     missing: u64,
     numbers: Vec<f64>,
     not_numeric: u64,
+    /// The first cells that are not numbers: their lines and text.
+    not_numeric_cells: Vec<(u64, String)>,
+    /// Cells that mean "no value" in a number column (NA, null, ...).
+    missing_tokens: u64,
     /// Distinct values and their counts; `None` once there are too many to be categories.
     counts: Option<HashMap<String, u64>>,
     integral: bool,
@@ -46,13 +62,33 @@ pub struct LeftOut {
     pub why: String,
 }
 
+/// A drafted schema, with what a person should know about it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Drafted {
+    pub schema: Schema,
+    /// Columns that did not become fields, and why.
+    pub left_out: Vec<LeftOut>,
+    /// Notes on fields drafted despite a few bad cells.
+    pub notes: Vec<String>,
+}
+
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum InferError {
-    #[error("the target column {target:?} is not in the header; the columns are: {}", .columns.join(", "))]
+    #[error(
+        "the target column {target:?} is not in the header; the columns are: {}{}",
+        .columns.join(", "),
+        .hints.iter().map(|h| format!("; {h}")).collect::<String>()
+    )]
     NoTarget {
         target: String,
         columns: Vec<String>,
+        /// What the header may have meant ([`crate::csvfile::header_hints`]).
+        hints: Vec<String>,
     },
+    #[error(
+        "the header names only the target column {0:?}; the file needs other columns, the inputs to learn from"
+    )]
+    OnlyTarget(String),
     #[error("the target column {0:?} has no values")]
     EmptyTarget(String),
     #[error("the target column {0:?} has only one value ({1:?}); there is nothing to predict")]
@@ -74,7 +110,7 @@ impl ColumnStats {
         }
     }
 
-    fn observe(&mut self, raw: &str) {
+    fn observe(&mut self, line: u64, raw: &str) {
         self.rows += 1;
         let s = raw.trim();
         if s.is_empty() {
@@ -82,13 +118,20 @@ impl ColumnStats {
             return;
         }
         match s.parse::<f64>() {
-            Ok(v) if v.is_finite() => {
+            Ok(v) if v.is_finite() && v.abs() <= MAX_MAGNITUDE => {
                 self.integral &= v.fract() == 0.0;
                 self.increasing &= self.last.is_none_or(|last| v > last);
                 self.last = Some(v);
                 self.numbers.push(v);
             }
-            _ => self.not_numeric += 1,
+            _ if is_missing_token(s) => self.missing_tokens += 1,
+            _ => {
+                self.not_numeric += 1;
+                if self.not_numeric_cells.len() < SHOW_NOT_NUMBERS {
+                    let shown: String = s.chars().take(40).collect();
+                    self.not_numeric_cells.push((line, shown));
+                }
+            }
         }
         if let Some(counts) = &mut self.counts {
             if let Some(n) = counts.get_mut(s) {
@@ -105,8 +148,42 @@ impl ColumnStats {
         self.rows - self.missing
     }
 
+    /// Numbers, all but a few cells: those are bad cells (see [`MAX_NOT_NUMBERS`]).
     fn is_numeric(&self) -> bool {
-        self.not_numeric == 0 && !self.numbers.is_empty()
+        let numbers = self.numbers.len() as u64;
+        numbers > 0
+            && self.not_numeric <= MAX_NOT_NUMBERS
+            && self.not_numeric * NOT_NUMBERS_ONE_IN <= numbers + self.not_numeric
+    }
+
+    /// Cells without a value, as a number field reads them.
+    fn missing_numbers(&self) -> u64 {
+        self.missing + self.missing_tokens
+    }
+
+    /// What a note says about the cells of a number column that are not numbers.
+    fn not_numeric_note(&self, column: &str) -> Option<String> {
+        if self.not_numeric == 0 {
+            return None;
+        }
+        let mut cells: Vec<String> = self
+            .not_numeric_cells
+            .iter()
+            .map(|(line, cell)| format!("line {line}: {cell:?}"))
+            .collect();
+        let shown = cells.len() as u64;
+        if self.not_numeric > shown {
+            cells.push(format!("and {} more", self.not_numeric - shown));
+        }
+        let (n, verb) = match self.not_numeric {
+            1 => ("1 cell".to_string(), "is"),
+            n => (format!("{n} cells"), "are"),
+        };
+        Some(format!(
+            "column {column:?} is drafted from its numbers, but {n} of {} {verb} not a number within ±1e150 ({}); training skips those rows, and predictions reject such values",
+            self.numbers.len() as u64 + self.not_numeric,
+            cells.join(", ")
+        ))
     }
 
     fn distinct(&self) -> Option<usize> {
@@ -143,11 +220,16 @@ fn compare_values(a: &str, b: &str) -> std::cmp::Ordering {
 impl SchemaDraft {
     pub fn new(headers: Vec<String>, target: &str) -> Result<SchemaDraft, InferError> {
         let Some(target) = headers.iter().position(|h| h.trim() == target) else {
+            let wanted = [target.to_string()];
             return Err(InferError::NoTarget {
+                hints: crate::csvfile::header_hints(headers.iter().map(String::as_str), &wanted),
                 target: target.to_string(),
                 columns: headers,
             });
         };
+        if headers.len() == 1 {
+            return Err(InferError::OnlyTarget(target_name(&headers[target])));
+        }
         let stats = vec![ColumnStats::new(); headers.len()];
         Ok(SchemaDraft {
             headers,
@@ -156,17 +238,19 @@ impl SchemaDraft {
         })
     }
 
-    /// Adds one row. Cells beyond the header are ignored; absent cells count as missing.
-    pub fn observe<'a>(&mut self, record: impl IntoIterator<Item = &'a str>) {
+    /// Adds the row on `line`. Cells beyond the header are ignored; absent
+    /// cells count as missing (readers reject rows of the wrong width first:
+    /// [`crate::csvfile::check_record`]).
+    pub fn observe<'a>(&mut self, line: u64, record: impl IntoIterator<Item = &'a str>) {
         let mut record = record.into_iter();
         for stats in &mut self.stats {
-            stats.observe(record.next().unwrap_or(""));
+            stats.observe(line, record.next().unwrap_or(""));
         }
     }
 
     /// Drafts the schema named `name`, and lists the columns left out.
-    pub fn finish(self, name: &str) -> Result<(Schema, Vec<LeftOut>), InferError> {
-        let target_name = self.headers[self.target].trim().to_string();
+    pub fn finish(self, name: &str) -> Result<Drafted, InferError> {
+        let target_name = target_name(&self.headers[self.target]);
         let target_stats = &self.stats[self.target];
         if target_stats.present() == 0 {
             return Err(InferError::EmptyTarget(target_name));
@@ -195,13 +279,19 @@ impl SchemaDraft {
 
         let mut fields = Vec::new();
         let mut left_out = Vec::new();
+        let mut notes = Vec::new();
         for (i, (header, stats)) in self.headers.iter().zip(&self.stats).enumerate() {
             if i == self.target {
                 continue;
             }
             let column = header.trim().to_string();
             match field_for(&column, stats) {
-                Ok(field) => fields.push(field),
+                Ok(field) => {
+                    if stats.is_numeric() {
+                        notes.extend(stats.not_numeric_note(&column));
+                    }
+                    fields.push(field);
+                }
                 Err(why) => left_out.push(LeftOut { column, why }),
             }
         }
@@ -224,8 +314,16 @@ impl SchemaDraft {
                 kind: target_kind,
             },
         };
-        Ok((schema, left_out))
+        Ok(Drafted {
+            schema,
+            left_out,
+            notes,
+        })
     }
+}
+
+fn target_name(header: &str) -> String {
+    header.trim().to_string()
 }
 
 fn field_for(column: &str, stats: &ColumnStats) -> Result<Field, String> {
@@ -246,21 +344,21 @@ fn field_for(column: &str, stats: &ColumnStats) -> Result<Field, String> {
     };
     let looks_like_id = stats.is_numeric()
         && stats.integral
-        && stats.missing == 0
+        && stats.missing_numbers() == 0
         && stats.distinct().is_none_or(|d| d as u64 == stats.rows)
         && (stats.increasing || column.to_lowercase().ends_with("id"));
     if looks_like_id && stats.rows > MAX_CATEGORIES as u64 {
         return Err("a different whole number in every row: it looks like an identifier".into());
     }
     if stats.is_numeric() {
+        field.optional = stats.missing_numbers() > 0;
         let min = stats.numbers.iter().copied().fold(f64::INFINITY, f64::min);
         let max = stats
             .numbers
             .iter()
             .copied()
             .fold(f64::NEG_INFINITY, f64::max);
-        let is_flag =
-            stats.integral && stats.distinct().is_some_and(|d| d <= 2) && min >= 0.0 && max <= 1.0;
+        let is_flag = stats.integral && min >= 0.0 && max <= 1.0;
         if is_flag {
             field.kind = FieldKind::Boolean;
             field.default = Some(
@@ -281,9 +379,9 @@ fn field_for(column: &str, stats: &ColumnStats) -> Result<Field, String> {
         };
         let median = stats.median();
         field.default = Some(if stats.integral {
-            format!("{}", median.round() as i64)
+            short_number(median.round())
         } else {
-            format!("{}", (median * 100.0).round() / 100.0)
+            short_number((median * 100.0).round() / 100.0)
         });
         field.kind = if stats.integral {
             FieldKind::Integer(spec)
@@ -292,9 +390,9 @@ fn field_for(column: &str, stats: &ColumnStats) -> Result<Field, String> {
         };
         field.help = Text::new(format!(
             "Seen in the data: {} to {}{}.",
-            min,
-            max,
-            missing_note(stats)
+            short_number(min),
+            short_number(max),
+            missing_note(stats.missing_numbers(), stats.rows)
         ));
         return Ok(field);
     }
@@ -304,7 +402,7 @@ fn field_for(column: &str, stats: &ColumnStats) -> Result<Field, String> {
             field.default = values.first().cloned();
             field.help = Text::new(format!(
                 "{d} values seen in the data{}.",
-                missing_note(stats)
+                missing_note(stats.missing, stats.rows)
             ));
             field.kind = FieldKind::Category(CategorySpec {
                 values: values
@@ -326,9 +424,9 @@ fn field_for(column: &str, stats: &ColumnStats) -> Result<Field, String> {
     }
 }
 
-fn missing_note(stats: &ColumnStats) -> String {
-    if stats.missing > 0 {
-        format!("; {} of {} rows empty", stats.missing, stats.rows)
+fn missing_note(missing: u64, rows: u64) -> String {
+    if missing > 0 {
+        format!("; {missing} of {rows} rows empty")
     } else {
         String::new()
     }
@@ -338,14 +436,18 @@ fn missing_note(stats: &ColumnStats) -> String {
 mod tests {
     use super::*;
 
-    fn draft(csv: &str, target: &str) -> Result<(Schema, Vec<LeftOut>), InferError> {
+    fn drafted(csv: &str, target: &str) -> Result<Drafted, InferError> {
         let mut lines = csv.lines();
         let headers = lines.next().unwrap().split(',').map(String::from).collect();
         let mut d = SchemaDraft::new(headers, target)?;
-        for line in lines {
-            d.observe(line.split(','));
+        for (i, line) in lines.enumerate() {
+            d.observe(i as u64 + 2, line.split(','));
         }
         d.finish("t")
+    }
+
+    fn draft(csv: &str, target: &str) -> Result<(Schema, Vec<LeftOut>), InferError> {
+        drafted(csv, target).map(|d| (d.schema, d.left_out))
     }
 
     fn titanic_like_csv() -> String {
@@ -411,6 +513,73 @@ mod tests {
         assert_eq!(err, InferError::OneClass("y".into(), "1".into()));
         let err = draft("a,y\n1,\n2,\n", "y").unwrap_err();
         assert_eq!(err, InferError::EmptyTarget("y".into()));
+    }
+
+    #[test]
+    fn a_header_of_only_the_target_is_named() {
+        let err = draft("Survived\n0\n1\n", "Survived").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the header names only the target column \"Survived\"; \
+             the file needs other columns, the inputs to learn from"
+        );
+        let err = draft("survived,Age\n0,1\n", "Survived").unwrap_err();
+        assert!(
+            err.to_string().ends_with(
+                "the columns are: survived, Age; the header has \"survived\": \
+                 did you mean \"Survived\"? (names are case-sensitive)"
+            ),
+            "{err}"
+        );
+    }
+
+    /// A titanic-like file whose Age column has `bad` in place of numbers on
+    /// the given rows (counted from 0).
+    fn with_bad_ages(bad: &[(usize, &str)]) -> String {
+        let mut csv = titanic_like_csv();
+        let mut lines: Vec<String> = csv.lines().map(String::from).collect();
+        for (row, cell) in bad {
+            let mut cells: Vec<String> = lines[row + 1].split(',').map(String::from).collect();
+            cells[4] = cell.to_string();
+            lines[row + 1] = cells.join(",");
+        }
+        csv = lines.join("\n");
+        csv
+    }
+
+    #[test]
+    fn a_few_bad_cells_leave_a_number_column_a_number_with_a_note() {
+        let d = drafted(
+            &with_bad_ages(&[(5, "abc"), (8, "inf"), (9, "1e400"), (10, "-1e300")]),
+            "Survived",
+        )
+        .unwrap();
+        let age = &d.schema.fields[d.schema.field_index("Age").unwrap()];
+        let FieldKind::Integer(spec) = &age.kind else {
+            panic!("{:?}", age.kind)
+        };
+        assert_eq!((spec.min, spec.max), (Some(2.0), Some(70.0)));
+        assert!(age.optional);
+        assert_eq!(
+            d.notes,
+            [
+                "column \"Age\" is drafted from its numbers, but 4 cells of 85 are not a number \
+                 within ±1e150 (line 7: \"abc\", line 10: \"inf\", line 11: \"1e400\", and 1 more); \
+                 training skips those rows, and predictions reject such values"
+            ]
+        );
+        // More than a few are too many: it is text then.
+        let many: Vec<(usize, &str)> = (20..26).map(|i| (i, "x")).collect();
+        let d = drafted(&with_bad_ages(&many), "Survived").unwrap();
+        assert!(d.schema.field_index("Age").is_none());
+        assert!(d.notes.is_empty());
+        // And so is one in twenty.
+        let d = drafted("a,b,y\n1,x,0\n2,x,1\n3,z,0\nabc,z,1\n", "y").unwrap();
+        assert!(d.schema.field_index("a").is_none());
+        // Missing-value words make a number column optional, not bad.
+        let d = drafted(&with_bad_ages(&[(5, "NA")]), "Survived").unwrap();
+        assert!(d.notes.is_empty());
+        assert!(d.schema.field_index("Age").is_some());
     }
 
     #[test]

@@ -154,11 +154,7 @@ impl Expected {
 
 /// Formats a number the way a person would write it (`100`, not `100.0`).
 fn num(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
-        format!("{}", v as i64)
-    } else {
-        format!("{v}")
-    }
+    super::document::short_number(v)
 }
 
 impl FieldError {
@@ -262,7 +258,7 @@ impl RowErrors {
 /// Strings that mean "no value" in a number column (as pandas writes and reads them).
 const MISSING_TOKENS: [&str; 6] = ["nan", "na", "n/a", "null", "none", "-"];
 
-fn is_missing_token(s: &str) -> bool {
+pub(crate) fn is_missing_token(s: &str) -> bool {
     MISSING_TOKENS.iter().any(|t| s.eq_ignore_ascii_case(t))
 }
 
@@ -541,17 +537,27 @@ pub struct ColumnMap {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ColumnError {
     #[error(
-        "the required column{} {} missing; the model needs: {}",
+        "the required column{} {} missing; the model needs: {}{}",
         if .missing.len() == 1 { "" } else { "s" },
         join_quoted(.missing) + if .missing.len() == 1 { " is" } else { " are" },
-        .needed.join(", ")
+        .needed.join(", "),
+        .hints.iter().map(|h| format!("; {h}")).collect::<String>()
     )]
     Missing {
         missing: Vec<String>,
         needed: Vec<String>,
+        /// What the header may have meant ([`crate::csvfile::header_hints`]).
+        hints: Vec<String>,
     },
-    #[error("the column {0:?} appears more than once in the header")]
-    Duplicate(String),
+    #[error(
+        "the header names {name:?} twice (columns {first} and {second}); give every column its own name"
+    )]
+    Duplicate {
+        name: String,
+        /// Both counted from 1.
+        first: usize,
+        second: usize,
+    },
 }
 
 fn join_quoted(names: &[String]) -> String {
@@ -569,13 +575,19 @@ impl ColumnMap {
         schema: &Schema,
         columns: impl IntoIterator<Item = &'a str>,
     ) -> Result<ColumnMap, ColumnError> {
-        let mut source = vec![None; schema.fields.len()];
+        let mut source: Vec<Option<usize>> = vec![None; schema.fields.len()];
         let mut unused = Vec::new();
+        let mut header = Vec::new();
         for (col, name) in columns.into_iter().enumerate() {
+            header.push(name);
             let name = name.trim();
             match schema.field_index(name) {
-                Some(i) if source[i].is_some() => {
-                    return Err(ColumnError::Duplicate(name.to_string()));
+                Some(i) if let Some(first) = source[i] => {
+                    return Err(ColumnError::Duplicate {
+                        name: name.to_string(),
+                        first: first + 1,
+                        second: col + 1,
+                    });
                 }
                 Some(i) => source[i] = Some(col),
                 None => unused.push((col, name.to_string())),
@@ -590,6 +602,7 @@ impl ColumnMap {
             .collect();
         if !missing.is_empty() {
             return Err(ColumnError::Missing {
+                hints: crate::csvfile::header_hints(header.iter().copied(), &missing),
                 missing,
                 needed: schema.field_names().map(String::from).collect(),
             });
@@ -805,8 +818,26 @@ mod tests {
             "the required columns \"Pclass\", \"Sex\", \"SibSp\" are missing; \
              the model needs: Pclass, Sex, Age, SibSp, Fare, Embarked, Alone"
         );
-        let err = ColumnMap::new(&schema, ["Age", "Age"]).unwrap_err();
-        assert_eq!(err, ColumnError::Duplicate("Age".into()));
+        let err = ColumnMap::new(&schema, ["Age", "Fare", "Age"]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the header names \"Age\" twice (columns 1 and 3); give every column its own name"
+        );
+        // A header that looks meant otherwise says how.
+        let err = ColumnMap::new(&schema, ["pclass", "Sex", "SibSp"]).unwrap_err();
+        assert!(
+            err.to_string().ends_with(
+                "Alone; the header has \"pclass\": did you mean \"Pclass\"? (names are case-sensitive)"
+            ),
+            "{err}"
+        );
+        let err = ColumnMap::new(&schema, ["Pclass;Sex;SibSp"]).unwrap_err();
+        assert!(
+            err.to_string().ends_with(
+                "Alone; the header looks separated by ';'; lifeboat reads comma-separated files"
+            ),
+            "{err}"
+        );
     }
 
     proptest::proptest! {

@@ -31,10 +31,16 @@ pub struct SkippedRow {
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum DataError {
-    #[error("the target column {target:?} is not in the file; its columns are: {}", .columns.join(", "))]
+    #[error(
+        "the target column {target:?} is not in the file; its columns are: {}{}",
+        .columns.join(", "),
+        .hints.iter().map(|h| format!("; {h}")).collect::<String>()
+    )]
     NoTarget {
         target: String,
         columns: Vec<String>,
+        /// What the header may have meant ([`crate::csvfile::header_hints`]).
+        hints: Vec<String>,
     },
     #[error(
         "the schema's target {0:?} is a number (regression); `lifeboat train` trains classifiers: list the classes under [target]"
@@ -63,6 +69,10 @@ impl<'s> DatasetBuilder<'s> {
             .ok_or_else(|| DataError::NoTarget {
                 target: schema.target.name.clone(),
                 columns: header.iter().map(|h| h.to_string()).collect(),
+                hints: crate::csvfile::header_hints(
+                    header.iter().copied(),
+                    std::slice::from_ref(&schema.target.name),
+                ),
             })?;
         let columns = ColumnMap::new(schema, header.iter().copied())?;
         let unused_columns = columns
@@ -133,7 +143,8 @@ impl<'s> DatasetBuilder<'s> {
             })
     }
 
-    fn skip(&mut self, line: u64, reason: String) {
+    /// Skips the record on `line`, which cannot be read as a row, and says why.
+    pub fn skip(&mut self, line: u64, reason: String) {
         self.data.skipped += 1;
         if self.data.skipped_examples.len() < KEEP_SKIPPED {
             self.data.skipped_examples.push(SkippedRow { line, reason });
