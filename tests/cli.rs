@@ -352,6 +352,60 @@ fn train_errors_name_the_problem() {
     );
     let err = run(&["--target", "y", "--learner", "magic"]);
     assert!(err.contains("invalid value 'magic'"), "{err}");
+
+    // A free-text target is not a number, and no schema was given: say what it is.
+    let err = run(&["--target", "note"]);
+    assert!(
+        err.contains(
+            "the target \"note\" has 50 different values in 50 rows: too many to be classes \
+             (at most 20); `lifeboat train` trains classifiers, so choose a column of classes \
+             such as k, color or y"
+        ),
+        "{err}"
+    );
+    assert!(!err.contains("regression"), "{err}");
+    // So is a number with a value per row.
+    let err = run(&["--target", "x"]);
+    assert!(err.contains("the target \"x\" has"), "{err}");
+    // A user's schema whose target is a value is named as the schema's.
+    let value = write(
+        dir.path(),
+        "value.toml",
+        "name = \"m\"\n[target]\nname = \"x\"\nkind = \"value\"\n[[fields]]\nname=\"k\"\nkind=\"number\"\n",
+    );
+    let err = run(&["--target", "x", "--schema", value.to_str().unwrap()]);
+    assert!(
+        err.contains("the schema's target \"x\" is of kind \"value\""),
+        "{err}"
+    );
+    // Nothing was drafted for targets that cannot be trained.
+    assert!(!dir.path().join("m.schema.toml").exists());
+}
+
+#[test]
+fn schema_refuses_a_text_target_that_is_not_classes() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = write(dir.path(), "d.csv", &synthetic_csv(60));
+    let out = lifeboat()
+        .args(["schema", "--target", "note", "--data"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("the target \"note\" has 60 different values in 60 rows")
+            && err.contains("it is text, so it cannot be a number to predict either"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
+    // A number with many values is still drafted as a value to predict.
+    let text = stdout(
+        lifeboat()
+            .args(["schema", "--target", "x", "--data"])
+            .arg(&data),
+    );
+    assert!(text.contains("kind = \"value\""), "{text}");
 }
 
 #[test]

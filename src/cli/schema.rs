@@ -33,7 +33,7 @@ pub struct SchemaArgs {
 }
 
 pub fn run(args: SchemaArgs) -> anyhow::Result<ExitCode> {
-    let schema = infer(&args.data, &args.target, &args.name)?;
+    let schema = infer(&args.data, &args.target, &args.name, false)?;
     match &args.out {
         Some(path) => {
             std::fs::write(path, schema.to_toml())
@@ -46,7 +46,8 @@ pub fn run(args: SchemaArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Reads the whole CSV once and drafts a schema, printing what was left out.
-pub fn infer(data: &Path, target: &str, name: &str) -> anyhow::Result<Schema> {
+/// With `classifier`, a target that is not a column of classes is an error.
+pub fn infer(data: &Path, target: &str, name: &str, classifier: bool) -> anyhow::Result<Schema> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .from_path(data)
@@ -62,7 +63,11 @@ pub fn infer(data: &Path, target: &str, name: &str) -> anyhow::Result<Schema> {
         let record = record.with_context(|| format!("{} is not valid CSV", data.display()))?;
         draft.observe(record.iter());
     }
-    let (schema, left_out) = draft.finish(name)?;
+    let (schema, left_out) = if classifier {
+        draft.finish_classifier(name)?
+    } else {
+        draft.finish(name)?
+    };
     for l in &left_out {
         eprintln!("note: column {:?} left out: {}", l.column, l.why);
     }

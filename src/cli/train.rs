@@ -265,7 +265,7 @@ fn draft_schema(args: &TrainArgs) -> anyhow::Result<Schema> {
         .and_then(|s| s.to_str())
         .unwrap_or("model")
         .to_string();
-    let schema = super::schema::infer(&args.data, &args.target, &name)?;
+    let schema = super::schema::infer(&args.data, &args.target, &name, true)?;
     let path = draft_path(&args.out);
     std::fs::write(&path, schema.to_toml())
         .with_context(|| format!("cannot write the drafted schema to {}", path.display()))?;

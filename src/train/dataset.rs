@@ -37,7 +37,7 @@ pub enum DataError {
         columns: Vec<String>,
     },
     #[error(
-        "the schema's target {0:?} is a number (regression); `lifeboat train` trains classifiers: list the classes under [target]"
+        "the schema's target {0:?} is of kind \"value\" (a number to predict); `lifeboat train` trains classifiers: list the target's classes under [target] in the schema"
     )]
     NotClassification(String),
     #[error(transparent)]
