@@ -409,6 +409,47 @@ fn schema_refuses_a_text_target_that_is_not_classes() {
 }
 
 #[test]
+fn train_warns_of_a_class_without_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = write(dir.path(), "d.csv", &synthetic_csv(60));
+    let schema = write(
+        dir.path(),
+        "s.toml",
+        "name = \"m\"\n[target]\nname = \"y\"\nclasses = [\"0\", \"1\", \"7\"]\n\
+         [[fields]]\nname = \"x\"\nkind = \"number\"\n",
+    );
+    let out = lifeboat()
+        .args([
+            "train",
+            "--learner",
+            "logistic",
+            "--folds",
+            "3",
+            "--target",
+            "y",
+        ])
+        .arg("--data")
+        .arg(&data)
+        .arg("--schema")
+        .arg(&schema)
+        .arg("--out")
+        .arg(dir.path().join("m.lifeboat"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(
+            "warning: the class \"7\" of \"y\" has no rows in the data, so the model will give \
+             it a probability near 0 for every input"
+        ),
+        "{stderr}"
+    );
+    // Classes that have rows are not named.
+    assert!(!stderr.contains("\"0\""), "{stderr}");
+}
+
+#[test]
 fn schema_prints_an_editable_draft() {
     let dir = tempfile::tempdir().unwrap();
     let data = write(dir.path(), "d.csv", &synthetic_csv(60));

@@ -126,6 +126,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
     let data_sha256 = file::hex(&hashing.hasher.finalize());
 
     report_skipped(&dataset);
+    report_classes_without_rows(&schema, &dataset);
     if !dataset.unused_columns.is_empty() {
         eprintln!(
             "note: columns not in the schema, so not used: {}",
@@ -255,6 +256,33 @@ fn report_skipped(dataset: &train::Dataset) {
     if dataset.skipped > shown {
         eprintln!("  ... and {} more", dataset.skipped - shown);
     }
+}
+
+/// Warns about classes the schema lists but no row has: the model would give
+/// them a probability near 0 for every input, whatever the input.
+fn report_classes_without_rows(schema: &Schema, dataset: &train::Dataset) {
+    let classes = schema.classes();
+    let missing: Vec<String> = dataset
+        .classes_without_rows()
+        .into_iter()
+        .filter_map(|i| classes.get(i))
+        .map(|c| format!("{:?}", c.value))
+        .collect();
+    if missing.is_empty() {
+        return;
+    }
+    let (noun, verb, them) = if missing.len() == 1 {
+        ("class", "has", "it")
+    } else {
+        ("classes", "have", "them")
+    };
+    eprintln!(
+        "warning: the {noun} {} of {:?} {verb} no rows in the data, so the model will give \
+         {them} a probability near 0 for every input; remove {them} from the schema's classes, \
+         or add rows that have {them}",
+        missing.join(", "),
+        schema.target.name,
+    );
 }
 
 /// Drafts a schema from the data and writes it beside the model.
