@@ -409,6 +409,49 @@ fn schema_refuses_a_text_target_that_is_not_classes() {
 }
 
 #[test]
+fn train_checks_out_before_drafting_and_keeps_a_draft_when_training_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = write(dir.path(), "d.csv", &synthetic_csv(60));
+    let train = |data: &Path, out: &Path| {
+        let o = lifeboat()
+            .args(["train", "--target", "y", "--data"])
+            .arg(data)
+            .arg("--out")
+            .arg(out)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2));
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    };
+    // --out names a directory: refused before a schema is drafted.
+    let adir = dir.path().join("adir");
+    std::fs::create_dir(&adir).unwrap();
+    let err = train(&data, &adir);
+    assert!(err.contains("is a directory, not a file name"), "{err}");
+    assert!(err.contains("adir/model.lifeboat"), "{err}");
+    assert!(!err.contains("drafted"), "{err}");
+    assert!(!dir.path().join("adir.schema.toml").exists());
+    // --out in a directory that does not exist.
+    let err = train(&data, &dir.path().join("nowhere/m.lifeboat"));
+    assert!(err.contains("does not exist"), "{err}");
+    assert!(!dir.path().join("nowhere").exists());
+    // Training fails on the data: the draft is kept, and the error says where.
+    let tiny = write(dir.path(), "tiny.csv", "x,y\n1,0\n2,1\n3,0\n");
+    let err = train(&tiny, &dir.path().join("t.lifeboat"));
+    assert!(err.contains("folds must be from 2"), "{err}");
+    let draft = dir.path().join("t.schema.toml");
+    assert!(
+        err.contains(&format!(
+            "the schema drafted from the data is kept in {}",
+            draft.display()
+        )),
+        "{err}"
+    );
+    lifeboat::schema::Schema::from_toml(&std::fs::read_to_string(&draft).unwrap()).unwrap();
+    assert!(!dir.path().join("t.lifeboat").exists());
+}
+
+#[test]
 fn train_warns_of_a_class_without_rows() {
     let dir = tempfile::tempdir().unwrap();
     let data = write(dir.path(), "d.csv", &synthetic_csv(60));
