@@ -358,6 +358,144 @@ fn train_errors_name_the_problem() {
     );
     let err = run(&["--target", "y", "--learner", "magic"]);
     assert!(err.contains("invalid value 'magic'"), "{err}");
+
+    // A free-text target is not a number, and no schema was given: say what it is.
+    let err = run(&["--target", "note"]);
+    assert!(
+        err.contains(
+            "the target \"note\" has 50 different values in 50 rows: too many to be classes \
+             (at most 20); `lifeboat train` trains classifiers, so choose a column of classes \
+             such as k, color or y"
+        ),
+        "{err}"
+    );
+    assert!(!err.contains("regression"), "{err}");
+    // So is a number with a value per row.
+    let err = run(&["--target", "x"]);
+    assert!(err.contains("the target \"x\" has"), "{err}");
+    // A user's schema whose target is a value is named as the schema's.
+    let value = write(
+        dir.path(),
+        "value.toml",
+        "name = \"m\"\n[target]\nname = \"x\"\nkind = \"value\"\n[[fields]]\nname=\"k\"\nkind=\"number\"\n",
+    );
+    let err = run(&["--target", "x", "--schema", value.to_str().unwrap()]);
+    assert!(
+        err.contains("the schema's target \"x\" is of kind \"value\""),
+        "{err}"
+    );
+    // Nothing was drafted for targets that cannot be trained.
+    assert!(!dir.path().join("m.schema.toml").exists());
+}
+
+#[test]
+fn schema_refuses_a_text_target_that_is_not_classes() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = write(dir.path(), "d.csv", &synthetic_csv(60));
+    let out = lifeboat()
+        .args(["schema", "--target", "note", "--data"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("the target \"note\" has 60 different values in 60 rows")
+            && err.contains("it is text, so it cannot be a number to predict either"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
+    // A number with many values is still drafted as a value to predict.
+    let text = stdout(
+        lifeboat()
+            .args(["schema", "--target", "x", "--data"])
+            .arg(&data),
+    );
+    assert!(text.contains("kind = \"value\""), "{text}");
+}
+
+#[test]
+fn train_checks_out_before_drafting_and_keeps_a_draft_when_training_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = write(dir.path(), "d.csv", &synthetic_csv(60));
+    let train = |data: &Path, out: &Path| {
+        let o = lifeboat()
+            .args(["train", "--target", "y", "--data"])
+            .arg(data)
+            .arg("--out")
+            .arg(out)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2));
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    };
+    // --out names a directory: refused before a schema is drafted.
+    let adir = dir.path().join("adir");
+    std::fs::create_dir(&adir).unwrap();
+    let err = train(&data, &adir);
+    assert!(err.contains("is a directory, not a file name"), "{err}");
+    assert!(err.contains("adir/model.lifeboat"), "{err}");
+    assert!(!err.contains("drafted"), "{err}");
+    assert!(!dir.path().join("adir.schema.toml").exists());
+    // --out in a directory that does not exist.
+    let err = train(&data, &dir.path().join("nowhere/m.lifeboat"));
+    assert!(err.contains("does not exist"), "{err}");
+    assert!(!dir.path().join("nowhere").exists());
+    // Training fails on the data: the draft is kept, and the error says where.
+    let tiny = write(dir.path(), "tiny.csv", "x,y\n1,0\n2,1\n3,0\n");
+    let err = train(&tiny, &dir.path().join("t.lifeboat"));
+    assert!(err.contains("folds must be from 2"), "{err}");
+    let draft = dir.path().join("t.schema.toml");
+    assert!(
+        err.contains(&format!(
+            "the schema drafted from the data is kept in {}",
+            draft.display()
+        )),
+        "{err}"
+    );
+    lifeboat::schema::Schema::from_toml(&std::fs::read_to_string(&draft).unwrap()).unwrap();
+    assert!(!dir.path().join("t.lifeboat").exists());
+}
+
+#[test]
+fn train_warns_of_a_class_without_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = write(dir.path(), "d.csv", &synthetic_csv(60));
+    let schema = write(
+        dir.path(),
+        "s.toml",
+        "name = \"m\"\n[target]\nname = \"y\"\nclasses = [\"0\", \"1\", \"7\"]\n\
+         [[fields]]\nname = \"x\"\nkind = \"number\"\n",
+    );
+    let out = lifeboat()
+        .args([
+            "train",
+            "--learner",
+            "logistic",
+            "--folds",
+            "3",
+            "--target",
+            "y",
+        ])
+        .arg("--data")
+        .arg(&data)
+        .arg("--schema")
+        .arg(&schema)
+        .arg("--out")
+        .arg(dir.path().join("m.lifeboat"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(
+            "warning: the class \"7\" of \"y\" has no rows in the data, so the model will give \
+             it a probability near 0 for every input"
+        ),
+        "{stderr}"
+    );
+    // Classes that have rows are not named.
+    assert!(!stderr.contains("\"0\""), "{stderr}");
 }
 
 #[test]

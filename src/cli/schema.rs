@@ -50,7 +50,7 @@ pub fn run(args: SchemaArgs) -> anyhow::Result<ExitCode> {
     if let Some(out) = &args.out {
         super::refuse_overwriting(&args.data, out, ("--out", "--data"))?;
     }
-    let schema = infer(&args.data, &args.target, &args.name, true)?;
+    let schema = infer(&args.data, &args.target, &args.name, false)?;
     match &args.out {
         Some(path) => {
             std::fs::write(path, schema.to_toml())
@@ -63,14 +63,10 @@ pub fn run(args: SchemaArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Reads the whole CSV once and drafts a schema, printing what was left out
-/// and notes on bad cells. Also the rows that cannot be read, and why, when
-/// `report_skipped` (training reports them itself).
-pub fn infer(
-    data: &Path,
-    target: &str,
-    name: &str,
-    report_skipped: bool,
-) -> anyhow::Result<Schema> {
+/// and notes on bad cells. `for_training`: the draft of a classifier (a target
+/// that is not a column of classes is an error), and the rows that cannot be
+/// read are left for training to report; otherwise they are reported here.
+pub fn infer(data: &Path, target: &str, name: &str, for_training: bool) -> anyhow::Result<Schema> {
     let file = File::open(data).with_context(|| format!("cannot open {}", data.display()))?;
     let mut table = TableReader::new(BufReader::new(file))
         .with_context(|| format!("cannot read {}", data.display()))?;
@@ -91,7 +87,7 @@ pub fn infer(
             }
         }
     }
-    if report_skipped && n_skipped > 0 {
+    if !for_training && n_skipped > 0 {
         eprintln!("skipped {n_skipped} row(s) that cannot be read:");
         for s in &skipped {
             eprintln!("{s}");
@@ -100,7 +96,11 @@ pub fn infer(
             eprintln!("  ... and {} more", n_skipped - skipped.len() as u64);
         }
     }
-    let drafted = draft.finish(name)?;
+    let drafted = if for_training {
+        draft.finish_classifier(name)?
+    } else {
+        draft.finish(name)?
+    };
     for l in &drafted.left_out {
         eprintln!("note: column {:?} left out: {}", l.column, l.why);
     }

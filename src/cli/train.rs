@@ -5,7 +5,7 @@ use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context, bail};
+use anyhow::{Context, anyhow, bail};
 use clap::Args;
 use sha2::{Digest, Sha256};
 
@@ -48,7 +48,9 @@ pub struct TrainArgs {
     /// The random seed: the same data, schema, learner and seed give the same file.
     #[arg(long, default_value_t = 42, allow_negative_numbers = true)]
     seed: u64,
-    /// Where to write the model file.
+    /// Where to write the model file (in a directory that exists). Without
+    /// --schema, the drafted schema is written beside it (m.lifeboat:
+    /// m.schema.toml) and kept even when training fails, for you to edit.
     #[arg(long, value_name = "FILE")]
     out: PathBuf,
 }
@@ -85,7 +87,9 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
         "auto" => Learner::ALL.to_vec(),
         name => vec![Learner::from_name(name).context("unknown learner")?],
     };
-    let schema = match &args.schema {
+    // Before anything is drafted or read: a bad --out would only fail at the end.
+    check_out(&args.out, args.schema.is_none())?;
+    let (schema, drafted) = match &args.schema {
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read the schema {}", path.display()))?;
@@ -98,11 +102,65 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
                     args.target
                 );
             }
-            schema
+            (schema, None)
         }
-        None => draft_schema(&args)?,
+        None => {
+            let (schema, path) = draft_schema(&args)?;
+            (schema, Some(path))
+        }
     };
+    // A draft stays when training fails: it is the file to edit (fields,
+    // classes) before trying again, so the error says where it is.
+    train_and_write(&args, learners, schema).map_err(|e| match drafted {
+        Some(path) => anyhow!(
+            "{e:#}\nthe schema drafted from the data is kept in {}: edit it and train again with --schema",
+            path.display()
+        ),
+        None => e,
+    })
+}
 
+/// Checks that `--out` can name a new model file (and, when a schema will be
+/// drafted, that the draft's path is free to write), so that a mistake there
+/// stops the command before anything is drafted, read or trained.
+fn check_out(out: &Path, drafting: bool) -> anyhow::Result<()> {
+    let text = out.as_os_str().to_string_lossy();
+    if out.is_dir() || text.ends_with(std::path::MAIN_SEPARATOR) || out.file_name().is_none() {
+        bail!(
+            "--out {} is a directory, not a file name; give the model file's name, such as {}",
+            out.display(),
+            out.join("model.lifeboat").display()
+        );
+    }
+    let parent = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if !parent.is_dir() {
+        bail!(
+            "--out {}: the directory {} does not exist; create it first, or write the model elsewhere",
+            out.display(),
+            parent.display()
+        );
+    }
+    let draft = draft_path(out);
+    if drafting && draft.is_dir() {
+        bail!(
+            "the schema drafted for --out {} would be written to {}, which is a directory; \
+             choose another --out, or pass a schema with --schema",
+            out.display(),
+            draft.display()
+        );
+    }
+    Ok(())
+}
+
+/// Reads the data through `schema`, trains, and writes the model to `--out`.
+fn train_and_write(
+    args: &TrainArgs,
+    learners: Vec<Learner>,
+    schema: Schema,
+) -> anyhow::Result<ExitCode> {
     let file = File::open(&args.data)
         .with_context(|| format!("cannot open the training data {}", args.data.display()))?;
     let mut hashing = Hashing {
@@ -128,6 +186,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
     let data_sha256 = file::hex(&hashing.hasher.finalize());
 
     report_skipped(&dataset);
+    report_classes_without_rows(&schema, &dataset);
     if !dataset.unused_columns.is_empty() {
         eprintln!(
             "note: columns not in the schema, so not used: {}",
@@ -259,15 +318,43 @@ fn report_skipped(dataset: &train::Dataset) {
     }
 }
 
-/// Drafts a schema from the data and writes it beside the model.
-fn draft_schema(args: &TrainArgs) -> anyhow::Result<Schema> {
+/// Warns about classes the schema lists but no row has: the model would give
+/// them a probability near 0 for every input, whatever the input.
+fn report_classes_without_rows(schema: &Schema, dataset: &train::Dataset) {
+    let classes = schema.classes();
+    let missing: Vec<String> = dataset
+        .classes_without_rows()
+        .into_iter()
+        .filter_map(|i| classes.get(i))
+        .map(|c| format!("{:?}", c.value))
+        .collect();
+    if missing.is_empty() {
+        return;
+    }
+    let (noun, verb, them) = if missing.len() == 1 {
+        ("class", "has", "it")
+    } else {
+        ("classes", "have", "them")
+    };
+    eprintln!(
+        "warning: the {noun} {} of {:?} {verb} no rows in the data, so the model will give \
+         {them} a probability near 0 for every input; remove {them} from the schema's classes, \
+         or add rows that have {them}",
+        missing.join(", "),
+        schema.target.name,
+    );
+}
+
+/// Drafts a schema from the data and writes it beside the model; returns it
+/// and where it was written.
+fn draft_schema(args: &TrainArgs) -> anyhow::Result<(Schema, PathBuf)> {
     let name = args
         .out
         .file_stem()
         .and_then(|s| s.to_str())
         .unwrap_or("model")
         .to_string();
-    let schema = super::schema::infer(&args.data, &args.target, &name, false)?;
+    let schema = super::schema::infer(&args.data, &args.target, &name, true)?;
     let path = draft_path(&args.out);
     let toml = schema.to_toml();
     // A schema the user has edited is their work: never write over it.
@@ -283,7 +370,7 @@ fn draft_schema(args: &TrainArgs) -> anyhow::Result<Schema> {
     std::fs::write(&path, toml)
         .with_context(|| format!("cannot write the drafted schema to {}", path.display()))?;
     eprintln!("drafted a schema from the data: {}", path.display());
-    Ok(schema)
+    Ok((schema, path))
 }
 
 fn draft_path(out: &Path) -> PathBuf {

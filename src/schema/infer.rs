@@ -5,7 +5,9 @@
 //! It reads rows one at a time and keeps only per-column summaries, so it
 //! works on files larger than memory (category counting stops at a limit).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::hash::{Hash, Hasher};
 
 use super::document::short_number;
 use super::validate::is_missing_token;
@@ -28,6 +30,9 @@ const SHOW_NOT_NUMBERS: usize = 3;
 /// Numbers larger than this (in size) are not taken as numbers: squaring
 /// them to scale a column would overflow to infinity.
 const MAX_MAGNITUDE: f64 = 1e150;
+/// The target's distinct values are counted (as hashes) up to this many, so a
+/// message can say how many there are.
+const MAX_COUNTED: usize = 1 << 20;
 
 /// Running summary of one column.
 #[derive(Debug, Default, Clone)]
@@ -45,6 +50,11 @@ struct ColumnStats {
     integral: bool,
     increasing: bool,
     last: Option<f64>,
+    /// The first number with a fraction, as written.
+    fraction: Option<String>,
+    /// Hashes of the distinct values, kept for the target only, up to
+    /// [`MAX_COUNTED`]; `None` for other columns and once there are more.
+    hashes: Option<HashSet<u64>>,
 }
 
 /// Collects column summaries row by row, then drafts a schema.
@@ -70,6 +80,56 @@ pub struct Drafted {
     pub left_out: Vec<LeftOut>,
     /// Notes on fields drafted despite a few bad cells.
     pub notes: Vec<String>,
+}
+
+/// Why a target column cannot be a column of classes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NotClasses {
+    /// More distinct values than a classifier takes; `distinct` is `None`
+    /// when there were too many to count.
+    TooMany {
+        distinct: Option<usize>,
+        /// Rows with a value, and rows left empty.
+        rows: u64,
+        empty: u64,
+    },
+    /// Numbers with fractions: a quantity, not classes.
+    Fractions { example: String },
+}
+
+impl fmt::Display for NotClasses {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NotClasses::TooMany {
+                distinct,
+                rows,
+                empty,
+            } => {
+                match distinct {
+                    Some(d) => write!(f, "has {d} different values")?,
+                    None => write!(f, "has more than {MAX_COUNTED} different values")?,
+                }
+                write!(f, " in {rows} rows")?;
+                if *empty > 0 {
+                    write!(f, " ({empty} more are empty)")?;
+                }
+                write!(f, ": too many to be classes (at most {MAX_CLASSES})")
+            }
+            NotClasses::Fractions { example } => write!(
+                f,
+                "holds numbers with fractions (such as {example}): a quantity, not classes"
+            ),
+        }
+    }
+}
+
+/// " such as A, B or C", or what a column of classes is when no column is one.
+fn such_as(candidates: &[String]) -> String {
+    match candidates {
+        [] => format!(" (a column with 2 to {MAX_CLASSES} different values)"),
+        [one] => format!(" such as {one}"),
+        [init @ .., last] => format!(" such as {} or {last}", init.join(", ")),
+    }
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -98,6 +158,37 @@ pub enum InferError {
         .0.iter().map(|l| format!("{} ({})", l.column, l.why)).collect::<Vec<_>>().join("; ")
     )]
     NoInputs(Vec<LeftOut>),
+    /// A classifier was asked for and the target is not a column of classes.
+    #[error(
+        "the target {target:?} {why}; `lifeboat train` trains classifiers, so choose a column of classes{}",
+        such_as(.candidates)
+    )]
+    NotClasses {
+        target: String,
+        why: NotClasses,
+        /// Columns that could be classes, at most three, in file order.
+        candidates: Vec<String>,
+    },
+    /// A text target with too many values to be classes (a number could be
+    /// predicted as a value; text cannot).
+    #[error(
+        "the target {target:?} {why}, and it is text, so it cannot be a number to predict either; choose a column of classes{}",
+        such_as(.candidates)
+    )]
+    TextNotClasses {
+        target: String,
+        why: NotClasses,
+        candidates: Vec<String>,
+    },
+}
+
+/// What the draft is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Purpose {
+    /// Any model: a numeric target that is not classes becomes a value (regression).
+    Any,
+    /// A classifier (`lifeboat train`): the target must be classes.
+    Classifier,
 }
 
 impl ColumnStats {
@@ -119,6 +210,9 @@ impl ColumnStats {
         }
         match s.parse::<f64>() {
             Ok(v) if v.is_finite() && v.abs() <= MAX_MAGNITUDE => {
+                if v.fract() != 0.0 && self.fraction.is_none() {
+                    self.fraction = Some(s.to_string());
+                }
                 self.integral &= v.fract() == 0.0;
                 self.increasing &= self.last.is_none_or(|last| v > last);
                 self.last = Some(v);
@@ -131,6 +225,14 @@ impl ColumnStats {
                     let shown: String = s.chars().take(40).collect();
                     self.not_numeric_cells.push((line, shown));
                 }
+            }
+        }
+        if let Some(hashes) = &mut self.hashes {
+            let mut hasher = std::hash::DefaultHasher::new();
+            s.hash(&mut hasher);
+            hashes.insert(hasher.finish());
+            if hashes.len() > MAX_COUNTED {
+                self.hashes = None;
             }
         }
         if let Some(counts) = &mut self.counts {
@@ -190,6 +292,30 @@ impl ColumnStats {
         self.counts.as_ref().map(HashMap::len)
     }
 
+    /// Whether the column's values could be a classifier's classes.
+    fn could_be_classes(&self) -> bool {
+        self.distinct()
+            .is_some_and(|d| (2..=MAX_CLASSES).contains(&d))
+            && (self.integral || !self.is_numeric())
+    }
+
+    /// Why the column's values cannot be classes, or `None` when they can.
+    fn not_classes(&self) -> Option<NotClasses> {
+        match self.distinct() {
+            Some(n) if n <= MAX_CLASSES => match &self.fraction {
+                Some(example) if self.is_numeric() => Some(NotClasses::Fractions {
+                    example: example.clone(),
+                }),
+                _ => None,
+            },
+            counted => Some(NotClasses::TooMany {
+                distinct: counted.or(self.hashes.as_ref().map(HashSet::len)),
+                rows: self.present(),
+                empty: self.missing,
+            }),
+        }
+    }
+
     /// Distinct values, most frequent first (ties in numeric or text order).
     fn values_by_frequency(&self) -> Vec<String> {
         let mut values: Vec<(&String, &u64)> = self.counts.iter().flatten().collect();
@@ -230,7 +356,8 @@ impl SchemaDraft {
         if headers.len() == 1 {
             return Err(InferError::OnlyTarget(target_name(&headers[target])));
         }
-        let stats = vec![ColumnStats::new(); headers.len()];
+        let mut stats = vec![ColumnStats::new(); headers.len()];
+        stats[target].hashes = Some(HashSet::new());
         Ok(SchemaDraft {
             headers,
             target,
@@ -248,12 +375,53 @@ impl SchemaDraft {
         }
     }
 
-    /// Drafts the schema named `name`, and lists the columns left out.
+    /// Drafts the schema named `name`, and lists the columns left out. A
+    /// numeric target with too many values (or fractions) to be classes
+    /// becomes a value (regression); a text one is an error.
     pub fn finish(self, name: &str) -> Result<Drafted, InferError> {
+        self.finish_for(name, Purpose::Any)
+    }
+
+    /// Drafts the schema of a classifier: like [`SchemaDraft::finish`], but a
+    /// target that is not a column of classes is an error.
+    pub fn finish_classifier(self, name: &str) -> Result<Drafted, InferError> {
+        self.finish_for(name, Purpose::Classifier)
+    }
+
+    /// Columns other than the target whose values could be classes, at most three.
+    fn class_candidates(&self) -> Vec<String> {
+        self.headers
+            .iter()
+            .zip(&self.stats)
+            .enumerate()
+            .filter(|(i, (h, s))| *i != self.target && !h.trim().is_empty() && s.could_be_classes())
+            .map(|(_, (h, _))| h.trim().to_string())
+            .take(3)
+            .collect()
+    }
+
+    fn finish_for(self, name: &str, purpose: Purpose) -> Result<Drafted, InferError> {
         let target_name = target_name(&self.headers[self.target]);
         let target_stats = &self.stats[self.target];
         if target_stats.present() == 0 {
             return Err(InferError::EmptyTarget(target_name));
+        }
+        if let Some(why) = target_stats.not_classes() {
+            let candidates = self.class_candidates();
+            if purpose == Purpose::Classifier {
+                return Err(InferError::NotClasses {
+                    target: target_name,
+                    why,
+                    candidates,
+                });
+            }
+            if !target_stats.is_numeric() {
+                return Err(InferError::TextNotClasses {
+                    target: target_name,
+                    why,
+                    candidates,
+                });
+            }
         }
         let target_kind = match target_stats.distinct() {
             Some(n)
@@ -590,5 +758,92 @@ mod tests {
         }
         let (schema, _) = draft(&csv, "y").unwrap();
         assert!(!schema.is_classifier());
+    }
+
+    #[test]
+    fn a_text_target_with_a_value_per_row_is_not_classes() {
+        let csv = titanic_like_csv();
+        // "Name" is "Person i": 100 different values in 100 rows.
+        let err = draft(&csv, "Name").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the target \"Name\" has 100 different values in 100 rows: too many to be \
+             classes (at most 20), and it is text, so it cannot be a number to predict \
+             either; choose a column of classes such as Survived, Pclass or Sex"
+        );
+        let err = draft_classifier(&csv, "Name").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the target \"Name\" has 100 different values in 100 rows: too many to be \
+             classes (at most 20); `lifeboat train` trains classifiers, so choose a column \
+             of classes such as Survived, Pclass or Sex"
+        );
+    }
+
+    #[test]
+    fn the_target_count_goes_past_the_category_limit() {
+        // Counting categories stops at 120 values; the target's count does not.
+        let mut csv = String::from("x,y\n");
+        for i in 0..500 {
+            csv.push_str(&format!("{},v{}\n", i % 2, i % 400));
+        }
+        csv.push_str("0,\n1, \n");
+        let err = draft(&csv, "y").unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("has 400 different values in 500 rows (2 more are empty): too many"),
+            "{err}"
+        );
+        // No column could be classes but x (two values).
+        assert!(err.to_string().ends_with("such as x"), "{err}");
+    }
+
+    fn draft_classifier(csv: &str, target: &str) -> Result<(Schema, Vec<LeftOut>), InferError> {
+        let mut lines = csv.lines();
+        let headers = lines.next().unwrap().split(',').map(String::from).collect();
+        let mut d = SchemaDraft::new(headers, target)?;
+        for (i, line) in lines.enumerate() {
+            d.observe(i as u64 + 2, line.split(','));
+        }
+        d.finish_classifier("t").map(|d| (d.schema, d.left_out))
+    }
+
+    #[test]
+    fn a_classifier_needs_a_target_of_classes() {
+        let mut csv = String::from("x,y,z\n");
+        for i in 0..50 {
+            csv.push_str(&format!("{},{}.25,{}\n", (i * 7) % 50, i * 3, i % 4));
+        }
+        // A number with many values: a value for `schema`, an error for `train`.
+        assert!(!draft(&csv, "y").unwrap().0.is_classifier());
+        let err = draft_classifier(&csv, "y").unwrap_err();
+        assert_eq!(
+            err,
+            InferError::NotClasses {
+                target: "y".into(),
+                why: NotClasses::TooMany {
+                    distinct: Some(50),
+                    rows: 50,
+                    empty: 0,
+                },
+                candidates: vec!["z".into()],
+            }
+        );
+        // Few numbers, but with fractions.
+        let csv = "x,y\n1.5,0.5\n2.5,1\n3.5,0.5\n4.5,2.5\n";
+        let err = draft_classifier(csv, "y").unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("the target \"y\" holds numbers with fractions (such as 0.5)"),
+            "{err}"
+        );
+        assert!(
+            err.to_string()
+                .ends_with("(a column with 2 to 20 different values)"),
+            "{err}"
+        );
+        // Classes are classes for both.
+        let csv = "x,y\n1,a\n2,b\n3,a\n";
+        assert!(draft_classifier(csv, "y").unwrap().0.is_classifier());
     }
 }

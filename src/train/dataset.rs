@@ -43,11 +43,35 @@ pub enum DataError {
         hints: Vec<String>,
     },
     #[error(
-        "the schema's target {0:?} is a number (regression); `lifeboat train` trains classifiers: list the classes under [target]"
+        "the schema's target {0:?} is of kind \"value\" (a number to predict); `lifeboat train` trains classifiers: list the target's classes under [target] in the schema"
     )]
     NotClassification(String),
     #[error(transparent)]
     Columns(#[from] ColumnError),
+}
+
+impl Dataset {
+    /// How many rows each class has, by class index.
+    pub fn class_counts(&self) -> Vec<u64> {
+        let mut counts = vec![0; self.n_classes];
+        for &c in &self.y {
+            if let Some(n) = counts.get_mut(c as usize) {
+                *n += 1;
+            }
+        }
+        counts
+    }
+
+    /// The classes (indices into `schema.classes()`) that no row has: a
+    /// model trained here gives them a probability near 0 for every input.
+    pub fn classes_without_rows(&self) -> Vec<usize> {
+        self.class_counts()
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| **n == 0)
+            .map(|(i, _)| i)
+            .collect()
+    }
 }
 
 /// Builds a [`Dataset`] one record at a time.
@@ -180,6 +204,8 @@ mod tests {
         }
         let d = b.finish();
         assert_eq!(d.y, vec![0, 1]);
+        assert_eq!(d.class_counts(), vec![1, 1]);
+        assert!(d.classes_without_rows().is_empty());
         assert_eq!(d.skipped, 3);
         assert_eq!(d.unused_columns, vec!["Id".to_string()]);
         let reasons: Vec<_> = d
@@ -209,5 +235,28 @@ mod tests {
             err.to_string()
                 .contains("target column \"Survived\" is not in the file")
         );
+    }
+
+    #[test]
+    fn classes_without_rows_are_found() {
+        let mut schema = titanic_like();
+        let TargetKind::Classes(classes) = &mut schema.target.kind else {
+            unreachable!()
+        };
+        let mut seven = classes[1].clone();
+        seven.value = "7".into();
+        classes.insert(1, seven);
+        let header = [
+            "Survived", "Pclass", "Sex", "Age", "SibSp", "Fare", "Embarked",
+        ];
+        let mut b = DatasetBuilder::new(&schema, &header).unwrap();
+        for (i, y) in ["0", "1", "1", "0"].iter().enumerate() {
+            let r = [*y, "3", "male", "22", "1", "7.25", "S"];
+            b.push(i as u64 + 2, |c| r.get(c).copied());
+        }
+        let d = b.finish();
+        assert_eq!(d.y, vec![0, 2, 2, 0]);
+        assert_eq!(d.class_counts(), vec![2, 0, 2]);
+        assert_eq!(d.classes_without_rows(), vec![1]);
     }
 }

@@ -103,7 +103,7 @@ pub fn fit(
     n_classes: usize,
     seed: u64,
 ) -> Result<Fitted, TrainError> {
-    let preprocessor = prep::fit(schema, rows, learner.encoding());
+    let preprocessor = prep::fit(schema, rows, learner.encoding())?;
     let x: Matrix = prep::design_matrix(&preprocessor, rows);
     let (estimator, link) = match learner {
         Learner::Logistic => {

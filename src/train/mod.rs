@@ -225,4 +225,93 @@ pub enum TrainError {
         feature: usize,
         value: f64,
     },
+    #[error(
+        "the column {column:?} cannot be standardized for logistic regression: its value {value:e} \
+         is too far from the column's mean ({mean:e}) for a 64-bit float to hold the difference; \
+         correct or remove that value, or choose a tree learner (--learner tree, forest or gbdt)"
+    )]
+    CannotStandardize {
+        column: String,
+        value: f64,
+        mean: f64,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::tests::titanic_like;
+
+    /// Rows of the titanic-like schema whose class follows Sex and Fare.
+    pub(crate) fn dataset(n: usize) -> Dataset {
+        let mut rows = Vec::new();
+        let mut y = Vec::new();
+        for i in 0..n {
+            let sex = (i % 2) as u32;
+            let fare = (i * 37 % 101) as f64;
+            rows.push(Row {
+                cells: vec![
+                    Cell::Category((i % 3) as u32),
+                    Cell::Category(sex),
+                    if i % 5 == 0 {
+                        Cell::Missing
+                    } else {
+                        Cell::Number((i % 70) as f64)
+                    },
+                    Cell::Number((i % 4) as f64),
+                    Cell::Number(fare),
+                    Cell::Category((i % 3) as u32),
+                    Cell::Number((i % 2) as f64),
+                ],
+            });
+            y.push(u32::from(sex == 1 || fare > 80.0 || i % 7 == 0));
+        }
+        Dataset {
+            rows,
+            y,
+            n_classes: 2,
+            skipped: 0,
+            skipped_examples: Vec::new(),
+            unused_columns: Vec::new(),
+        }
+    }
+
+    fn provenance() -> Provenance {
+        Provenance {
+            data_file: "t.csv".into(),
+            data_sha256: String::new(),
+            created: "2026-01-01T00:00:00Z".into(),
+        }
+    }
+
+    #[test]
+    fn every_learner_trains_on_values_near_the_largest_float() {
+        let mut data = dataset(60);
+        data.rows[3].cells[2] = Cell::Number(1e308); // Age
+        data.rows[4].cells[4] = Cell::Number(f64::MAX); // Fare
+        for learner in Learner::ALL {
+            let options = TrainOptions {
+                learners: vec![learner],
+                folds: 3,
+                seed: 7,
+            };
+            let model = train(titanic_like(), &data, &options, provenance(), &mut |_| {})
+                .unwrap_or_else(|e| panic!("{}: {e}", learner.name()));
+            let cv = model.report.cross_validation.as_ref().unwrap();
+            assert!(cv.results[0].metrics.log_loss.is_finite());
+            for row in &data.rows {
+                let crate::model::Prediction::Class {
+                    probabilities: p, ..
+                } = model.predict(row)
+                else {
+                    panic!("a classifier answers classes");
+                };
+                assert!(
+                    p.iter().all(|p| p.is_finite()) && (p.iter().sum::<f64>() - 1.0).abs() < 1e-9,
+                    "{}: {p:?}",
+                    learner.name()
+                );
+            }
+        }
+    }
 }

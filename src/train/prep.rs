@@ -2,6 +2,7 @@
 //! standard deviations, learned from the training rows only (cross-validation
 //! refits them per fold, so no held-out row leaks into them).
 
+use super::TrainError;
 use super::matrix::Matrix;
 use crate::model::{Column, Preprocessor, Step};
 use crate::schema::{Cell, FieldKind, Row, Schema};
@@ -18,7 +19,10 @@ pub enum Encoding {
     TreesMissing,
 }
 
-pub fn fit(schema: &Schema, rows: &[Row], encoding: Encoding) -> Preprocessor {
+/// Fits the preprocessing `encoding` asks for. Fails only when a number
+/// column cannot be standardized (values so far apart, near the largest
+/// numbers a float holds, that their distance overflows).
+pub fn fit(schema: &Schema, rows: &[Row], encoding: Encoding) -> Result<Preprocessor, TrainError> {
     let mut columns = Vec::new();
     for (f, field) in schema.fields.iter().enumerate() {
         let cells = rows.iter().map(|r| r.cells[f]);
@@ -76,9 +80,17 @@ pub fn fit(schema: &Schema, rows: &[Row], encoding: Encoding) -> Preprocessor {
                         .iter()
                         .copied()
                         .chain(std::iter::repeat_n(median, n_missing));
-                    let (mean, std) = mean_std(imputed);
+                    let (mean, std) = mean_std(imputed.clone());
                     // A constant column keeps scale 1, as scikit-learn does.
                     let scale = if std > 0.0 { std } else { 1.0 };
+                    if let Some(value) = imputed.clone().find(|x| !((x - mean) / scale).is_finite())
+                    {
+                        return Err(TrainError::CannotStandardize {
+                            column: field.name.clone(),
+                            value,
+                            mean,
+                        });
+                    }
                     steps.push(Step::Standardize { mean, scale });
                 }
                 columns.push(Column {
@@ -89,7 +101,7 @@ pub fn fit(schema: &Schema, rows: &[Row], encoding: Encoding) -> Preprocessor {
             }
         }
     }
-    Preprocessor { columns }
+    Ok(Preprocessor { columns })
 }
 
 /// The feature matrix of `rows`.
@@ -113,16 +125,36 @@ pub fn median(values: &[f64]) -> f64 {
     if n % 2 == 1 {
         v[n / 2]
     } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
+        let (a, b) = (v[n / 2 - 1], v[n / 2]);
+        let m = (a + b) / 2.0;
+        // Two huge values overflow their sum; halve them first then.
+        if m.is_finite() { m } else { a / 2.0 + b / 2.0 }
     }
 }
 
-/// Mean and population standard deviation (ddof = 0, as StandardScaler).
+/// Values whose magnitude is above this are scaled down before their mean and
+/// spread are taken, so that neither the sum nor the squares overflow.
+const LARGE: f64 = 2.582_249_878_086_908_6e120; // 2^400
+
+/// Mean and population standard deviation (ddof = 0, as StandardScaler),
+/// finite for any finite values.
 fn mean_std(values: impl Iterator<Item = f64> + Clone) -> (f64, f64) {
     let n = values.clone().count().max(1) as f64;
-    let mean = values.clone().sum::<f64>() / n;
-    let var = values.map(|x| (x - mean).powi(2)).sum::<f64>() / n;
-    (mean, var.sqrt())
+    let largest = values.clone().fold(0.0, |m: f64, x| m.max(x.abs()));
+    if largest <= LARGE {
+        let mean = values.clone().sum::<f64>() / n;
+        let var = values.map(|x| (x - mean).powi(2)).sum::<f64>() / n;
+        return (mean, var.sqrt());
+    }
+    // Work on the values times 2^-shift, which brings the largest to about
+    // 2^400: scaling by a power of two is exact, and the mean and standard
+    // deviation scale with it, so they are multiplied back at the end (at
+    // most by 2^624, and both are at most the largest value).
+    let shift = largest.log2().floor() as i32 - 400;
+    let (down, up) = (2f64.powi(-shift), 2f64.powi(shift));
+    let mean = values.clone().map(|x| x * down).sum::<f64>() / n;
+    let var = values.map(|x| (x * down - mean).powi(2)).sum::<f64>() / n;
+    (mean * up, var.sqrt() * up)
 }
 
 /// The most frequent category (the first listed wins ties; 0 when none is seen).
@@ -182,7 +214,7 @@ mod tests {
     #[test]
     fn linear_encoding() {
         let schema = titanic_like();
-        let p = fit(&schema, &rows(), Encoding::Linear);
+        let p = fit(&schema, &rows(), Encoding::Linear).unwrap();
         p.check(&schema, false).unwrap();
         let names: Vec<_> = p.columns.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(
@@ -217,15 +249,74 @@ mod tests {
     #[test]
     fn tree_encodings() {
         let schema = titanic_like();
-        let p = fit(&schema, &rows(), Encoding::TreesMissing);
+        let p = fit(&schema, &rows(), Encoding::TreesMissing).unwrap();
         p.check(&schema, true).unwrap();
         assert!(p.check(&schema, false).is_err());
         let x = design_matrix(&p, &rows());
         assert_eq!(x.row(2)[0], 0.0);
         assert!(x.row(2)[2].is_nan());
-        let p = fit(&schema, &rows(), Encoding::TreesImputed);
+        let p = fit(&schema, &rows(), Encoding::TreesImputed).unwrap();
         p.check(&schema, false).unwrap();
         let x = design_matrix(&p, &rows());
         assert_eq!(x.row(2)[2], 30.0);
+    }
+
+    #[test]
+    fn huge_values_standardize_without_overflow() {
+        let schema = titanic_like();
+        let mut rows = rows();
+        rows[0].cells[2] = Cell::Number(1e308); // Age
+        rows[1].cells[4] = Cell::Number(f64::MAX); // Fare
+        rows[3].cells[4] = Cell::Number(f64::MAX);
+        let p = fit(&schema, &rows, Encoding::Linear).unwrap();
+        p.check(&schema, false).unwrap();
+        let x = design_matrix(&p, &rows);
+        assert!(x.data.iter().all(|v| v.is_finite()), "{:?}", x.data);
+        for col in [5, 7] {
+            let c = x.column(col);
+            let mean = c.iter().sum::<f64>() / 4.0;
+            let var = c.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / 4.0;
+            assert!(mean.abs() < 1e-12, "column {col}: {c:?}");
+            assert!((var - 1.0).abs() < 1e-12, "column {col}: {c:?}");
+        }
+        // Fare: two at the largest float, median between 9 and f64::MAX.
+        let (mean, std) = mean_std([f64::MAX, f64::MAX, 7.0, 20.0].into_iter());
+        assert_eq!(mean, f64::MAX / 2.0);
+        assert!((std / (f64::MAX / 2.0) - 1.0).abs() < 1e-15, "{std}");
+        assert_eq!(median(&[f64::MAX, f64::MAX]), f64::MAX);
+        assert_eq!(median(&[1.0, 2.0]), 1.5);
+    }
+
+    #[test]
+    fn scaling_down_gives_the_same_bits_as_the_plain_formula() {
+        // Ordinary values take the plain path; values above 2^400 are scaled
+        // by a power of two, which changes no bit of the answer.
+        let values = [0.1, 7.25, 71.2833, 8.05, 0.0, 512.3292, 13.0, 30.5];
+        let (mean, std) = mean_std(values.into_iter());
+        let big = 2f64.powi(600);
+        let (big_mean, big_std) = mean_std(values.iter().map(|v| v * big));
+        assert_eq!(big_mean, mean * big);
+        assert_eq!(big_std, std * big);
+    }
+
+    #[test]
+    fn values_too_far_apart_to_standardize_name_the_column() {
+        let schema = titanic_like();
+        let mut rows = rows();
+        // Fare: three at minus the largest float and one at plus it: the
+        // mean is near the first, and the last is 1.5 * f64::MAX from it.
+        for r in &mut rows[..3] {
+            r.cells[4] = Cell::Number(-f64::MAX);
+        }
+        rows[3].cells[4] = Cell::Number(f64::MAX);
+        let err = fit(&schema, &rows, Encoding::Linear).unwrap_err();
+        assert!(
+            matches!(&err, TrainError::CannotStandardize { column, value, .. }
+                if column == "Fare" && *value == f64::MAX),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("\"Fare\""), "{err}");
+        // Trees take the values as they are.
+        fit(&schema, &rows, Encoding::TreesImputed).unwrap();
     }
 }

@@ -1,8 +1,9 @@
 //! `DecisionTreeClassifier`, `DecisionTreeRegressor` (and the single
 //! `ExtraTree*` of extra-trees forests): one tree. Probabilities are each
-//! leaf's stored values over their sum, as `predict_proba` computes them;
-//! inputs are compared as float32 (scikit-learn's `DTYPE`), so answers are
-//! bit-identical.
+//! leaf's stored class fractions (scikit-learn >= 1.4) or its counts over
+//! their sum (before), as `predict_proba` computes them; leaves that hold
+//! neither are refused (`tree::leaf_probabilities`). Inputs are compared as
+//! float32 (scikit-learn's `DTYPE`), so answers are bit-identical.
 
 use crate::model::trees::Combine;
 use crate::model::{Estimator, Link};
@@ -31,7 +32,7 @@ pub fn convert(est: &Obj, n_features: usize) -> Result<Fitted, SklearnError> {
         )
     } else {
         let mut ens = tree::ensemble(n_features, 1, Combine::Mean, true);
-        t.append_to(&mut ens, None, |i| vec![t.value(i)[0]])
+        t.append_to(&mut ens, None, |i| Ok(vec![t.value(i)[0]]))
             .map_err(|why| est.bad("tree_", why))?;
         Fitted::new(Estimator::Trees(ens), Link::Identity, Target::Value)
     };

@@ -35,7 +35,7 @@ pub fn convert(est: &Obj, n_features: usize) -> Result<Fitted, SklearnError> {
                 tree::leaf_probabilities(t.value(j), k, made_by)
             })
         } else {
-            t.append_to(&mut ens, None, |j| vec![t.value(j)[0]])
+            t.append_to(&mut ens, None, |j| Ok(vec![t.value(j)[0]]))
         };
         result.map_err(|why| est.bad("estimators_", format!("tree {i}: {why}")))?;
     }

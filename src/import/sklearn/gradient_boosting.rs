@@ -70,7 +70,7 @@ pub fn convert(est: &Obj, n_features: usize) -> Result<Fitted, SklearnError> {
         let output = (i % k) as u32;
         // `out += scale * value`, the product as scikit-learn computes it.
         t.append_to(&mut ens, Some(output), |j| {
-            vec![learning_rate * t.value(j)[0]]
+            Ok(vec![learning_rate * t.value(j)[0]])
         })
         .map_err(|why| est.bad("estimators_", format!("tree {i}: {why}")))?;
     }

@@ -86,12 +86,13 @@ impl SkTree {
     }
 
     /// Appends this tree to `ensemble`. `leaf(i)` gives the values stored at
-    /// leaf `i` (as many as the tree's leaf width in the ensemble).
+    /// leaf `i` (as many as the tree's leaf width in the ensemble), or why
+    /// they cannot be used.
     pub fn append_to(
         &self,
         ensemble: &mut TreeEnsemble,
         output: Option<u32>,
-        leaf: impl Fn(usize) -> Vec<f64>,
+        leaf: impl Fn(usize) -> Result<Vec<f64>, String>,
     ) -> Result<(), String> {
         let n = self.len();
         if n == 0 {
@@ -119,7 +120,7 @@ impl SkTree {
         for i in 0..n {
             let cover = self.cover.get(i).copied().unwrap_or(0.0);
             let node = if self.left[i] < 0 {
-                let values = leaf(i);
+                let values = leaf(i).map_err(|why| format!("leaf node {i} {why}"))?;
                 let offset =
                     u32::try_from(ensemble.leaf_values.len()).map_err(|_| "too many leaves")?;
                 ensemble.leaf_values.extend(values);
@@ -185,20 +186,65 @@ pub fn numpy_sum(a: &[f64]) -> f64 {
     }
 }
 
+/// How far from 1 the class fractions of a leaf written by scikit-learn >= 1.4
+/// may sum (each is a weighted count over the leaf's weight, rounded once).
+const FRACTIONS_SUM_TOLERANCE: f64 = 1e-9;
+
 /// Class probabilities at a leaf, as `DecisionTreeClassifier.predict_proba`
 /// computes them. scikit-learn >= 1.4 stores class fractions in `tree_.value`
 /// and returns them as they are; before, it stored weighted counts and
 /// divided the first `k` by their sum (a zero sum counting as 1).
-pub fn leaf_probabilities(values: &[f64], k: usize, version: (u32, u32)) -> Vec<f64> {
+///
+/// Values no `fit` writes are refused rather than passed on as
+/// probabilities: any that is not a finite number or is negative, and, from
+/// 1.4, fractions that do not sum to 1 (`predict_proba` would return them
+/// unchanged, so scikit-learn itself would answer "probabilities" such as 2.0).
+/// The error completes "leaf node N ...".
+pub fn leaf_probabilities(
+    values: &[f64],
+    k: usize,
+    version: (u32, u32),
+) -> Result<Vec<f64>, String> {
     let v = &values[..k.min(values.len())];
+    let shown = || {
+        let mut text: Vec<String> = v.iter().take(6).map(|x| format!("{x}")).collect();
+        if v.len() > 6 {
+            text.push("...".into());
+        }
+        format!("[{}]", text.join(", "))
+    };
+    if v.iter().any(|x| !x.is_finite()) {
+        return Err(format!(
+            "holds the class values {}, which are not all finite numbers; a classifier's \
+             leaf holds class fractions or counts",
+            shown()
+        ));
+    }
+    if v.iter().any(|x| *x < 0.0) {
+        return Err(format!(
+            "holds the class values {}: a classifier's leaf holds class fractions or \
+             counts, never a negative number; the file was not written by scikit-learn's \
+             fit, or was changed since",
+            shown()
+        ));
+    }
+    let sum = numpy_sum(v);
     if version >= (1, 4) {
-        return v.to_vec();
+        if (sum - 1.0).abs() > FRACTIONS_SUM_TOLERANCE {
+            return Err(format!(
+                "holds the class values {}, which sum to {sum}; scikit-learn {}.{} stores \
+                 class fractions that sum to 1 and predict_proba returns them unchanged, so \
+                 these would not be probabilities; the file was not written by \
+                 scikit-learn's fit, or was changed since",
+                shown(),
+                version.0,
+                version.1
+            ));
+        }
+        return Ok(v.to_vec());
     }
-    let mut sum = numpy_sum(v);
-    if sum == 0.0 {
-        sum = 1.0;
-    }
-    v.iter().map(|x| x / sum).collect()
+    let sum = if sum == 0.0 { 1.0 } else { sum };
+    Ok(v.iter().map(|x| x / sum).collect())
 }
 
 /// An empty ensemble to append trees to.
@@ -229,14 +275,52 @@ mod tests {
         assert_eq!(numpy_sum(&a[..20]), 19.0);
         assert_eq!(numpy_sum(&a), 4485.0);
         assert_eq!(numpy_sum(&a[..133]), 877.800_000_000_000_1);
-        assert_eq!(leaf_probabilities(&[0.0, 0.0], 2, (1, 3)), vec![0.0, 0.0]);
         assert_eq!(
-            leaf_probabilities(&[1.0, 3.0, 9.0], 2, (1, 3)),
+            leaf_probabilities(&[0.0, 0.0], 2, (1, 3)).unwrap(),
+            vec![0.0, 0.0]
+        );
+        assert_eq!(
+            leaf_probabilities(&[1.0, 3.0, 9.0], 2, (1, 3)).unwrap(),
             vec![0.25, 0.75]
         );
         assert_eq!(
-            leaf_probabilities(&[0.3, 0.7, 0.0], 2, (1, 9)),
+            leaf_probabilities(&[0.3, 0.7, 0.0], 2, (1, 9)).unwrap(),
             vec![0.3, 0.7]
         );
+    }
+
+    #[test]
+    fn leaves_that_are_not_class_fractions_or_counts_are_refused() {
+        // Before 1.4, counts are divided by their sum, as predict_proba did.
+        assert_eq!(
+            leaf_probabilities(&[2.0, 0.5], 2, (1, 3)).unwrap(),
+            vec![0.8, 0.2]
+        );
+        // Fractions that sum to 1 up to rounding are taken as they are.
+        let third = 1.0 / 3.0;
+        assert_eq!(
+            leaf_probabilities(&[third, third, third], 3, (1, 9)).unwrap(),
+            vec![third; 3]
+        );
+        // From 1.4, predict_proba returns the stored values unchanged: values
+        // that do not sum to 1 would be answered as probabilities such as 2.
+        let err = leaf_probabilities(&[2.0, 0.5], 2, (1, 9)).unwrap_err();
+        assert!(
+            err.starts_with("holds the class values [2, 0.5], which sum to 2.5; scikit-learn 1.9"),
+            "{err}"
+        );
+        assert!(leaf_probabilities(&[0.0, 0.0], 2, (1, 4)).is_err());
+        // Negative values, in any version, even when they sum to 1.
+        for version in [(0, 24), (1, 3), (1, 4), (1, 9)] {
+            let err = leaf_probabilities(&[-1.0, 2.0], 2, version).unwrap_err();
+            assert!(
+                err.contains("[-1, 2]") && err.contains("never a negative number"),
+                "{err}"
+            );
+        }
+        let err = leaf_probabilities(&[f64::NAN, 1.0], 2, (1, 9)).unwrap_err();
+        assert!(err.contains("[NaN, 1]"), "{err}");
+        // Only the first k values are the classes' (the rest is padding).
+        assert!(leaf_probabilities(&[0.5, 0.5, -7.0], 2, (1, 9)).is_ok());
     }
 }
