@@ -199,6 +199,12 @@ impl Default for Quotes {
 
 impl Quotes {
     pub(crate) fn feed(&mut self, bytes: &[u8]) {
+        self.feed_noting_records(bytes, |_| {});
+    }
+
+    /// [`Quotes::feed`], calling `record_begins` with the line (counted from
+    /// 1) of the first byte of each record.
+    fn feed_noting_records(&mut self, bytes: &[u8], mut record_begins: impl FnMut(u64)) {
         for &byte in bytes {
             let before = self.state;
             let (after, _) = before.next(byte);
@@ -207,6 +213,7 @@ impl Quotes {
             }
             if before == Scan::RecordStart && after != Scan::RecordStart {
                 self.record_start = self.seen;
+                record_begins(self.newlines + 1);
             }
             self.newlines += u64::from(byte == b'\n');
             self.seen += 1;
@@ -239,6 +246,10 @@ struct Watch<R> {
     quotes: Quotes,
     started: bool,
     ended: bool,
+    /// The lines the records read ahead begin on, first to last. csv's own
+    /// record position is where the previous record ended: at the CR of a
+    /// CRLF, before any blank lines, so a line early in a Windows file.
+    record_lines: std::collections::VecDeque<u64>,
 }
 
 impl<R: Read> Read for Watch<R> {
@@ -254,7 +265,9 @@ impl<R: Read> Read for Watch<R> {
             // read has all three bytes; its first read is this one.
             bytes = bytes.strip_prefix(BOM).unwrap_or(bytes);
         }
-        self.quotes.feed(bytes);
+        let lines = &mut self.record_lines;
+        self.quotes
+            .feed_noting_records(bytes, |line| lines.push_back(line));
         Ok(n)
     }
 }
@@ -308,6 +321,7 @@ impl<R: Read> TableReader<R> {
             quotes: Quotes::default(),
             started: false,
             ended: false,
+            record_lines: std::collections::VecDeque::new(),
         };
         let reader = csv::ReaderBuilder::new()
             .flexible(true)
@@ -321,6 +335,7 @@ impl<R: Read> TableReader<R> {
         if !table.read()? {
             return Err(TableError::Empty);
         }
+        table.reader.get_mut().record_lines.pop_front();
         let mut header = Vec::with_capacity(table.record.len());
         for (i, cell) in table.record.iter().enumerate() {
             let name = std::str::from_utf8(cell)
@@ -342,7 +357,13 @@ impl<R: Read> TableReader<R> {
         if !self.read()? {
             return Ok(None);
         }
-        let line = self.record.position().map_or(0, |p| p.line());
+        let csv_line = self.record.position().map_or(0, |p| p.line());
+        let line = self
+            .reader
+            .get_mut()
+            .record_lines
+            .pop_front()
+            .unwrap_or(csv_line);
         Ok(Some(match check_record(&self.record, self.header.len()) {
             Ok(()) => TableRow::Cells(Cells {
                 line,
@@ -443,6 +464,27 @@ mod tests {
             });
         }
         Ok((header, rows))
+    }
+
+    #[test]
+    fn rows_are_on_the_line_they_begin_on_whatever_the_line_ends() {
+        let lines = |bytes: &[u8]| -> Vec<String> {
+            let (_, rows) = table(bytes).unwrap();
+            rows.into_iter()
+                .map(|r| match r {
+                    Ok(cells) => cells[0].clone(),
+                    Err(message) => message.split(':').next().unwrap().to_string(),
+                })
+                .collect()
+        };
+        // Windows line ends, a blank line, a quoted cell over two lines.
+        let crlf = b"a,b\r\n1,2\r\n\r\n3,4\r\n\"x\r\ny\",5\r\n6\r\n7,8\r\n";
+        assert_eq!(lines(crlf), ["2", "4", "5", "line 7", "8"]);
+        let lf = b"a,b\n1,2\n\n\n3,4\n6\n7,8";
+        assert_eq!(lines(lf), ["2", "5", "line 6", "7"]);
+        let cr = b"a,b\r1,2\r3,4\n5,6";
+        // Line feeds are what count lines: a bare CR ends a record, not a line.
+        assert_eq!(lines(cr), ["1", "1", "2"]);
     }
 
     #[test]

@@ -241,3 +241,23 @@ fn healthcheck_says_why_it_failed() {
     let (_, stderr) = failure(lifeboat().args(["healthcheck", "--path", "readyz"]));
     assert!(stderr.contains("starts with /"), "{stderr}");
 }
+
+#[test]
+fn rows_of_a_windows_file_are_reported_on_their_own_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = "Pclass,Sex,Age,SibSp,Parch,Fare,Embarked\r\n\
+               3,male,22,1,0,7.25,S\r\n\
+               3,xx,22,1,0,7.25,S\r\n\
+               \r\n\
+               9,female,30,0,0,80,C\r\n";
+    let data = write(dir.path(), "windows.csv", csv);
+    let out = lifeboat()
+        .args(["predict", "--input"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("line 3: Sex"), "{stderr}");
+    assert!(stderr.contains("line 5: Pclass"), "{stderr}");
+}

@@ -152,8 +152,16 @@ impl<'a> Worker<'a> {
                     break;
                 }
             }
-            let line = record.position().map_or(0, |p| p.line());
-            chunk.lines.push(line.saturating_sub(start.line()));
+            let line = match record.position() {
+                Some(p) => {
+                    let at = p.byte().saturating_sub(start.byte());
+                    let bytes = &self.reader.get_ref().bytes;
+                    let skipped = bytes.get(at as usize..).unwrap_or_default();
+                    p.line().saturating_sub(start.line()) + line_ends_before_record(skipped)
+                }
+                None => 0,
+            };
+            chunk.lines.push(line);
             chunk.len += 1;
         }
     }
@@ -210,6 +218,17 @@ struct BlockSource {
     read: usize,
     /// The reader has had its first byte.
     started: bool,
+}
+
+/// The line feeds between where csv says a record starts and its first byte.
+/// csv puts the start just after the previous record, which ends at the CR
+/// of a CRLF and before any blank lines: without these, a row of a Windows
+/// file would be reported a line early.
+fn line_ends_before_record(from: &[u8]) -> u64 {
+    let ends = from
+        .iter()
+        .take_while(|&&b| crate::csvfile::is_terminator(b));
+    ends.filter(|&&b| b == b'\n').count() as u64
 }
 
 impl Read for BlockSource {
