@@ -573,6 +573,14 @@ async fn oip_infer_errors() {
             r#"{"error":"input Age: shape [2] needs 2 values but data has 1"}"#,
         ),
         (
+            r#"{"inputs": [{"name": "Pclass", "shape": [2], "datatype": "INT64"}]}"#,
+            r#"{"error":"input Pclass: data is missing; send \"data\": a list of the tensor's values (null for a missing one)"}"#,
+        ),
+        (
+            r#"{"inputs": [{"name": "Pclass", "shape": [1], "datatype": "INT64", "data": null}]}"#,
+            r#"{"error":"input Pclass: data is missing; send \"data\": a list of the tensor's values (null for a missing one)"}"#,
+        ),
+        (
             r#"{"inputs": [{"name": "Agee", "shape": [1], "datatype": "FP64", "data": [1.5]}]}"#,
             r#"{"error":"unknown input \"Agee\"; send one tensor per input (Pclass, Sex, Age, SibSp, Parch, Fare, Embarked), or one [n, 7] tensor with the inputs as columns in that order"}"#,
         ),
@@ -909,5 +917,115 @@ async fn rows_of_a_csv_file_count_as_predictions() {
         "lifeboat_predictions_total{class=\"1\"} 1",
     ] {
         assert!(text.contains(line), "missing {line}\n{text}");
+    }
+}
+
+// --- Hostile and careless requests ------------------------------------------
+
+const INFER: &str = "/v2/models/titanic/infer";
+
+/// One whole-row tensor with `shape` (as JSON) and one row of data.
+fn row_tensor(shape: &str) -> String {
+    format!(
+        r#"{{"inputs":[{{"name":"x","shape":{shape},"datatype":"BYTES","data":[3,"male",22,1,0,7.25,"S"]}}]}}"#
+    )
+}
+
+#[tokio::test]
+async fn oip_shapes_whose_size_overflows_are_400_not_a_panic() {
+    let s = start().await;
+    // 7905747460161236407 × 7 wraps to 1 in 64 bits, and 4611686018427387904
+    // × 7 to a negative number: both once got past the check on data length.
+    for (shape, data) in [
+        ("[7905747460161236407,7]", "[3]"),
+        ("[4611686018427387904,7]", "[3]"),
+        ("[9223372036854775807,7]", "[3]"),
+        // Wraps to 5, and five values are sent.
+        ("[2635249153387078803,7]", "[3,1,2,3,4]"),
+    ] {
+        let body = format!(
+            r#"{{"inputs":[{{"name":"x","shape":{shape},"datatype":"BYTES","data":{data}}}]}}"#
+        );
+        let (st, ct, got) = s.post_json(INFER, &body).await;
+        assert_eq!(
+            (st, ct.as_str()),
+            (400, "application/json"),
+            "{shape}: {got}"
+        );
+        let message = serde_json::from_str::<Value>(&got).unwrap()["error"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            message.contains("holds more values than any request can carry"),
+            "{shape}: {message}"
+        );
+        assert!(!message.contains("needs -"), "{shape}: {message}");
+    }
+    // Negative dimensions are named, in both layouts.
+    for (body, want) in [
+        (
+            row_tensor("[-1,7]"),
+            "input x: shape [-1, 7] has a negative dimension (-1); every dimension is a count of 0 or more",
+        ),
+        (
+            r#"{"inputs":[{"name":"Age","shape":[-2],"datatype":"FP64","data":[1]}]}"#.into(),
+            "input Age: shape [-2] has a negative dimension (-2); every dimension is a count of 0 or more",
+        ),
+    ] {
+        let (st, _, got) = s.post_json(INFER, &body).await;
+        assert_eq!(st, 400, "{got}");
+        assert_eq!(serde_json::from_str::<Value>(&got).unwrap()["error"], want);
+    }
+    // The server is still there, and answers.
+    let (st, _, got) = s.post_json(INFER, &row_tensor("[1,7]")).await;
+    assert_eq!(st, 200, "{got}");
+}
+
+#[tokio::test]
+async fn oip_shapes_are_echoed_capped() {
+    let s = start().await;
+    let ones = vec!["1"; 150_000].join(",");
+    let body =
+        format!(r#"{{"inputs":[{{"name":"Age","shape":[{ones}],"datatype":"FP64","data":[1]}}]}}"#);
+    let (st, _, got) = s.post_json(INFER, &body).await;
+    assert_eq!(st, 400);
+    assert!(got.len() < 300, "{} bytes", got.len());
+    let message = serde_json::from_str::<Value>(&got).unwrap()["error"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        message.starts_with("input Age: shape [1, 1, 1, 1,")
+            && message.contains("…] (150000 dimensions) is not [n] or [n, 1]"),
+        "{message}"
+    );
+    // A short shape is shown whole.
+    let (_, _, got) = s
+        .post_json(
+            INFER,
+            r#"{"inputs":[{"name":"Age","shape":[3],"datatype":"FP64","data":[1]}]}"#,
+        )
+        .await;
+    assert_eq!(
+        got,
+        r#"{"error":"input Age: shape [3] needs 3 values but data has 1"}"#
+    );
+}
+
+#[tokio::test]
+async fn oip_whole_rows_in_another_shape_say_n_by_k() {
+    let s = start().await;
+    for shape in ["[7]", "[1,1,7]"] {
+        let (st, _, got) = s.post_json(INFER, &row_tensor(shape)).await;
+        assert_eq!(st, 400, "{shape}: {got}");
+        let message = serde_json::from_str::<Value>(&got).unwrap()["error"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            message.contains("is not [n, 7]; one tensor of whole rows must have shape [n, 7]"),
+            "{shape}: {message}"
+        );
     }
 }

@@ -463,22 +463,70 @@ fn flatten<'a>(data: &'a Value, out: &mut Vec<&'a Value>, depth: usize) -> Resul
     }
 }
 
+/// A shape for a message: as written, cut like every other echo
+/// ([`error::MAX_ECHO`] characters) and followed by how many dimensions it
+/// has when cut, so a shape of thousands of dimensions is not sent back whole.
+fn shape_text(shape: &[i64]) -> String {
+    use std::fmt::Write;
+    let mut out = String::from("[");
+    for (i, d) in shape.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        let _ = write!(out, "{d}");
+        if out.len() > error::MAX_ECHO {
+            out.truncate(error::MAX_ECHO);
+            let _ = write!(out, "…] ({} dimensions)", shape.len());
+            return out;
+        }
+    }
+    out.push(']');
+    out
+}
+
+/// How many values a shape holds, or a message saying why it holds none
+/// that a request could carry: a negative dimension, or a product that does
+/// not fit in a `usize` (checked, never wrapped).
+fn shape_size(name: &str, shape: &[i64]) -> Result<usize, ApiError> {
+    if let Some(d) = shape.iter().find(|d| **d < 0) {
+        return Err(ApiError::BadRequest(format!(
+            "input {name}: shape {} has a negative dimension ({d}); every dimension is a count of 0 or more",
+            shape_text(shape)
+        )));
+    }
+    if shape.contains(&0) {
+        return Ok(0);
+    }
+    shape
+        .iter()
+        .try_fold(1usize, |n, d| {
+            usize::try_from(*d).ok().and_then(|d| n.checked_mul(d))
+        })
+        .ok_or_else(|| {
+            ApiError::BadRequest(format!(
+                "input {name}: shape {} holds more values than any request can carry; \
+                 the shape must match the data, e.g. [n] for a column of n values or [n, {}] for n rows",
+                shape_text(shape),
+                shape.get(1).copied().unwrap_or(1)
+            ))
+        })
+}
+
 /// Checks a tensor's shape against its data and its datatype against each element.
 fn elements(t: &InputTensor) -> Result<Vec<&Value>, ApiError> {
     let name = error::cap(&t.name);
-    let mut values = Vec::new();
-    flatten(&t.data, &mut values, 0)?;
-    if t.shape.iter().any(|d| *d < 0) {
+    if t.data.is_null() {
         return Err(ApiError::BadRequest(format!(
-            "input {name}: shape {:?} has a negative dimension",
-            t.shape
+            "input {name}: data is missing; send \"data\": a list of the tensor's values (null for a missing one)"
         )));
     }
-    let expected: i64 = t.shape.iter().product();
-    if expected != values.len() as i64 {
+    let expected = shape_size(&name, &t.shape)?;
+    let mut values = Vec::new();
+    flatten(&t.data, &mut values, 0)?;
+    if expected != values.len() {
         return Err(ApiError::BadRequest(format!(
-            "input {name}: shape {:?} needs {expected} values but data has {}",
-            t.shape,
+            "input {name}: shape {} needs {expected} values but data has {}",
+            shape_text(&t.shape),
             values.len()
         )));
     }
@@ -529,10 +577,9 @@ fn rows(schema: &Schema, inputs: &[InputTensor]) -> Result<Vec<Row>, ApiError> {
     let mut problems = Problems::default();
     let mut rows = Vec::new();
     if matrix {
+        // `elements` checked that the values are exactly shape[0] rows of k.
         let values = elements(&inputs[0])?;
-        let n = inputs[0].shape[0] as usize;
-        for i in 0..n {
-            let cells = &values[i * k..(i + 1) * k];
+        for (i, cells) in values.chunks(k.max(1)).enumerate() {
             let pairs = schema
                 .fields
                 .iter()
@@ -549,6 +596,15 @@ fn rows(schema: &Schema, inputs: &[InputTensor]) -> Result<Vec<Row>, ApiError> {
         for t in inputs {
             if schema.field_index(&t.name).is_none() {
                 let names: Vec<&str> = schema.field_names().collect();
+                if inputs.len() == 1 && t.shape.last() == Some(&(k as i64)) {
+                    // Whole rows, in a shape other than [n, k].
+                    return Err(ApiError::BadRequest(format!(
+                        "input {}: shape {} is not [n, {k}]; one tensor of whole rows must have shape [n, {k}] (n rows of {}), e.g. [1, {k}] for one row",
+                        error::cap(&t.name),
+                        shape_text(&t.shape),
+                        names.join(", ")
+                    )));
+                }
                 return Err(ApiError::BadRequest(format!(
                     "unknown input {:?}; send one tensor per input ({}), or one [n, {k}] tensor with the inputs as columns in that order",
                     error::cap(&t.name),
@@ -559,9 +615,9 @@ fn rows(schema: &Schema, inputs: &[InputTensor]) -> Result<Vec<Row>, ApiError> {
                 [r] | [r, 1] => *r,
                 _ => {
                     return Err(ApiError::BadRequest(format!(
-                        "input {}: shape {:?} is not [n] or [n, 1]; each input is one column",
+                        "input {}: shape {} is not [n] or [n, 1]; each input is one column",
                         error::cap(&t.name),
-                        t.shape
+                        shape_text(&t.shape)
                     )));
                 }
             };
@@ -572,7 +628,9 @@ fn rows(schema: &Schema, inputs: &[InputTensor]) -> Result<Vec<Row>, ApiError> {
             }
             columns.push((t.name.as_str(), elements(t)?));
         }
-        for i in 0..n.unwrap_or(0) as usize {
+        // `elements` checked that every column holds exactly its rows.
+        let n = columns.first().map_or(0, |(_, values)| values.len());
+        for i in 0..n {
             let pairs = columns.iter().map(|(name, values)| (*name, values[i]));
             match schema.parse_json_pairs(pairs) {
                 Ok(row) => rows.push(row),
@@ -585,4 +643,66 @@ fn rows(schema: &Schema, inputs: &[InputTensor]) -> Result<Vec<Row>, ApiError> {
         return Err(ApiError::BadRequest("the inputs hold no rows".into()));
     }
     Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(e: ApiError) -> String {
+        e.detail()
+    }
+
+    #[test]
+    fn shape_sizes_are_checked_never_wrapped() {
+        assert_eq!(shape_size("x", &[2, 7]).unwrap(), 14);
+        assert_eq!(shape_size("x", &[]).unwrap(), 1);
+        // A zero anywhere holds no values, whatever the others are.
+        assert_eq!(shape_size("x", &[i64::MAX, i64::MAX, 0]).unwrap(), 0);
+        // 7905747460161236407 × 7 is 1 modulo 2^64; 2^62 × 7 is negative in i64.
+        for shape in [
+            &[7_905_747_460_161_236_407, 7][..],
+            &[4_611_686_018_427_387_904, 7],
+            &[i64::MAX, 3],
+            &[1 << 32, 1 << 32],
+        ] {
+            let m = message(shape_size("x", shape).unwrap_err());
+            assert!(
+                m.contains("holds more values than any request can carry"),
+                "{m}"
+            );
+            assert!(!m.contains('-'), "{m}");
+        }
+        let m = message(shape_size("x", &[3, -1]).unwrap_err());
+        assert_eq!(
+            m,
+            "input x: shape [3, -1] has a negative dimension (-1); every dimension is a count of 0 or more"
+        );
+    }
+
+    #[test]
+    fn shapes_in_messages_are_capped() {
+        assert_eq!(shape_text(&[]), "[]");
+        assert_eq!(shape_text(&[2, 7]), "[2, 7]");
+        let long = shape_text(&[1; 150_000]);
+        assert!(long.ends_with("…] (150000 dimensions)"), "{long}");
+        assert!(long.chars().count() < error::MAX_ECHO + 30, "{long}");
+        // Cut within a number, it still says how many dimensions there were.
+        let big = shape_text(&[i64::MAX; 4]);
+        assert!(big.starts_with("[9223372036854775807, "), "{big}");
+        assert!(big.ends_with("…] (4 dimensions)"), "{big}");
+    }
+
+    #[test]
+    fn missing_data_is_named_before_the_shape() {
+        let t = InputTensor {
+            name: "Pclass".into(),
+            shape: vec![2],
+            datatype: "INT64".into(),
+            parameters: None,
+            data: Value::Null,
+        };
+        let m = message(elements(&t).unwrap_err());
+        assert!(m.starts_with("input Pclass: data is missing"), "{m}");
+    }
 }
