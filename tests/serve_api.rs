@@ -1029,3 +1029,71 @@ async fn oip_whole_rows_in_another_shape_say_n_by_k() {
         );
     }
 }
+
+#[tokio::test]
+async fn oip_id_is_a_string_and_the_request_an_object() {
+    let s = start().await;
+    let row =
+        r#"[{"name":"x","shape":[1,7],"datatype":"BYTES","data":[3,"male",22,1,0,7.25,"S"]}]"#;
+    for (id, what) in [
+        (r#"{"a":[1,2]}"#, "an object"),
+        ("5", "a number"),
+        ("true", "a boolean"),
+        ("[\"a\"]", "an array"),
+    ] {
+        let (st, _, got) = s
+            .post_json(INFER, &format!(r#"{{"id":{id},"inputs":{row}}}"#))
+            .await;
+        assert_eq!(st, 400, "{id}: {got}");
+        let message = serde_json::from_str::<Value>(&got).unwrap()["error"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            message.starts_with(&format!("id must be a string, not {what}")),
+            "{id}: {message}"
+        );
+    }
+    // A string is echoed; null or no id, nothing.
+    for (id, echoed) in [(r#""req-1""#, json!("req-1")), ("null", Value::Null)] {
+        let (st, _, got) = s
+            .post_json(INFER, &format!(r#"{{"id":{id},"inputs":{row}}}"#))
+            .await;
+        assert_eq!(st, 200, "{got}");
+        assert_eq!(serde_json::from_str::<Value>(&got).unwrap()["id"], echoed);
+    }
+    // serde's array form of a struct is not a request, nor of a tensor.
+    let want =
+        r#"expected an inference request: a JSON object {"inputs": [...], "id"?, "outputs"?}"#;
+    for body in [
+        format!(r#"["myid",{row},null]"#),
+        format!(r#"[{{"inputs":{row}}}]"#),
+    ] {
+        let (st, _, got) = s.post_json(INFER, &body).await;
+        assert_eq!(st, 400, "{body}: {got}");
+        let message = serde_json::from_str::<Value>(&got).unwrap()["error"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(message.contains(want), "{body}: {message}");
+    }
+    let (st, _, got) = s
+        .post_json(
+            INFER,
+            r#"{"inputs":[["x",[1,7],"BYTES",null,[3,"male",22,1,0,7.25,"S"]]]}"#,
+        )
+        .await;
+    assert_eq!(st, 400, "{got}");
+    assert!(got.contains("expected an input tensor: an object"), "{got}");
+    let (st, _, got) = s
+        .post_json(
+            INFER,
+            &format!(r#"{{"inputs":{row},"outputs":[["predict"]]}}"#),
+        )
+        .await;
+    assert_eq!(st, 400, "{got}");
+    assert!(
+        got.contains("expected a requested output: an object"),
+        "{got}"
+    );
+}

@@ -235,14 +235,15 @@ impl<S: Send + Sync> FromRequestParts<S> for SaysBinary {
 
 #[derive(Debug, Deserialize)]
 pub struct InferRequest {
-    /// Echoed in the response. Request-level `parameters` (MLServer's
-    /// `content_type`, tritonclient's `binary_data_output`) change nothing
-    /// here and are ignored, as are other fields clients add.
+    /// Echoed in the response; a string when given (checked by [`request_id`]).
+    /// Request-level `parameters` (MLServer's `content_type`, tritonclient's
+    /// `binary_data_output`) change nothing here and are ignored, as are
+    /// other fields clients add.
     #[serde(default)]
     id: Option<Value>,
-    inputs: Vec<InputTensor>,
+    inputs: Vec<Object<InputTensor>>,
     #[serde(default)]
-    outputs: Option<Vec<RequestedOutput>>,
+    outputs: Option<Vec<Object<RequestedOutput>>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -261,6 +262,66 @@ pub struct RequestedOutput {
     name: String,
 }
 
+/// What the protocol's objects are called in messages.
+trait Described {
+    const WHAT: &'static str;
+}
+
+impl Described for InferRequest {
+    const WHAT: &'static str =
+        "an inference request: a JSON object {\"inputs\": [...], \"id\"?, \"outputs\"?}";
+}
+
+impl Described for InputTensor {
+    const WHAT: &'static str =
+        "an input tensor: an object {\"name\", \"shape\", \"datatype\", \"data\"}";
+}
+
+impl Described for RequestedOutput {
+    const WHAT: &'static str = "a requested output: an object {\"name\"}";
+}
+
+/// `T` read only from a JSON object. serde's derived structs also take an
+/// array of their fields in order (`["id", [...], null]`), which no client
+/// means and which would be read by position.
+#[derive(Debug)]
+struct Object<T>(T);
+
+impl<'de, T: Deserialize<'de> + Described> Deserialize<'de> for Object<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de> + Described> serde::de::Visitor<'de> for V<T> {
+            type Value = Object<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str(T::WHAT)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<Object<T>, A::Error> {
+                T::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(Object)
+            }
+        }
+        d.deserialize_map(V(std::marker::PhantomData))
+    }
+}
+
+/// The request's `id`, which the protocol makes a string.
+fn request_id(id: Option<Value>) -> Result<Option<String>, ApiError> {
+    let what = match id {
+        None => return Ok(None),
+        Some(Value::String(s)) => return Ok(Some(s)),
+        Some(Value::Null) => "null",
+        Some(Value::Bool(_)) => "a boolean",
+        Some(Value::Number(_)) => "a number",
+        Some(Value::Array(_)) => "an array",
+        Some(Value::Object(_)) => "an object",
+    };
+    Err(ApiError::BadRequest(format!(
+        "id must be a string, not {what}; it is echoed in the response (e.g. \"id\": \"req-42\"), or leave it out"
+    )))
+}
+
 /// The answer to an inference request, serialized straight to bytes (not
 /// built as a `Value` first). Fields are in alphabetical order, as
 /// `serde_json`'s maps write them, so the bytes are those of the protocol's
@@ -268,7 +329,7 @@ pub struct RequestedOutput {
 #[derive(Serialize)]
 struct InferResponse<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
-    id: Option<Value>,
+    id: Option<String>,
     model_name: &'a str,
     model_version: &'a str,
     outputs: Vec<OutputTensor>,
@@ -307,8 +368,11 @@ fn infer_model(
     if binary.0 {
         return Err(binary_refused().into());
     }
-    let request: InferRequest = serde_json::from_slice(body).map_err(|e| error::json_error(&e))?;
-    if request.inputs.iter().any(|t| {
+    let Object(request): Object<InferRequest> =
+        serde_json::from_slice(body).map_err(|e| error::json_error(&e))?;
+    let id = request_id(request.id)?;
+    let inputs: Vec<InputTensor> = request.inputs.into_iter().map(|t| t.0).collect();
+    if inputs.iter().any(|t| {
         t.parameters
             .as_ref()
             .is_some_and(|p| p.contains_key("binary_data_size"))
@@ -317,14 +381,14 @@ fn infer_model(
     }
     let schema = &state.model().schema;
     let wanted = requested_outputs(schema, request.outputs.as_deref())?;
-    let rows = rows(schema, &request.inputs)?;
+    let rows = rows(schema, &inputs)?;
     let predictions: Vec<Prediction> = rows.iter().map(|r| state.predict(r)).collect();
     let outputs: Vec<OutputTensor> = wanted
         .iter()
         .map(|w| output(schema, w, &predictions))
         .collect();
     let response = InferResponse {
-        id: request.id,
+        id,
         model_name: &schema.name,
         model_version: state.loaded.version(),
         outputs,
@@ -354,7 +418,7 @@ fn says_binary(headers: &HeaderMap) -> bool {
 
 fn requested_outputs(
     schema: &Schema,
-    outputs: Option<&[RequestedOutput]>,
+    outputs: Option<&[Object<RequestedOutput>]>,
 ) -> Result<Vec<&'static str>, ApiError> {
     let available: &[&'static str] = if schema.is_classifier() {
         &["predict", "predict_proba"]
@@ -369,12 +433,12 @@ fn requested_outputs(
         .map(|o| {
             available
                 .iter()
-                .find(|a| **a == o.name)
+                .find(|a| **a == o.0.name)
                 .copied()
                 .ok_or_else(|| {
                     ApiError::BadRequest(format!(
                         "unknown output {:?}; the outputs are: {}",
-                        error::cap(&o.name),
+                        error::cap(&o.0.name),
                         available.join(", ")
                     ))
                 })
@@ -704,5 +768,15 @@ mod tests {
         };
         let m = message(elements(&t).unwrap_err());
         assert!(m.starts_with("input Pclass: data is missing"), "{m}");
+    }
+
+    #[test]
+    fn ids_are_strings() {
+        assert_eq!(request_id(None).unwrap(), None);
+        assert_eq!(request_id(Some(json!("a"))).unwrap(), Some("a".to_string()));
+        for v in [json!(5), json!(true), json!({"a": [1, 2]}), json!([1])] {
+            let m = message(request_id(Some(v.clone())).unwrap_err());
+            assert!(m.starts_with("id must be a string"), "{v}: {m}");
+        }
     }
 }
