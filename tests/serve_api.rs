@@ -1097,3 +1097,31 @@ async fn oip_id_is_a_string_and_the_request_an_object() {
         "{got}"
     );
 }
+
+#[tokio::test]
+async fn problems_past_the_limit_are_counted_not_dropped() {
+    let s = start().await;
+    // 100 rows with two problems each: 200 problems, 50 listed.
+    let row = r#"{"Pclass":3,"Sex":"y","Age":"x","SibSp":1,"Parch":0}"#;
+    let body = format!("[{}]", vec![row; 100].join(","));
+    let (st, _, got) = s.post_json("/api/v1/predict", &body).await;
+    assert_eq!(st, 422);
+    let v: Value = serde_json::from_str(&got).unwrap();
+    assert_eq!(v["errors"].as_array().unwrap().len(), 50);
+    let detail = v["detail"].as_str().unwrap();
+    assert!(detail.ends_with("; and 190 more"), "{detail}");
+    // The same count on the other doors.
+    let records = format!(r#"{{"dataframe_records":[{}]}}"#, vec![row; 100].join(","));
+    let (st, _, got) = s.post_json("/invocations", &records).await;
+    assert_eq!(st, 400);
+    let message = serde_json::from_str::<Value>(&got).unwrap()["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(message.ends_with("; and 190 more"), "{message}");
+    // Exactly ten problems: all listed, no "more".
+    let five = format!("[{}]", [row; 5].join(","));
+    let (_, _, got) = s.post_json("/api/v1/predict", &five).await;
+    let v: Value = serde_json::from_str(&got).unwrap();
+    assert!(!v["detail"].as_str().unwrap().contains("more"), "{got}");
+}

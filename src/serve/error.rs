@@ -39,8 +39,12 @@ pub enum ApiError {
         got: String,
         expected: &'static str,
     },
-    /// Values that fail the model's schema, one entry per field problem.
-    Invalid(Vec<FieldProblem>),
+    /// Values that fail the model's schema: the first [`MAX_PROBLEMS`]
+    /// field problems, and how many there were in all.
+    Invalid {
+        problems: Vec<FieldProblem>,
+        total: usize,
+    },
     NotFound(String),
     MethodNotAllowed,
     /// The request took longer than the configured timeout.
@@ -114,8 +118,8 @@ impl ApiError {
             (UnsupportedMediaType { .. }, _) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             // MLflow and OIP clients expect 400 for values a model rejects
             // (MLflow's INVALID_PARAMETER_VALUE; OIP "typically 400").
-            (Invalid(_), Protocol::Mlflow | Protocol::Oip) => StatusCode::BAD_REQUEST,
-            (Invalid(_), _) => StatusCode::UNPROCESSABLE_ENTITY,
+            (Invalid { .. }, Protocol::Mlflow | Protocol::Oip) => StatusCode::BAD_REQUEST,
+            (Invalid { .. }, _) => StatusCode::UNPROCESSABLE_ENTITY,
             (NotFound(_), _) => StatusCode::NOT_FOUND,
             (MethodNotAllowed, _) => StatusCode::METHOD_NOT_ALLOWED,
             (Timeout | Unavailable, _) => StatusCode::SERVICE_UNAVAILABLE,
@@ -131,7 +135,7 @@ impl ApiError {
             BadRequest(_) => "Bad request",
             TooLarge { .. } => "Request body too large",
             UnsupportedMediaType { .. } => "Unsupported media type",
-            Invalid(_) => "Invalid input",
+            Invalid { .. } => "Invalid input",
             NotFound(_) => "Not found",
             MethodNotAllowed => "Method not allowed",
             Timeout => "Request timed out",
@@ -148,7 +152,7 @@ impl ApiError {
             BadRequest(_) => "bad-request",
             TooLarge { .. } => "too-large",
             UnsupportedMediaType { .. } => "unsupported-media-type",
-            Invalid(_) => "invalid-input",
+            Invalid { .. } => "invalid-input",
             NotFound(_) => "not-found",
             MethodNotAllowed => "method-not-allowed",
             Timeout => "timeout",
@@ -173,7 +177,7 @@ impl ApiError {
                     cap(got)
                 )
             }
-            Invalid(problems) => {
+            Invalid { problems, total } => {
                 let mut parts: Vec<String> = problems
                     .iter()
                     .take(10)
@@ -182,8 +186,10 @@ impl ApiError {
                         None => format!("{}: {}", p.field, p.message),
                     })
                     .collect();
-                if problems.len() > 10 {
-                    parts.push(format!("and {} more", problems.len() - 10));
+                // Counted from every problem found, not only those listed.
+                let total = (*total).max(problems.len());
+                if total > parts.len() {
+                    parts.push(format!("and {} more", total - parts.len()));
                 }
                 parts.join("; ")
             }
@@ -238,29 +244,46 @@ impl ApiError {
             })
             .collect()
     }
+
+    /// Field problems that are all there are.
+    pub fn invalid(problems: Vec<FieldProblem>) -> ApiError {
+        let total = problems.len();
+        ApiError::Invalid { problems, total }
+    }
 }
 
 fn escape_pointer(s: &str) -> String {
     s.replace('~', "~0").replace('/', "~1")
 }
 
-/// Collects problems over many rows, stopping at [`MAX_PROBLEMS`].
+/// Collects problems over many rows, keeping the first [`MAX_PROBLEMS`] and
+/// counting them all.
 #[derive(Debug, Default)]
-pub struct Problems(pub Vec<FieldProblem>);
+pub struct Problems {
+    kept: Vec<FieldProblem>,
+    total: usize,
+}
 
 impl Problems {
     pub fn add(&mut self, errors: &RowErrors, row: Option<usize>, lang: Lang) {
-        let room = MAX_PROBLEMS.saturating_sub(self.0.len());
+        self.total += errors.0.len();
+        let room = MAX_PROBLEMS.saturating_sub(self.kept.len());
+        if room == 0 {
+            return;
+        }
         let mut more = ApiError::from_row_errors(errors, row, lang);
         more.truncate(room);
-        self.0.extend(more);
+        self.kept.extend(more);
     }
 
     pub fn into_result(self) -> Result<(), ApiError> {
-        if self.0.is_empty() {
+        if self.total == 0 {
             Ok(())
         } else {
-            Err(ApiError::Invalid(self.0))
+            Err(ApiError::Invalid {
+                problems: self.kept,
+                total: self.total,
+            })
         }
     }
 }
@@ -303,7 +326,7 @@ fn render_plain(error: &ApiError, protocol: Protocol) -> Response {
                 status: status.as_u16(),
                 detail: error.detail(),
                 errors: match error {
-                    ApiError::Invalid(p) => Some(p),
+                    ApiError::Invalid { problems, .. } => Some(problems),
                     _ => None,
                 },
             };
@@ -312,7 +335,7 @@ fn render_plain(error: &ApiError, protocol: Protocol) -> Response {
         }
         Protocol::Mlflow => {
             let code = match (error, status.as_u16()) {
-                (ApiError::Invalid(_), _) => "INVALID_PARAMETER_VALUE",
+                (ApiError::Invalid { .. }, _) => "INVALID_PARAMETER_VALUE",
                 (_, 404) => "RESOURCE_DOES_NOT_EXIST",
                 (_, 400..=499) => "BAD_REQUEST",
                 _ => "INTERNAL_ERROR",
@@ -555,11 +578,35 @@ mod tests {
 
     #[test]
     fn the_status_table() {
-        let invalid = ApiError::Invalid(vec![]);
+        let invalid = ApiError::invalid(vec![]);
         assert_eq!(invalid.status(Protocol::Problem), 422);
         assert_eq!(invalid.status(Protocol::Mlflow), 400);
         assert_eq!(invalid.status(Protocol::Oip), 400);
         assert_eq!(ApiError::TooLarge { limit: 1 }.status(Protocol::Oip), 413);
+    }
+
+    #[test]
+    fn problems_are_counted_past_those_kept() {
+        use crate::schema::validate::{Expected, FieldError, Problem};
+        let error = |field: &str| FieldError {
+            field: field.into(),
+            problem: Problem::Duplicate,
+            expected: Expected::Boolean,
+        };
+        let row = RowErrors(vec![error("Age"), error("Sex")]);
+        let mut problems = Problems::default();
+        for i in 0..100 {
+            problems.add(&row, Some(i), Lang::En);
+        }
+        let err = problems.into_result().unwrap_err();
+        match &err {
+            ApiError::Invalid { problems, total } => {
+                assert_eq!((problems.len(), *total), (MAX_PROBLEMS, 200));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(err.detail().ends_with("; and 190 more"), "{}", err.detail());
+        assert!(Problems::default().into_result().is_ok());
     }
 
     #[test]

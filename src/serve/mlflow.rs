@@ -175,7 +175,7 @@ fn csv_rows(schema: &Schema, body: &[u8]) -> Result<Vec<Row>, ApiError> {
 }
 
 fn invalid(message: String) -> ApiError {
-    ApiError::Invalid(vec![error::FieldProblem {
+    ApiError::invalid(vec![error::FieldProblem {
         row: None,
         field: "columns".into(),
         pointer: None,

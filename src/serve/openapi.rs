@@ -58,7 +58,7 @@ pub fn problem_types() -> Vec<ProblemType> {
             got: String::new(),
             expected: "",
         },
-        ApiError::Invalid(vec![]),
+        ApiError::invalid(vec![]),
         ApiError::Internal(String::new()),
         ApiError::Timeout,
     ]

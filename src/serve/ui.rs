@@ -517,7 +517,7 @@ async fn batch_score(
             (summary, out)
         }
         Err(e) if csv_out => {
-            return Err(ApiError::Invalid(vec![error::FieldProblem {
+            return Err(ApiError::invalid(vec![error::FieldProblem {
                 row: None,
                 field: "file".into(),
                 pointer: None,
