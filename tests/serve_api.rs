@@ -192,7 +192,7 @@ async fn predict_errors_have_exact_problem_bodies() {
     assert_eq!((status, ct.as_str()), (405, "application/problem+json"));
     assert_eq!(
         serde_json::from_str::<Value>(&body).unwrap(),
-        json!({ "type": "/docs#method-not-allowed", "title": "Method not allowed", "status": 405, "detail": "this path does not accept that method" })
+        json!({ "type": "/docs#method-not-allowed", "title": "Method not allowed", "status": 405, "detail": "this path does not accept that method; it accepts POST" })
     );
 }
 
@@ -662,7 +662,10 @@ async fn oip_infer_errors() {
     let (st, _, body) = parts(s.get("/v2/models/titanic/infer").await).await;
     assert_eq!(
         (st, body.as_str()),
-        (405, r#"{"error":"this path does not accept that method"}"#)
+        (
+            405,
+            r#"{"error":"this path does not accept that method; it accepts POST"}"#
+        )
     );
 }
 
@@ -1124,4 +1127,31 @@ async fn problems_past_the_limit_are_counted_not_dropped() {
     let (_, _, got) = s.post_json("/api/v1/predict", &five).await;
     let v: Value = serde_json::from_str(&got).unwrap();
     assert!(!v["detail"].as_str().unwrap().contains("more"), "{got}");
+}
+
+#[tokio::test]
+async fn every_405_has_an_allow_header_and_names_the_methods() {
+    let s = start().await;
+    for (path, allow) in [
+        ("/api/v1/predict", "POST"),
+        ("/invocations", "POST"),
+        (INFER, "POST"),
+        ("/predict", "GET,HEAD,POST"),
+        ("/batch", "GET,HEAD,POST"),
+        ("/static/css/style.css", "GET,HEAD"),
+    ] {
+        let r = s.client.put(s.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), 405, "{path}");
+        assert_eq!(
+            r.headers().get("allow").map(|v| v.to_str().unwrap()),
+            Some(allow),
+            "{path}"
+        );
+        let body = r.text().await.unwrap();
+        let named = allow.replace(',', ", ");
+        assert!(
+            body.contains(&format!("it accepts {named}")),
+            "{path}: {body}"
+        );
+    }
 }

@@ -460,3 +460,32 @@ async fn template_errors_are_not_shown_outside_dev() {
     assert!(!html.contains("nothing"), "{html}");
     assert!(html.contains("something went wrong on our side"));
 }
+
+#[tokio::test]
+async fn html_405s_keep_their_allow_header_in_both_languages() {
+    let s = start().await;
+    for (path, allow) in [
+        ("/predict", "GET,HEAD,POST"),
+        ("/batch", "GET,HEAD,POST"),
+        ("/static/css/style.css", "GET,HEAD"),
+        ("/", "GET,HEAD"),
+    ] {
+        for (lang, said) in [("en", "it accepts"), ("es", "admite")] {
+            let r = s
+                .client
+                .put(s.url(&format!("{path}?lang={lang}")))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 405, "{path}");
+            assert_eq!(r.headers()["allow"], allow, "{path} {lang}");
+            let (_, ct, html) = parts(r).await;
+            assert!(ct.starts_with("text/html"), "{path}: {ct}");
+            let named = allow.replace(',', ", ");
+            assert!(
+                html.contains(&format!("{said} {named}")),
+                "{path} {lang}: {html}"
+            );
+        }
+    }
+}

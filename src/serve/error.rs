@@ -46,7 +46,10 @@ pub enum ApiError {
         total: usize,
     },
     NotFound(String),
-    MethodNotAllowed,
+    /// The methods the path accepts (its `Allow` header), when known.
+    MethodNotAllowed {
+        allow: String,
+    },
     /// The request took longer than the configured timeout.
     Timeout,
     /// The server is shutting down.
@@ -121,7 +124,7 @@ impl ApiError {
             (Invalid { .. }, Protocol::Mlflow | Protocol::Oip) => StatusCode::BAD_REQUEST,
             (Invalid { .. }, _) => StatusCode::UNPROCESSABLE_ENTITY,
             (NotFound(_), _) => StatusCode::NOT_FOUND,
-            (MethodNotAllowed, _) => StatusCode::METHOD_NOT_ALLOWED,
+            (MethodNotAllowed { .. }, _) => StatusCode::METHOD_NOT_ALLOWED,
             (Timeout | Unavailable, _) => StatusCode::SERVICE_UNAVAILABLE,
             (Internal(_), _) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -137,7 +140,7 @@ impl ApiError {
             UnsupportedMediaType { .. } => "Unsupported media type",
             Invalid { .. } => "Invalid input",
             NotFound(_) => "Not found",
-            MethodNotAllowed => "Method not allowed",
+            MethodNotAllowed { .. } => "Method not allowed",
             Timeout => "Request timed out",
             Unavailable => "Service unavailable",
             Internal(_) => "Internal server error",
@@ -154,7 +157,7 @@ impl ApiError {
             UnsupportedMediaType { .. } => "unsupported-media-type",
             Invalid { .. } => "invalid-input",
             NotFound(_) => "not-found",
-            MethodNotAllowed => "method-not-allowed",
+            MethodNotAllowed { .. } => "method-not-allowed",
             Timeout => "timeout",
             Unavailable => "unavailable",
             Internal(_) => "internal",
@@ -193,7 +196,12 @@ impl ApiError {
                 }
                 parts.join("; ")
             }
-            MethodNotAllowed => "this path does not accept that method".into(),
+            MethodNotAllowed { allow } if allow.is_empty() => {
+                "this path does not accept that method".into()
+            }
+            MethodNotAllowed { allow } => {
+                format!("this path does not accept that method; it accepts {allow}")
+            }
             Timeout => "the request took too long and was stopped".into(),
             Unavailable => "the server is shutting down; try again".into(),
             Internal(_) => "something went wrong on our side; it has been logged".into(),
@@ -208,7 +216,12 @@ impl ApiError {
         }
         match self {
             NotFound(_) => "No hay ninguna página en esta dirección.".into(),
-            MethodNotAllowed => "Esta dirección no admite ese método.".into(),
+            MethodNotAllowed { allow } if allow.is_empty() => {
+                "Esta dirección no admite ese método.".into()
+            }
+            MethodNotAllowed { allow } => {
+                format!("Esta dirección no admite ese método; admite {allow}.")
+            }
             TooLarge { limit } => {
                 format!("El archivo o formulario supera el límite de {limit} bytes.")
             }

@@ -52,7 +52,9 @@ pub fn problem_types() -> Vec<ProblemType> {
         ApiError::MalformedJson(String::new()),
         ApiError::BadRequest(String::new()),
         ApiError::NotFound(String::new()),
-        ApiError::MethodNotAllowed,
+        ApiError::MethodNotAllowed {
+            allow: String::new(),
+        },
         ApiError::TooLarge { limit: 0 },
         ApiError::UnsupportedMediaType {
             got: String::new(),
