@@ -148,7 +148,7 @@ async fn predict_errors_have_exact_problem_bodies() {
     assert_eq!(
         serde_json::from_str::<Value>(&body).unwrap(),
         json!({ "type": "/docs#malformed-json", "title": "Malformed JSON", "status": 400,
-                "detail": "the body is not valid JSON: syntax error at line 1 column 14" })
+                "detail": "the body is not valid JSON at line 1 column 14: an object key must be a string in double quotes" })
     );
     // 400: valid JSON of the wrong shape.
     let (status, _, body) = s.post_json("/api/v1/predict", "42").await;
@@ -606,7 +606,7 @@ async fn oip_infer_errors() {
         ),
         (
             "{",
-            r#"{"error":"the body is not valid JSON: unexpected end of input at line 1 column 1"}"#,
+            r#"{"error":"the body is not valid JSON at line 1 column 1: unexpected end of input (the JSON is cut off: a bracket, brace or quote is not closed)"}"#,
         ),
     ];
     for (body, want) in cases {
@@ -1066,19 +1066,14 @@ async fn oip_id_is_a_string_and_the_request_an_object() {
         assert_eq!(serde_json::from_str::<Value>(&got).unwrap()["id"], echoed);
     }
     // serde's array form of a struct is not a request, nor of a tensor.
-    let want =
-        r#"expected an inference request: a JSON object {"inputs": [...], "id"?, "outputs"?}"#;
+    let want = r#"invalid type: an array, expected an inference request: a JSON object {"inputs": [...], "id"?, "outputs"?}"#;
     for body in [
         format!(r#"["myid",{row},null]"#),
         format!(r#"[{{"inputs":{row}}}]"#),
     ] {
         let (st, _, got) = s.post_json(INFER, &body).await;
         assert_eq!(st, 400, "{body}: {got}");
-        let message = serde_json::from_str::<Value>(&got).unwrap()["error"]
-            .as_str()
-            .unwrap()
-            .to_string();
-        assert!(message.contains(want), "{body}: {message}");
+        assert_eq!(serde_json::from_str::<Value>(&got).unwrap()["error"], want);
     }
     let (st, _, got) = s
         .post_json(
@@ -1127,6 +1122,128 @@ async fn problems_past_the_limit_are_counted_not_dropped() {
     let (_, _, got) = s.post_json("/api/v1/predict", &five).await;
     let v: Value = serde_json::from_str(&got).unwrap();
     assert!(!v["detail"].as_str().unwrap().contains("more"), "{got}");
+}
+
+/// The message of an error answer in any of the three JSON protocols.
+fn message_of(body: &str) -> String {
+    let v: Value = serde_json::from_str(body).unwrap_or_else(|_| panic!("{body}"));
+    ["detail", "message", "error"]
+        .iter()
+        .find_map(|k| v[*k].as_str())
+        .unwrap_or_else(|| panic!("{body}"))
+        .to_string()
+}
+
+#[tokio::test]
+async fn json_syntax_errors_say_why_and_what_to_send() {
+    let s = start().await;
+    let nested = format!("{}1{}", "[".repeat(200), "]".repeat(200));
+    // A value, sent where each door reads it.
+    let values: [(&[u8], &str); 8] = [
+        (
+            b"NaN",
+            "NaN is not valid JSON; send null or leave the field out for a missing value",
+        ),
+        (
+            b"Infinity",
+            "Infinity is not valid JSON (numbers must be finite); send a finite number",
+        ),
+        (
+            b"-Infinity",
+            "Infinity is not valid JSON (numbers must be finite); send a finite number",
+        ),
+        (
+            b"1e400",
+            "a number is out of range: JSON numbers here must be finite and within ±1.8e308",
+        ),
+        (
+            b"\"m\xe9le\"",
+            "starts an invalid sequence); send JSON encoded as UTF-8",
+        ),
+        (
+            br#""\ud800""#,
+            "a \\u escape is a lone surrogate (\\uD800 to \\uDFFF), which is not a character",
+        ),
+        (
+            br#""\udc00x""#,
+            "a \\u escape is a lone surrogate (\\uD800 to \\uDFFF), which is not a character",
+        ),
+        (b"-", "invalid number"),
+    ];
+    for (value, want) in values {
+        let shown = String::from_utf8_lossy(value);
+        for (path, before, after) in [
+            ("/api/v1/predict", &br#"{"Sex": "#[..], &b"}"[..]),
+            (
+                "/invocations",
+                br#"{"dataframe_records": [{"Sex": "#,
+                b"}]}",
+            ),
+            (
+                INFER,
+                br#"{"inputs":[{"name":"Sex","shape":[1],"datatype":"BYTES","data":["#,
+                b"]}]}",
+            ),
+        ] {
+            let body = [before, value, after].concat();
+            let (st, _, got) = parts(s.post(path, "application/json", body).await).await;
+            assert_eq!(st, 400, "{path} {shown}: {got}");
+            let message = message_of(&got);
+            assert!(
+                message.starts_with("the body is not valid JSON at line 1 column ")
+                    && message.contains(want),
+                "{path} {shown}: {message}"
+            );
+        }
+    }
+    // The whole body.
+    for (body, want) in [
+        (
+            &b"\xef\xbb\xbf{\"Age\": 1}"[..],
+            "the body is not valid JSON at line 1 column 1: the body starts with a UTF-8 byte-order mark (EF BB BF), which JSON does not allow; send the JSON without it",
+        ),
+        (b" \n", "the body is empty; send a JSON document"),
+        (
+            b"{\"Age\": NaN}",
+            "the body is not valid JSON at line 1 column 9: NaN is not valid JSON; send null or leave the field out for a missing value",
+        ),
+    ] {
+        for path in ["/api/v1/predict", "/invocations", INFER] {
+            let r = s.post(path, "application/json", body.to_vec()).await;
+            let (st, _, got) = parts(r).await;
+            assert_eq!(st, 400, "{path}: {got}");
+            assert_eq!(message_of(&got), want, "{path}");
+        }
+    }
+    // Nesting: /api/v1/predict skips a nested value without recursing (and
+    // reports it as the wrong type); the others parse it and stop at 128.
+    for (path, deep) in [
+        (
+            "/invocations",
+            format!(r#"{{"dataframe_split": {{"data": {nested}}}}}"#),
+        ),
+        (
+            INFER,
+            format!(
+                r#"{{"inputs":[{{"name":"Age","shape":[1],"datatype":"FP64","data":{nested}}}]}}"#
+            ),
+        ),
+    ] {
+        let (st, _, got) = s.post_json(path, &deep).await;
+        assert_eq!(st, 400, "{path}: {got}");
+        let message = message_of(&got);
+        assert!(
+            message.contains(
+                "the JSON is nested too deeply (more than 127 levels of arrays and objects)"
+            ),
+            "{path}: {message}"
+        );
+    }
+    // A surrogate pair is a character, not an error.
+    let pair = r#"{"Pclass":3,"Sex":"male","SibSp":1,"Parch":0,"Embarked":"\ud83d\ude00"}"#;
+    let (st, _, got) = s.post_json("/api/v1/predict", pair).await;
+    assert_eq!(st, 422, "{got}");
+    assert!(got.contains("\"Embarked\""), "{got}");
 }
 
 #[tokio::test]

@@ -57,7 +57,8 @@ async fn predict_json(
     let explain = query_flag(query, "explain")?;
     let (lang, _) = i18n::negotiate(query, &parts.headers);
     let body = error::read_body(body, state.config.body_limit).await?;
-    let input: Input<'_> = serde_json::from_slice(&body).map_err(|e| error::json_error(&e))?;
+    let input: Input<'_> =
+        serde_json::from_slice(&body).map_err(|e| error::json_error(&e, &body))?;
     let (rows, many) = input.validate(&state.model().schema, lang)?;
     let answers: Vec<Answer> = rows
         .iter()

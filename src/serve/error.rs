@@ -27,7 +27,7 @@ pub const MAX_ECHO: usize = 64;
 /// Everything that can go wrong with a request.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ApiError {
-    /// The body is not valid JSON (the parser's message, with line and column).
+    /// The body is not valid JSON: the whole message (where, why, what to send).
     MalformedJson(String),
     /// The request is well-formed but not what the endpoint takes.
     BadRequest(String),
@@ -168,8 +168,7 @@ impl ApiError {
     pub fn detail(&self) -> String {
         use ApiError::*;
         match self {
-            MalformedJson(e) => format!("the body is not valid JSON: {e}"),
-            BadRequest(m) | NotFound(m) => m.clone(),
+            MalformedJson(m) | BadRequest(m) | NotFound(m) => m.clone(),
             TooLarge { limit } => format!("the request body is larger than {limit} bytes"),
             UnsupportedMediaType { got, expected } if got.is_empty() => {
                 format!("no Content-Type was given; send {expected}")
@@ -509,22 +508,138 @@ pub fn is_json(headers: &axum::http::HeaderMap) -> Result<(), ApiError> {
     })
 }
 
-/// Turns a serde_json error into a message naming line and column, without the input.
-pub fn json_error(e: &serde_json::Error) -> ApiError {
+/// Turns a serde_json error into a message naming what is wrong, where (line
+/// and column), and what would be accepted, without echoing the input.
+/// `body` is the text that was parsed: it tells the literals Python and
+/// tritonclient write for non-finite floats (`NaN`, `Infinity`) and a
+/// byte-order mark apart from other unexpected characters.
+pub fn json_error(e: &serde_json::Error, body: &[u8]) -> ApiError {
     use serde_json::error::Category;
     match e.classify() {
+        Category::Eof if body.iter().all(u8::is_ascii_whitespace) => {
+            ApiError::MalformedJson("the body is empty; send a JSON document".into())
+        }
         Category::Syntax | Category::Eof | Category::Io => ApiError::MalformedJson(format!(
-            "{} at line {} column {}",
-            match e.classify() {
-                Category::Eof => "unexpected end of input",
-                _ => "syntax error",
-            },
+            "the body is not valid JSON at line {} column {}: {}",
             e.line(),
-            e.column()
+            e.column(),
+            syntax_reason(e, body)
         )),
-        // Valid JSON of the wrong shape.
-        Category::Data => ApiError::BadRequest(cap_message(&e.to_string())),
+        // Valid JSON of the wrong shape, in JSON's words rather than serde's.
+        Category::Data => {
+            let message = e.to_string();
+            let message = match message.strip_suffix(" at line 1 column 0") {
+                Some(m) => m,
+                None => &message,
+            };
+            ApiError::BadRequest(cap_message(
+                &message
+                    .replace("invalid type: sequence", "invalid type: an array")
+                    .replace("invalid type: map", "invalid type: an object")
+                    .replace("invalid type: unit value", "invalid type: null"),
+            ))
+        }
     }
+}
+
+/// Why a body is not JSON, in words that say what to send instead.
+fn syntax_reason(e: &serde_json::Error, body: &[u8]) -> String {
+    use serde_json::error::Category;
+    if e.classify() == Category::Eof {
+        return "unexpected end of input (the JSON is cut off: a bracket, brace or quote is not closed)"
+            .into();
+    }
+    if body.starts_with(b"\xEF\xBB\xBF") && e.line() == 1 && e.column() == 1 {
+        return "the body starts with a UTF-8 byte-order mark (EF BB BF), which JSON does not \
+                allow; send the JSON without it"
+            .into();
+    }
+    // The error's own words, without serde's position (given separately).
+    let full = e.to_string();
+    let reason = full
+        .rsplit_once(" at line ")
+        .map_or(full.as_str(), |(reason, _)| reason);
+    let rest = offset(body, e.line(), e.column()).map_or(&[][..], |i| &body[i..]);
+    let rest = rest.strip_prefix(b"-").unwrap_or(rest);
+    let rest = rest.strip_prefix(b"+").unwrap_or(rest);
+    match reason {
+        "expected value" | "invalid number" if rest.starts_with(b"NaN") => {
+            "NaN is not valid JSON; send null or leave the field out for a missing value".into()
+        }
+        "expected value" | "invalid number" if rest.starts_with(b"Infinity") => {
+            "Infinity is not valid JSON (numbers must be finite); send a finite number, \
+             or null or leave the field out for a missing value"
+                .into()
+        }
+        "number out of range" => "a number is out of range: JSON numbers here must be finite \
+             and within ±1.8e308 (a 64-bit float)"
+            .into(),
+        "recursion limit exceeded" => "the JSON is nested too deeply (more than 127 levels of \
+             arrays and objects); requests need only a few levels"
+            .into(),
+        "invalid unicode code point" if std::str::from_utf8(body).is_err() => {
+            let valid = std::str::from_utf8(body)
+                .err()
+                .map_or(0, |u| u.valid_up_to());
+            format!(
+                "the body is not valid UTF-8 (byte {valid} starts an invalid sequence); \
+                 send JSON encoded as UTF-8"
+            )
+        }
+        "lone leading surrogate in hex escape" => LONE_SURROGATE.into(),
+        "unexpected end of hex escape" if lone_surrogate(body, e.line(), e.column()) => {
+            LONE_SURROGATE.into()
+        }
+        "expected value" => "expected a value (a number, a string in double quotes, true, \
+             false, null, an array or an object)"
+            .into(),
+        "key must be a string" => "an object key must be a string in double quotes".into(),
+        "trailing comma" => "a comma is followed by a closing bracket or brace; remove the \
+             trailing comma"
+            .into(),
+        "trailing characters" => {
+            "there is more after the JSON value; send exactly one JSON value".into()
+        }
+        r if r.starts_with("control character") => {
+            format!("{r}; escape control characters in strings (\\n, \\t, \\u0001)")
+        }
+        r => r.to_string(),
+    }
+}
+
+const LONE_SURROGATE: &str = "a \\u escape is a lone surrogate (\\uD800 to \\uDFFF), which \
+     is not a character; write a character beyond \\uFFFF as a surrogate pair \
+     (e.g. \\uD83D\\uDE00) or as plain UTF-8";
+
+/// The byte offset of a 1-based line and column (serde_json's position of an
+/// error), if it is inside `body`.
+fn offset(body: &[u8], line: usize, column: usize) -> Option<usize> {
+    let start = if line <= 1 {
+        0
+    } else {
+        body.iter()
+            .enumerate()
+            .filter(|(_, b)| **b == b'\n')
+            .nth(line - 2)?
+            .0
+            + 1
+    };
+    let i = start + column.checked_sub(1)?;
+    (i < body.len()).then_some(i)
+}
+
+/// Whether the last `\u` escape before an error's position is a surrogate.
+fn lone_surrogate(body: &[u8], line: usize, column: usize) -> bool {
+    let end = offset(body, line, column).map_or(body.len(), |i| i + 1);
+    let before = &body[..end];
+    let Some(u) = before.windows(2).rposition(|w| w == b"\\u") else {
+        return false;
+    };
+    let hex = before
+        .get(u + 2..u + 6)
+        .and_then(|h| std::str::from_utf8(h).ok());
+    hex.and_then(|h| u16::from_str_radix(h, 16).ok())
+        .is_some_and(|c| (0xD800..=0xDFFF).contains(&c))
 }
 
 /// serde's data errors may quote input; keep them short.
@@ -620,6 +735,24 @@ mod tests {
         }
         assert!(err.detail().ends_with("; and 190 more"), "{}", err.detail());
         assert!(Problems::default().into_result().is_ok());
+    }
+
+    #[test]
+    fn positions_point_into_the_body() {
+        let body = b"{\n\"a\":\n  NaN}";
+        assert_eq!(offset(body, 3, 3), Some(9));
+        assert_eq!(&body[9..12], b"NaN");
+        assert_eq!(offset(body, 1, 0), None);
+        assert_eq!(offset(body, 9, 1), None);
+        assert_eq!(offset(body, 1, 99), None);
+        let e = serde_json::from_slice::<serde_json::Value>(body).unwrap_err();
+        assert_eq!(
+            json_error(&e, body).detail(),
+            "the body is not valid JSON at line 3 column 3: NaN is not valid JSON; send null or leave the field out for a missing value"
+        );
+        assert!(lone_surrogate(br#""\ud800""#, 1, 8));
+        assert!(!lone_surrogate(br#""\u0041""#, 1, 8));
+        assert!(!lone_surrogate(br#""\u12""#, 1, 6));
     }
 
     #[test]

@@ -56,7 +56,8 @@ async fn invocations(
     let rows = match kind {
         Kind::Csv => csv_rows(schema, &body)?,
         Kind::Json => {
-            let value: Value = serde_json::from_slice(&body).map_err(|e| error::json_error(&e))?;
+            let value: Value =
+                serde_json::from_slice(&body).map_err(|e| error::json_error(&e, &body))?;
             json_rows(schema, value)?
         }
     };

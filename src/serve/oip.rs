@@ -369,7 +369,7 @@ fn infer_model(
         return Err(binary_refused().into());
     }
     let Object(request): Object<InferRequest> =
-        serde_json::from_slice(body).map_err(|e| error::json_error(&e))?;
+        serde_json::from_slice(body).map_err(|e| error::json_error(&e, body))?;
     let id = request_id(request.id)?;
     let inputs: Vec<InputTensor> = request.inputs.into_iter().map(|t| t.0).collect();
     if inputs.iter().any(|t| {
