@@ -1247,6 +1247,66 @@ async fn json_syntax_errors_say_why_and_what_to_send() {
 }
 
 #[tokio::test]
+async fn mlflow_refuses_a_key_given_twice_as_our_api_does() {
+    let s = start().await;
+    let (st, _, got) = s
+        .post_json(
+            "/invocations",
+            r#"{"dataframe_records":[{"Pclass":3,"Sex":"male","Age":22,"Age":80,"SibSp":1,"Parch":0}]}"#,
+        )
+        .await;
+    assert_eq!(st, 400, "{got}");
+    assert!(
+        message_of(&got).starts_with(
+            "the key \"Age\" is given more than once in one object; give each key once"
+        ),
+        "{got}"
+    );
+    let (st, _, got) = s
+        .post_json(
+            "/api/v1/predict",
+            r#"{"Pclass":3,"Sex":"male","Age":22,"Age":80,"SibSp":1,"Parch":0}"#,
+        )
+        .await;
+    assert_eq!(st, 422, "{got}");
+    assert!(message_of(&got).contains("more than once"), "{got}");
+    // Once each is fine.
+    let (st, _, got) = s
+        .post_json(
+            "/invocations",
+            r#"{"dataframe_records":[{"Pclass":3,"Sex":"male","Age":22,"SibSp":1,"Parch":0}]}"#,
+        )
+        .await;
+    assert_eq!(st, 200, "{got}");
+}
+
+#[tokio::test]
+async fn a_charset_other_than_utf8_is_415_on_both_json_apis() {
+    let s = start().await;
+    let want = "Content-Type \"application/json; charset=latin-1\" is not accepted; send charset=utf-8 or no charset: bodies must be UTF-8";
+    for path in ["/api/v1/predict", "/invocations"] {
+        let r = s
+            .post(path, "application/json; charset=latin-1", PASSENGER)
+            .await;
+        let (st, _, got) = parts(r).await;
+        assert_eq!(st, 415, "{path}: {got}");
+        assert_eq!(message_of(&got), want, "{path}");
+        for ok in [
+            "application/json; charset=utf-8",
+            "application/json; charset=UTF-8",
+        ] {
+            let body = if path == "/invocations" {
+                format!(r#"{{"dataframe_records":[{PASSENGER}]}}"#)
+            } else {
+                PASSENGER.to_string()
+            };
+            let (st, _, got) = parts(s.post(path, ok, body).await).await;
+            assert_eq!(st, 200, "{path} {ok}: {got}");
+        }
+    }
+}
+
+#[tokio::test]
 async fn every_405_has_an_allow_header_and_names_the_methods() {
     let s = start().await;
     for (path, allow) in [

@@ -492,20 +492,34 @@ pub fn is_json(headers: &axum::http::HeaderMap) -> Result<(), ApiError> {
     if content_type.is_some_and(|v| v.as_bytes() == b"application/json") {
         return Ok(());
     }
-    let essence = content_type
-        .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(';').next().unwrap_or("").trim());
+    let value = content_type.and_then(|v| v.to_str().ok());
+    let essence = value.map(|v| v.split(';').next().unwrap_or("").trim());
     if let Some(e) = essence {
         let json = e.eq_ignore_ascii_case("application/json")
             || (e.len() > 5 && e[e.len() - 5..].eq_ignore_ascii_case("+json"));
         if json {
-            return Ok(());
+            let (essence, params) = media_type(headers);
+            return check_charset(&essence, &params);
         }
     }
     Err(ApiError::UnsupportedMediaType {
         got: essence.unwrap_or("").to_ascii_lowercase(),
         expected: "application/json",
     })
+}
+
+/// Refuses a `charset` parameter other than UTF-8: bodies are decoded as
+/// UTF-8, so any other charset would be misread.
+pub fn check_charset(essence: &str, params: &[(String, String)]) -> Result<(), ApiError> {
+    match params.iter().find(|(k, _)| k == "charset") {
+        Some((_, v)) if !v.eq_ignore_ascii_case("utf-8") && !v.eq_ignore_ascii_case("utf8") => {
+            Err(ApiError::UnsupportedMediaType {
+                got: format!("{essence}; charset={}", cap(v)),
+                expected: "charset=utf-8 or no charset: bodies must be UTF-8",
+            })
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Turns a serde_json error into a message naming what is wrong, where (line
