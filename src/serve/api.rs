@@ -29,22 +29,29 @@ pub fn routes() -> Routes {
         .route("/openapi.json", get(openapi_json))
 }
 
-/// A boolean query parameter: absent is false; `true/false/1/0` accepted.
+/// A boolean query parameter: absent is false; `true/false/1/0` accepted
+/// (and a bare `?explain`). Every endpoint that takes a flag reads it here,
+/// so they accept and refuse the same values with the same message.
 pub fn query_flag(query: Option<&str>, name: &str) -> Result<bool, ApiError> {
     let Some(q) = query else { return Ok(false) };
     for (k, v) in form_urlencoded::parse(q.as_bytes()) {
         if k == name {
-            return match v.as_ref() {
-                "true" | "1" | "" => Ok(true),
-                "false" | "0" => Ok(false),
-                other => Err(ApiError::BadRequest(format!(
-                    "the query parameter {name} is {:?}; use true or false",
-                    error::cap(other)
-                ))),
-            };
+            return flag_value(name, &v);
         }
     }
     Ok(false)
+}
+
+/// The value of the flag `name`, as [`query_flag`] reads it.
+pub fn flag_value(name: &str, value: &str) -> Result<bool, ApiError> {
+    match value {
+        "true" | "1" | "" => Ok(true),
+        "false" | "0" => Ok(false),
+        other => Err(ApiError::BadRequest(format!(
+            "the query parameter {name} is {:?}; use true or false",
+            error::cap(other)
+        ))),
+    }
 }
 
 async fn predict_json(

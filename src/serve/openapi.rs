@@ -318,18 +318,19 @@ impl Document {
             "POST",
             "/batch",
             "Score a CSV file",
-            "Upload a CSV file (multipart/form-data field `file`, or a text/csv body). Browsers get a page with a summary, the rejected rows and a download link; with `Accept: text/csv` (or ?format=csv) the scored CSV itself comes back, with the number of rejected rows in the X-Rejected-Rows header. ?explain=true adds contribution columns.",
+            "Upload a CSV file (multipart/form-data field `file`, or a text/csv body). Browsers get a page with a summary, the rejected rows and a download link; with `Accept: text/csv` (or ?format=csv; ?format=html asks for the page) the scored CSV itself comes back, with the number of rejected rows in the X-Rejected-Rows header. ?explain=true adds contribution columns (read as /api/v1/predict reads it).",
             vec![format!(
                 "printf '{csv}' | curl -s {BASE}/batch -H 'Content-Type: text/csv' -H 'Accept: text/csv' --data-binary @-"
             )],
             json!({ "parameters": [lang_param,
                         { "name": "explain", "in": "query", "required": false, "schema": { "type": "boolean" } },
-                        { "name": "format", "in": "query", "required": false, "schema": { "type": "string", "enum": ["csv"] } }],
+                        { "name": "format", "in": "query", "required": false, "schema": { "type": "string", "enum": ["csv", "html"] } }],
                     "requestBody": { "required": true, "content": {
                         "multipart/form-data": { "schema": { "type": "object", "properties": { "file": { "type": "string", "contentMediaType": "text/csv" }, "explain": { "type": "string" } } } },
                         "text/csv": { "schema": { "type": "string" } } } },
                     "responses": {
                         "200": { "description": "The result page, or the scored CSV", "content": { "text/html": {}, "text/csv": { "schema": { "type": "string" } } } },
+                        "400": { "description": "No file, or a query parameter with a value it does not take (explain=yes, format=xml)", "content": { "text/html": {} } },
                         "413": { "description": "The file is larger than the upload limit", "content": { "text/html": {} } },
                         "415": { "description": "Neither a form upload nor CSV", "content": { "text/html": {} } },
                         "422": { "description": "The file cannot be scored (a required column is missing, say)", "content": { "text/html": {}, "application/problem+json": { "schema": { "$ref": "#/components/schemas/Problem" } } } } } }),
