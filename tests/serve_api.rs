@@ -1307,6 +1307,65 @@ async fn a_charset_other_than_utf8_is_415_on_both_json_apis() {
 }
 
 #[tokio::test]
+async fn compressed_request_bodies_are_415() {
+    let s = start().await;
+    for (path, ct, body) in [
+        ("/api/v1/predict", "application/json", PASSENGER.to_string()),
+        (
+            "/invocations",
+            "application/json",
+            format!(r#"{{"dataframe_records":[{PASSENGER}]}}"#),
+        ),
+        (INFER, "application/json", row_tensor("[1,7]")),
+    ] {
+        for coding in ["gzip", "br"] {
+            let r = s
+                .client
+                .post(s.url(path))
+                .header("content-type", ct)
+                .header("content-encoding", coding)
+                .body(body.clone())
+                .send()
+                .await
+                .unwrap();
+            let (st, _, got) = parts(r).await;
+            assert_eq!(st, 415, "{path} {coding}: {got}");
+            assert_eq!(
+                message_of(&got),
+                format!("Content-Encoding {coding} is not supported; send an uncompressed body")
+            );
+        }
+        // identity is no encoding at all.
+        let r = s
+            .client
+            .post(s.url(path))
+            .header("content-type", ct)
+            .header("content-encoding", "identity")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+    }
+    // And on the CSV page, as an error page.
+    let r = s
+        .client
+        .post(s.url("/batch"))
+        .header("content-type", "text/csv")
+        .header("content-encoding", "gzip")
+        .body(CSV)
+        .send()
+        .await
+        .unwrap();
+    let (st, ct, got) = parts(r).await;
+    assert_eq!((st, ct.starts_with("text/html")), (415, true), "{got}");
+    assert!(
+        got.contains("Content-Encoding gzip is not supported; send an uncompressed body"),
+        "{got}"
+    );
+}
+
+#[tokio::test]
 async fn every_405_has_an_allow_header_and_names_the_methods() {
     let s = start().await;
     for (path, allow) in [

@@ -60,6 +60,7 @@ async fn predict_json(
 ) -> Result<Response, Problem> {
     let (parts, body) = request.into_parts();
     error::is_json(&parts.headers)?;
+    error::check_encoding(&parts.headers)?;
     let query = parts.uri.query();
     let explain = query_flag(query, "explain")?;
     let (lang, _) = i18n::negotiate(query, &parts.headers);

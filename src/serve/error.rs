@@ -39,6 +39,8 @@ pub enum ApiError {
         got: String,
         expected: &'static str,
     },
+    /// A request body in a `Content-Encoding` (capped) other than identity.
+    UnsupportedEncoding(String),
     /// Values that fail the model's schema: the first [`MAX_PROBLEMS`]
     /// field problems, and how many there were in all.
     Invalid {
@@ -118,7 +120,9 @@ impl ApiError {
         match (self, protocol) {
             (MalformedJson(_) | BadRequest(_), _) => StatusCode::BAD_REQUEST,
             (TooLarge { .. }, _) => StatusCode::PAYLOAD_TOO_LARGE,
-            (UnsupportedMediaType { .. }, _) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            (UnsupportedMediaType { .. } | UnsupportedEncoding(_), _) => {
+                StatusCode::UNSUPPORTED_MEDIA_TYPE
+            }
             // MLflow and OIP clients expect 400 for values a model rejects
             // (MLflow's INVALID_PARAMETER_VALUE; OIP "typically 400").
             (Invalid { .. }, Protocol::Mlflow | Protocol::Oip) => StatusCode::BAD_REQUEST,
@@ -137,7 +141,7 @@ impl ApiError {
             MalformedJson(_) => "Malformed JSON",
             BadRequest(_) => "Bad request",
             TooLarge { .. } => "Request body too large",
-            UnsupportedMediaType { .. } => "Unsupported media type",
+            UnsupportedMediaType { .. } | UnsupportedEncoding(_) => "Unsupported media type",
             Invalid { .. } => "Invalid input",
             NotFound(_) => "Not found",
             MethodNotAllowed { .. } => "Method not allowed",
@@ -154,7 +158,7 @@ impl ApiError {
             MalformedJson(_) => "malformed-json",
             BadRequest(_) => "bad-request",
             TooLarge { .. } => "too-large",
-            UnsupportedMediaType { .. } => "unsupported-media-type",
+            UnsupportedMediaType { .. } | UnsupportedEncoding(_) => "unsupported-media-type",
             Invalid { .. } => "invalid-input",
             NotFound(_) => "not-found",
             MethodNotAllowed { .. } => "method-not-allowed",
@@ -178,6 +182,9 @@ impl ApiError {
                     "Content-Type {:?} is not accepted; send {expected}",
                     cap(got)
                 )
+            }
+            UnsupportedEncoding(coding) => {
+                format!("Content-Encoding {coding} is not supported; send an uncompressed body")
             }
             Invalid { problems, total } => {
                 let mut parts: Vec<String> = problems
@@ -442,10 +449,26 @@ where
         } else {
             state.config.body_limit
         };
+        check_encoding(req.headers()).map_err(E::from)?;
         read_body(req.into_body(), limit)
             .await
             .map(|b| Body(b, PhantomData))
             .map_err(E::from)
+    }
+}
+
+/// Refuses a request body in a content coding (`Content-Encoding: gzip`):
+/// bodies are read as sent, so a compressed one would be misread as JSON or CSV.
+pub fn check_encoding(headers: &axum::http::HeaderMap) -> Result<(), ApiError> {
+    let Some(value) = headers.get(header::CONTENT_ENCODING) else {
+        return Ok(());
+    };
+    let coding = String::from_utf8_lossy(value.as_bytes());
+    let coding = coding.trim();
+    if coding.is_empty() || coding.eq_ignore_ascii_case("identity") {
+        Ok(())
+    } else {
+        Err(ApiError::UnsupportedEncoding(cap(coding)))
     }
 }
 
@@ -767,6 +790,31 @@ mod tests {
         assert!(lone_surrogate(br#""\ud800""#, 1, 8));
         assert!(!lone_surrogate(br#""\u0041""#, 1, 8));
         assert!(!lone_surrogate(br#""\u12""#, 1, 6));
+    }
+
+    #[test]
+    fn charsets_and_encodings() {
+        let utf8 = |v: &str| check_charset("application/json", &[("charset".into(), v.into())]);
+        assert!(utf8("utf-8").is_ok() && utf8("UTF-8").is_ok());
+        assert!(check_charset("text/csv", &[]).is_ok());
+        assert_eq!(
+            utf8("latin-1").unwrap_err().detail(),
+            "Content-Type \"application/json; charset=latin-1\" is not accepted; send charset=utf-8 or no charset: bodies must be UTF-8"
+        );
+        let coded = |v: Option<&str>| {
+            let mut h = axum::http::HeaderMap::new();
+            if let Some(v) = v {
+                h.insert(header::CONTENT_ENCODING, v.parse().unwrap());
+            }
+            check_encoding(&h)
+        };
+        assert!(coded(None).is_ok() && coded(Some("identity")).is_ok());
+        let err = coded(Some("gzip")).unwrap_err();
+        assert_eq!(err.status(Protocol::Problem), 415);
+        assert_eq!(
+            err.detail(),
+            "Content-Encoding gzip is not supported; send an uncompressed body"
+        );
     }
 
     #[test]

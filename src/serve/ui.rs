@@ -403,6 +403,7 @@ struct Upload {
 }
 
 async fn read_upload(state: &AppState, request: Request) -> Result<Upload, ApiError> {
+    error::check_encoding(request.headers())?;
     let (essence, _) = error::media_type(request.headers());
     // Read as /api/v1/predict reads it, with the same errors.
     let explain_query = super::api::query_flag(request.uri().query(), "explain")?;
