@@ -148,7 +148,7 @@ async fn predict_errors_have_exact_problem_bodies() {
     assert_eq!(
         serde_json::from_str::<Value>(&body).unwrap(),
         json!({ "type": "/docs#malformed-json", "title": "Malformed JSON", "status": 400,
-                "detail": "the body is not valid JSON: syntax error at line 1 column 14" })
+                "detail": "the body is not valid JSON at line 1 column 14: an object key must be a string in double quotes" })
     );
     // 400: valid JSON of the wrong shape.
     let (status, _, body) = s.post_json("/api/v1/predict", "42").await;
@@ -192,7 +192,7 @@ async fn predict_errors_have_exact_problem_bodies() {
     assert_eq!((status, ct.as_str()), (405, "application/problem+json"));
     assert_eq!(
         serde_json::from_str::<Value>(&body).unwrap(),
-        json!({ "type": "/docs#method-not-allowed", "title": "Method not allowed", "status": 405, "detail": "this path does not accept that method" })
+        json!({ "type": "/docs#method-not-allowed", "title": "Method not allowed", "status": 405, "detail": "this path does not accept that method; it accepts POST" })
     );
 }
 
@@ -573,6 +573,14 @@ async fn oip_infer_errors() {
             r#"{"error":"input Age: shape [2] needs 2 values but data has 1"}"#,
         ),
         (
+            r#"{"inputs": [{"name": "Pclass", "shape": [2], "datatype": "INT64"}]}"#,
+            r#"{"error":"input Pclass: data is missing; send \"data\": a list of the tensor's values (null for a missing one)"}"#,
+        ),
+        (
+            r#"{"inputs": [{"name": "Pclass", "shape": [1], "datatype": "INT64", "data": null}]}"#,
+            r#"{"error":"input Pclass: data is missing; send \"data\": a list of the tensor's values (null for a missing one)"}"#,
+        ),
+        (
             r#"{"inputs": [{"name": "Agee", "shape": [1], "datatype": "FP64", "data": [1.5]}]}"#,
             r#"{"error":"unknown input \"Agee\"; send one tensor per input (Pclass, Sex, Age, SibSp, Parch, Fare, Embarked), or one [n, 7] tensor with the inputs as columns in that order"}"#,
         ),
@@ -598,7 +606,7 @@ async fn oip_infer_errors() {
         ),
         (
             "{",
-            r#"{"error":"the body is not valid JSON: unexpected end of input at line 1 column 1"}"#,
+            r#"{"error":"the body is not valid JSON at line 1 column 1: unexpected end of input (the JSON is cut off: a bracket, brace or quote is not closed)"}"#,
         ),
     ];
     for (body, want) in cases {
@@ -654,7 +662,10 @@ async fn oip_infer_errors() {
     let (st, _, body) = parts(s.get("/v2/models/titanic/infer").await).await;
     assert_eq!(
         (st, body.as_str()),
-        (405, r#"{"error":"this path does not accept that method"}"#)
+        (
+            405,
+            r#"{"error":"this path does not accept that method; it accepts POST"}"#
+        )
     );
 }
 
@@ -909,5 +920,474 @@ async fn rows_of_a_csv_file_count_as_predictions() {
         "lifeboat_predictions_total{class=\"1\"} 1",
     ] {
         assert!(text.contains(line), "missing {line}\n{text}");
+    }
+}
+
+// --- Hostile and careless requests ------------------------------------------
+
+const INFER: &str = "/v2/models/titanic/infer";
+
+/// One whole-row tensor with `shape` (as JSON) and one row of data.
+fn row_tensor(shape: &str) -> String {
+    format!(
+        r#"{{"inputs":[{{"name":"x","shape":{shape},"datatype":"BYTES","data":[3,"male",22,1,0,7.25,"S"]}}]}}"#
+    )
+}
+
+#[tokio::test]
+async fn oip_shapes_whose_size_overflows_are_400_not_a_panic() {
+    let s = start().await;
+    // 7905747460161236407 × 7 wraps to 1 in 64 bits, and 4611686018427387904
+    // × 7 to a negative number: both once got past the check on data length.
+    for (shape, data) in [
+        ("[7905747460161236407,7]", "[3]"),
+        ("[4611686018427387904,7]", "[3]"),
+        ("[9223372036854775807,7]", "[3]"),
+        // Wraps to 5, and five values are sent.
+        ("[2635249153387078803,7]", "[3,1,2,3,4]"),
+    ] {
+        let body = format!(
+            r#"{{"inputs":[{{"name":"x","shape":{shape},"datatype":"BYTES","data":{data}}}]}}"#
+        );
+        let (st, ct, got) = s.post_json(INFER, &body).await;
+        assert_eq!(
+            (st, ct.as_str()),
+            (400, "application/json"),
+            "{shape}: {got}"
+        );
+        let message = serde_json::from_str::<Value>(&got).unwrap()["error"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            message.contains("holds more values than any request can carry"),
+            "{shape}: {message}"
+        );
+        assert!(!message.contains("needs -"), "{shape}: {message}");
+    }
+    // Negative dimensions are named, in both layouts.
+    for (body, want) in [
+        (
+            row_tensor("[-1,7]"),
+            "input x: shape [-1, 7] has a negative dimension (-1); every dimension is a count of 0 or more",
+        ),
+        (
+            r#"{"inputs":[{"name":"Age","shape":[-2],"datatype":"FP64","data":[1]}]}"#.into(),
+            "input Age: shape [-2] has a negative dimension (-2); every dimension is a count of 0 or more",
+        ),
+    ] {
+        let (st, _, got) = s.post_json(INFER, &body).await;
+        assert_eq!(st, 400, "{got}");
+        assert_eq!(serde_json::from_str::<Value>(&got).unwrap()["error"], want);
+    }
+    // The server is still there, and answers.
+    let (st, _, got) = s.post_json(INFER, &row_tensor("[1,7]")).await;
+    assert_eq!(st, 200, "{got}");
+}
+
+#[tokio::test]
+async fn oip_shapes_are_echoed_capped() {
+    let s = start().await;
+    let ones = vec!["1"; 150_000].join(",");
+    let body =
+        format!(r#"{{"inputs":[{{"name":"Age","shape":[{ones}],"datatype":"FP64","data":[1]}}]}}"#);
+    let (st, _, got) = s.post_json(INFER, &body).await;
+    assert_eq!(st, 400);
+    assert!(got.len() < 300, "{} bytes", got.len());
+    let message = serde_json::from_str::<Value>(&got).unwrap()["error"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        message.starts_with("input Age: shape [1, 1, 1, 1,")
+            && message.contains("…] (150000 dimensions) is not [n] or [n, 1]"),
+        "{message}"
+    );
+    // A short shape is shown whole.
+    let (_, _, got) = s
+        .post_json(
+            INFER,
+            r#"{"inputs":[{"name":"Age","shape":[3],"datatype":"FP64","data":[1]}]}"#,
+        )
+        .await;
+    assert_eq!(
+        got,
+        r#"{"error":"input Age: shape [3] needs 3 values but data has 1"}"#
+    );
+}
+
+#[tokio::test]
+async fn oip_whole_rows_in_another_shape_say_n_by_k() {
+    let s = start().await;
+    for shape in ["[7]", "[1,1,7]"] {
+        let (st, _, got) = s.post_json(INFER, &row_tensor(shape)).await;
+        assert_eq!(st, 400, "{shape}: {got}");
+        let message = serde_json::from_str::<Value>(&got).unwrap()["error"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            message.contains("is not [n, 7]; one tensor of whole rows must have shape [n, 7]"),
+            "{shape}: {message}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn oip_id_is_a_string_and_the_request_an_object() {
+    let s = start().await;
+    let row =
+        r#"[{"name":"x","shape":[1,7],"datatype":"BYTES","data":[3,"male",22,1,0,7.25,"S"]}]"#;
+    for (id, what) in [
+        (r#"{"a":[1,2]}"#, "an object"),
+        ("5", "a number"),
+        ("true", "a boolean"),
+        ("[\"a\"]", "an array"),
+    ] {
+        let (st, _, got) = s
+            .post_json(INFER, &format!(r#"{{"id":{id},"inputs":{row}}}"#))
+            .await;
+        assert_eq!(st, 400, "{id}: {got}");
+        let message = serde_json::from_str::<Value>(&got).unwrap()["error"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            message.starts_with(&format!("id must be a string, not {what}")),
+            "{id}: {message}"
+        );
+    }
+    // A string is echoed; null or no id, nothing.
+    for (id, echoed) in [(r#""req-1""#, json!("req-1")), ("null", Value::Null)] {
+        let (st, _, got) = s
+            .post_json(INFER, &format!(r#"{{"id":{id},"inputs":{row}}}"#))
+            .await;
+        assert_eq!(st, 200, "{got}");
+        assert_eq!(serde_json::from_str::<Value>(&got).unwrap()["id"], echoed);
+    }
+    // serde's array form of a struct is not a request, nor of a tensor.
+    let want = r#"invalid type: an array, expected an inference request: a JSON object {"inputs": [...], "id"?, "outputs"?}"#;
+    for body in [
+        format!(r#"["myid",{row},null]"#),
+        format!(r#"[{{"inputs":{row}}}]"#),
+    ] {
+        let (st, _, got) = s.post_json(INFER, &body).await;
+        assert_eq!(st, 400, "{body}: {got}");
+        assert_eq!(serde_json::from_str::<Value>(&got).unwrap()["error"], want);
+    }
+    let (st, _, got) = s
+        .post_json(
+            INFER,
+            r#"{"inputs":[["x",[1,7],"BYTES",null,[3,"male",22,1,0,7.25,"S"]]]}"#,
+        )
+        .await;
+    assert_eq!(st, 400, "{got}");
+    assert!(got.contains("expected an input tensor: an object"), "{got}");
+    let (st, _, got) = s
+        .post_json(
+            INFER,
+            &format!(r#"{{"inputs":{row},"outputs":[["predict"]]}}"#),
+        )
+        .await;
+    assert_eq!(st, 400, "{got}");
+    assert!(
+        got.contains("expected a requested output: an object"),
+        "{got}"
+    );
+}
+
+#[tokio::test]
+async fn problems_past_the_limit_are_counted_not_dropped() {
+    let s = start().await;
+    // 100 rows with two problems each: 200 problems, 50 listed.
+    let row = r#"{"Pclass":3,"Sex":"y","Age":"x","SibSp":1,"Parch":0}"#;
+    let body = format!("[{}]", vec![row; 100].join(","));
+    let (st, _, got) = s.post_json("/api/v1/predict", &body).await;
+    assert_eq!(st, 422);
+    let v: Value = serde_json::from_str(&got).unwrap();
+    assert_eq!(v["errors"].as_array().unwrap().len(), 50);
+    let detail = v["detail"].as_str().unwrap();
+    assert!(detail.ends_with("; and 190 more"), "{detail}");
+    // The same count on the other doors.
+    let records = format!(r#"{{"dataframe_records":[{}]}}"#, vec![row; 100].join(","));
+    let (st, _, got) = s.post_json("/invocations", &records).await;
+    assert_eq!(st, 400);
+    let message = serde_json::from_str::<Value>(&got).unwrap()["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(message.ends_with("; and 190 more"), "{message}");
+    // Exactly ten problems: all listed, no "more".
+    let five = format!("[{}]", [row; 5].join(","));
+    let (_, _, got) = s.post_json("/api/v1/predict", &five).await;
+    let v: Value = serde_json::from_str(&got).unwrap();
+    assert!(!v["detail"].as_str().unwrap().contains("more"), "{got}");
+}
+
+/// The message of an error answer in any of the three JSON protocols.
+fn message_of(body: &str) -> String {
+    let v: Value = serde_json::from_str(body).unwrap_or_else(|_| panic!("{body}"));
+    ["detail", "message", "error"]
+        .iter()
+        .find_map(|k| v[*k].as_str())
+        .unwrap_or_else(|| panic!("{body}"))
+        .to_string()
+}
+
+#[tokio::test]
+async fn json_syntax_errors_say_why_and_what_to_send() {
+    let s = start().await;
+    let nested = format!("{}1{}", "[".repeat(200), "]".repeat(200));
+    // A value, sent where each door reads it.
+    let values: [(&[u8], &str); 8] = [
+        (
+            b"NaN",
+            "NaN is not valid JSON; send null or leave the field out for a missing value",
+        ),
+        (
+            b"Infinity",
+            "Infinity is not valid JSON (numbers must be finite); send a finite number",
+        ),
+        (
+            b"-Infinity",
+            "Infinity is not valid JSON (numbers must be finite); send a finite number",
+        ),
+        (
+            b"1e400",
+            "a number is out of range: JSON numbers here must be finite and within ±1.8e308",
+        ),
+        (
+            b"\"m\xe9le\"",
+            "starts an invalid sequence); send JSON encoded as UTF-8",
+        ),
+        (
+            br#""\ud800""#,
+            "a \\u escape is a lone surrogate (\\uD800 to \\uDFFF), which is not a character",
+        ),
+        (
+            br#""\udc00x""#,
+            "a \\u escape is a lone surrogate (\\uD800 to \\uDFFF), which is not a character",
+        ),
+        (b"-", "invalid number"),
+    ];
+    for (value, want) in values {
+        let shown = String::from_utf8_lossy(value);
+        for (path, before, after) in [
+            ("/api/v1/predict", &br#"{"Sex": "#[..], &b"}"[..]),
+            (
+                "/invocations",
+                br#"{"dataframe_records": [{"Sex": "#,
+                b"}]}",
+            ),
+            (
+                INFER,
+                br#"{"inputs":[{"name":"Sex","shape":[1],"datatype":"BYTES","data":["#,
+                b"]}]}",
+            ),
+        ] {
+            let body = [before, value, after].concat();
+            let (st, _, got) = parts(s.post(path, "application/json", body).await).await;
+            assert_eq!(st, 400, "{path} {shown}: {got}");
+            let message = message_of(&got);
+            assert!(
+                message.starts_with("the body is not valid JSON at line 1 column ")
+                    && message.contains(want),
+                "{path} {shown}: {message}"
+            );
+        }
+    }
+    // The whole body.
+    for (body, want) in [
+        (
+            &b"\xef\xbb\xbf{\"Age\": 1}"[..],
+            "the body is not valid JSON at line 1 column 1: the body starts with a UTF-8 byte-order mark (EF BB BF), which JSON does not allow; send the JSON without it",
+        ),
+        (b" \n", "the body is empty; send a JSON document"),
+        (
+            b"{\"Age\": NaN}",
+            "the body is not valid JSON at line 1 column 9: NaN is not valid JSON; send null or leave the field out for a missing value",
+        ),
+    ] {
+        for path in ["/api/v1/predict", "/invocations", INFER] {
+            let r = s.post(path, "application/json", body.to_vec()).await;
+            let (st, _, got) = parts(r).await;
+            assert_eq!(st, 400, "{path}: {got}");
+            assert_eq!(message_of(&got), want, "{path}");
+        }
+    }
+    // Nesting: /api/v1/predict skips a nested value without recursing (and
+    // reports it as the wrong type); the others parse it and stop at 128.
+    for (path, deep) in [
+        (
+            "/invocations",
+            format!(r#"{{"dataframe_split": {{"data": {nested}}}}}"#),
+        ),
+        (
+            INFER,
+            format!(
+                r#"{{"inputs":[{{"name":"Age","shape":[1],"datatype":"FP64","data":{nested}}}]}}"#
+            ),
+        ),
+    ] {
+        let (st, _, got) = s.post_json(path, &deep).await;
+        assert_eq!(st, 400, "{path}: {got}");
+        let message = message_of(&got);
+        assert!(
+            message.contains(
+                "the JSON is nested too deeply (more than 127 levels of arrays and objects)"
+            ),
+            "{path}: {message}"
+        );
+    }
+    // A surrogate pair is a character, not an error.
+    let pair = r#"{"Pclass":3,"Sex":"male","SibSp":1,"Parch":0,"Embarked":"\ud83d\ude00"}"#;
+    let (st, _, got) = s.post_json("/api/v1/predict", pair).await;
+    assert_eq!(st, 422, "{got}");
+    assert!(got.contains("\"Embarked\""), "{got}");
+}
+
+#[tokio::test]
+async fn mlflow_refuses_a_key_given_twice_as_our_api_does() {
+    let s = start().await;
+    let (st, _, got) = s
+        .post_json(
+            "/invocations",
+            r#"{"dataframe_records":[{"Pclass":3,"Sex":"male","Age":22,"Age":80,"SibSp":1,"Parch":0}]}"#,
+        )
+        .await;
+    assert_eq!(st, 400, "{got}");
+    assert!(
+        message_of(&got).starts_with(
+            "the key \"Age\" is given more than once in one object; give each key once"
+        ),
+        "{got}"
+    );
+    let (st, _, got) = s
+        .post_json(
+            "/api/v1/predict",
+            r#"{"Pclass":3,"Sex":"male","Age":22,"Age":80,"SibSp":1,"Parch":0}"#,
+        )
+        .await;
+    assert_eq!(st, 422, "{got}");
+    assert!(message_of(&got).contains("more than once"), "{got}");
+    // Once each is fine.
+    let (st, _, got) = s
+        .post_json(
+            "/invocations",
+            r#"{"dataframe_records":[{"Pclass":3,"Sex":"male","Age":22,"SibSp":1,"Parch":0}]}"#,
+        )
+        .await;
+    assert_eq!(st, 200, "{got}");
+}
+
+#[tokio::test]
+async fn a_charset_other_than_utf8_is_415_on_both_json_apis() {
+    let s = start().await;
+    let want = "Content-Type \"application/json; charset=latin-1\" is not accepted; send charset=utf-8 or no charset: bodies must be UTF-8";
+    for path in ["/api/v1/predict", "/invocations"] {
+        let r = s
+            .post(path, "application/json; charset=latin-1", PASSENGER)
+            .await;
+        let (st, _, got) = parts(r).await;
+        assert_eq!(st, 415, "{path}: {got}");
+        assert_eq!(message_of(&got), want, "{path}");
+        for ok in [
+            "application/json; charset=utf-8",
+            "application/json; charset=UTF-8",
+        ] {
+            let body = if path == "/invocations" {
+                format!(r#"{{"dataframe_records":[{PASSENGER}]}}"#)
+            } else {
+                PASSENGER.to_string()
+            };
+            let (st, _, got) = parts(s.post(path, ok, body).await).await;
+            assert_eq!(st, 200, "{path} {ok}: {got}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn compressed_request_bodies_are_415() {
+    let s = start().await;
+    for (path, ct, body) in [
+        ("/api/v1/predict", "application/json", PASSENGER.to_string()),
+        (
+            "/invocations",
+            "application/json",
+            format!(r#"{{"dataframe_records":[{PASSENGER}]}}"#),
+        ),
+        (INFER, "application/json", row_tensor("[1,7]")),
+    ] {
+        for coding in ["gzip", "br"] {
+            let r = s
+                .client
+                .post(s.url(path))
+                .header("content-type", ct)
+                .header("content-encoding", coding)
+                .body(body.clone())
+                .send()
+                .await
+                .unwrap();
+            let (st, _, got) = parts(r).await;
+            assert_eq!(st, 415, "{path} {coding}: {got}");
+            assert_eq!(
+                message_of(&got),
+                format!("Content-Encoding {coding} is not supported; send an uncompressed body")
+            );
+        }
+        // identity is no encoding at all.
+        let r = s
+            .client
+            .post(s.url(path))
+            .header("content-type", ct)
+            .header("content-encoding", "identity")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+    }
+    // And on the CSV page, as an error page.
+    let r = s
+        .client
+        .post(s.url("/batch"))
+        .header("content-type", "text/csv")
+        .header("content-encoding", "gzip")
+        .body(CSV)
+        .send()
+        .await
+        .unwrap();
+    let (st, ct, got) = parts(r).await;
+    assert_eq!((st, ct.starts_with("text/html")), (415, true), "{got}");
+    assert!(
+        got.contains("Content-Encoding gzip is not supported; send an uncompressed body"),
+        "{got}"
+    );
+}
+
+#[tokio::test]
+async fn every_405_has_an_allow_header_and_names_the_methods() {
+    let s = start().await;
+    for (path, allow) in [
+        ("/api/v1/predict", "POST"),
+        ("/invocations", "POST"),
+        (INFER, "POST"),
+        ("/predict", "GET,HEAD,POST"),
+        ("/batch", "GET,HEAD,POST"),
+        ("/static/css/style.css", "GET,HEAD"),
+    ] {
+        let r = s.client.put(s.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), 405, "{path}");
+        assert_eq!(
+            r.headers().get("allow").map(|v| v.to_str().unwrap()),
+            Some(allow),
+            "{path}"
+        );
+        let body = r.text().await.unwrap();
+        let named = allow.replace(',', ", ");
+        assert!(
+            body.contains(&format!("it accepts {named}")),
+            "{path}: {body}"
+        );
     }
 }

@@ -471,3 +471,129 @@ async fn template_errors_are_not_shown_outside_dev() {
     assert!(!html.contains("nothing"), "{html}");
     assert!(html.contains("something went wrong on our side"));
 }
+
+#[tokio::test]
+async fn batch_reads_its_query_as_the_json_api_does() {
+    let s = start().await;
+    let post = |query: &'static str| {
+        s.client
+            .post(s.url(&format!("/batch?{query}")))
+            .header("content-type", "text/csv")
+            .body(CSV)
+            .send()
+    };
+    // Every spelling /api/v1/predict takes for explain adds contributions.
+    for query in [
+        "format=csv&explain=1",
+        "format=csv&explain=true",
+        "format=csv&explain",
+    ] {
+        let (status, _, out) = parts(post(query).await.unwrap()).await;
+        assert_eq!(status, 200, "{query}: {out}");
+        let header = out.lines().next().unwrap();
+        assert!(
+            header.contains(",base,contribution_Pclass,"),
+            "{query}: {header}"
+        );
+    }
+    for query in [
+        "format=csv&explain=0",
+        "format=csv&explain=false",
+        "format=csv",
+    ] {
+        let (status, _, out) = parts(post(query).await.unwrap()).await;
+        assert_eq!(status, 200, "{query}: {out}");
+        assert!(!out.contains("contribution_"), "{query}");
+    }
+    // And every value it refuses is refused here with the same message.
+    for (value, shown) in [("yes", "yes"), ("TRUE", "TRUE"), ("maybe", "maybe")] {
+        let query = format!("explain={value}");
+        let api = s
+            .client
+            .post(s.url(&format!("/api/v1/predict?{query}")))
+            .header("content-type", "application/json")
+            .body(common::PASSENGER)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(api.status(), 400);
+        let detail = api.json::<serde_json::Value>().await.unwrap()["detail"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert_eq!(
+            detail,
+            format!("the query parameter explain is \"{shown}\"; use true or false")
+        );
+        let r = s
+            .client
+            .post(s.url(&format!("/batch?{query}")))
+            .header("content-type", "text/csv")
+            .body(CSV)
+            .send()
+            .await
+            .unwrap();
+        let (status, _, html) = parts(r).await;
+        assert_eq!(status, 400, "{query}");
+        let escaped = detail.replace('"', "&quot;");
+        assert!(html.contains(&escaped), "{query}: {html}");
+    }
+    // A format other than csv or html is named, not ignored.
+    let (status, ct, html) = parts(post("format=xml").await.unwrap()).await;
+    assert_eq!(status, 400);
+    assert!(ct.starts_with("text/html"));
+    assert!(
+        html.contains(
+            "the query parameter format is &quot;xml&quot;; use csv (the scored file) or html (a page)"
+        ),
+        "{html}"
+    );
+    let (status, ct, _) = parts(post("format=html").await.unwrap()).await;
+    assert_eq!((status, ct.starts_with("text/html")), (200, true));
+    // The form's checkbox still turns explanations on.
+    let form = reqwest::multipart::Form::new()
+        .text("explain", "true")
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(CSV.as_bytes().to_vec()).file_name("p.csv"),
+        );
+    let r = s
+        .client
+        .post(s.url("/batch?format=csv"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let (status, _, out) = parts(r).await;
+    assert_eq!(status, 200, "{out}");
+    assert!(out.lines().next().unwrap().contains("contribution_Pclass"));
+}
+
+#[tokio::test]
+async fn html_405s_keep_their_allow_header_in_both_languages() {
+    let s = start().await;
+    for (path, allow) in [
+        ("/predict", "GET,HEAD,POST"),
+        ("/batch", "GET,HEAD,POST"),
+        ("/static/css/style.css", "GET,HEAD"),
+        ("/", "GET,HEAD"),
+    ] {
+        for (lang, said) in [("en", "it accepts"), ("es", "admite")] {
+            let r = s
+                .client
+                .put(s.url(&format!("{path}?lang={lang}")))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 405, "{path}");
+            assert_eq!(r.headers()["allow"], allow, "{path} {lang}");
+            let (_, ct, html) = parts(r).await;
+            assert!(ct.starts_with("text/html"), "{path}: {ct}");
+            let named = allow.replace(',', ", ");
+            assert!(
+                html.contains(&format!("{said} {named}")),
+                "{path} {lang}: {html}"
+            );
+        }
+    }
+}

@@ -29,22 +29,29 @@ pub fn routes() -> Routes {
         .route("/openapi.json", get(openapi_json))
 }
 
-/// A boolean query parameter: absent is false; `true/false/1/0` accepted.
+/// A boolean query parameter: absent is false; `true/false/1/0` accepted
+/// (and a bare `?explain`). Every endpoint that takes a flag reads it here,
+/// so they accept and refuse the same values with the same message.
 pub fn query_flag(query: Option<&str>, name: &str) -> Result<bool, ApiError> {
     let Some(q) = query else { return Ok(false) };
     for (k, v) in form_urlencoded::parse(q.as_bytes()) {
         if k == name {
-            return match v.as_ref() {
-                "true" | "1" | "" => Ok(true),
-                "false" | "0" => Ok(false),
-                other => Err(ApiError::BadRequest(format!(
-                    "the query parameter {name} is {:?}; use true or false",
-                    error::cap(other)
-                ))),
-            };
+            return flag_value(name, &v);
         }
     }
     Ok(false)
+}
+
+/// The value of the flag `name`, as [`query_flag`] reads it.
+pub fn flag_value(name: &str, value: &str) -> Result<bool, ApiError> {
+    match value {
+        "true" | "1" | "" => Ok(true),
+        "false" | "0" => Ok(false),
+        other => Err(ApiError::BadRequest(format!(
+            "the query parameter {name} is {:?}; use true or false",
+            error::cap(other)
+        ))),
+    }
 }
 
 async fn predict_json(
@@ -53,11 +60,13 @@ async fn predict_json(
 ) -> Result<Response, Problem> {
     let (parts, body) = request.into_parts();
     error::is_json(&parts.headers)?;
+    error::check_encoding(&parts.headers)?;
     let query = parts.uri.query();
     let explain = query_flag(query, "explain")?;
     let (lang, _) = i18n::negotiate(query, &parts.headers);
     let body = error::read_body(body, state.config.body_limit).await?;
-    let input: Input<'_> = serde_json::from_slice(&body).map_err(|e| error::json_error(&e))?;
+    let input: Input<'_> =
+        serde_json::from_slice(&body).map_err(|e| error::json_error(&e, &body))?;
     let (rows, many) = input.validate(&state.model().schema, lang)?;
     let answers: Vec<Answer> = rows
         .iter()

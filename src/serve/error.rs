@@ -27,7 +27,7 @@ pub const MAX_ECHO: usize = 64;
 /// Everything that can go wrong with a request.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ApiError {
-    /// The body is not valid JSON (the parser's message, with line and column).
+    /// The body is not valid JSON: the whole message (where, why, what to send).
     MalformedJson(String),
     /// The request is well-formed but not what the endpoint takes.
     BadRequest(String),
@@ -39,10 +39,19 @@ pub enum ApiError {
         got: String,
         expected: &'static str,
     },
-    /// Values that fail the model's schema, one entry per field problem.
-    Invalid(Vec<FieldProblem>),
+    /// A request body in a `Content-Encoding` (capped) other than identity.
+    UnsupportedEncoding(String),
+    /// Values that fail the model's schema: the first [`MAX_PROBLEMS`]
+    /// field problems, and how many there were in all.
+    Invalid {
+        problems: Vec<FieldProblem>,
+        total: usize,
+    },
     NotFound(String),
-    MethodNotAllowed,
+    /// The methods the path accepts (its `Allow` header), when known.
+    MethodNotAllowed {
+        allow: String,
+    },
     /// The request took longer than the configured timeout.
     Timeout,
     /// The server is shutting down.
@@ -111,13 +120,15 @@ impl ApiError {
         match (self, protocol) {
             (MalformedJson(_) | BadRequest(_), _) => StatusCode::BAD_REQUEST,
             (TooLarge { .. }, _) => StatusCode::PAYLOAD_TOO_LARGE,
-            (UnsupportedMediaType { .. }, _) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            (UnsupportedMediaType { .. } | UnsupportedEncoding(_), _) => {
+                StatusCode::UNSUPPORTED_MEDIA_TYPE
+            }
             // MLflow and OIP clients expect 400 for values a model rejects
             // (MLflow's INVALID_PARAMETER_VALUE; OIP "typically 400").
-            (Invalid(_), Protocol::Mlflow | Protocol::Oip) => StatusCode::BAD_REQUEST,
-            (Invalid(_), _) => StatusCode::UNPROCESSABLE_ENTITY,
+            (Invalid { .. }, Protocol::Mlflow | Protocol::Oip) => StatusCode::BAD_REQUEST,
+            (Invalid { .. }, _) => StatusCode::UNPROCESSABLE_ENTITY,
             (NotFound(_), _) => StatusCode::NOT_FOUND,
-            (MethodNotAllowed, _) => StatusCode::METHOD_NOT_ALLOWED,
+            (MethodNotAllowed { .. }, _) => StatusCode::METHOD_NOT_ALLOWED,
             (Timeout | Unavailable, _) => StatusCode::SERVICE_UNAVAILABLE,
             (Internal(_), _) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -130,10 +141,10 @@ impl ApiError {
             MalformedJson(_) => "Malformed JSON",
             BadRequest(_) => "Bad request",
             TooLarge { .. } => "Request body too large",
-            UnsupportedMediaType { .. } => "Unsupported media type",
-            Invalid(_) => "Invalid input",
+            UnsupportedMediaType { .. } | UnsupportedEncoding(_) => "Unsupported media type",
+            Invalid { .. } => "Invalid input",
             NotFound(_) => "Not found",
-            MethodNotAllowed => "Method not allowed",
+            MethodNotAllowed { .. } => "Method not allowed",
             Timeout => "Request timed out",
             Unavailable => "Service unavailable",
             Internal(_) => "Internal server error",
@@ -147,10 +158,10 @@ impl ApiError {
             MalformedJson(_) => "malformed-json",
             BadRequest(_) => "bad-request",
             TooLarge { .. } => "too-large",
-            UnsupportedMediaType { .. } => "unsupported-media-type",
-            Invalid(_) => "invalid-input",
+            UnsupportedMediaType { .. } | UnsupportedEncoding(_) => "unsupported-media-type",
+            Invalid { .. } => "invalid-input",
             NotFound(_) => "not-found",
-            MethodNotAllowed => "method-not-allowed",
+            MethodNotAllowed { .. } => "method-not-allowed",
             Timeout => "timeout",
             Unavailable => "unavailable",
             Internal(_) => "internal",
@@ -161,8 +172,7 @@ impl ApiError {
     pub fn detail(&self) -> String {
         use ApiError::*;
         match self {
-            MalformedJson(e) => format!("the body is not valid JSON: {e}"),
-            BadRequest(m) | NotFound(m) => m.clone(),
+            MalformedJson(m) | BadRequest(m) | NotFound(m) => m.clone(),
             TooLarge { limit } => format!("the request body is larger than {limit} bytes"),
             UnsupportedMediaType { got, expected } if got.is_empty() => {
                 format!("no Content-Type was given; send {expected}")
@@ -173,7 +183,10 @@ impl ApiError {
                     cap(got)
                 )
             }
-            Invalid(problems) => {
+            UnsupportedEncoding(coding) => {
+                format!("Content-Encoding {coding} is not supported; send an uncompressed body")
+            }
+            Invalid { problems, total } => {
                 let mut parts: Vec<String> = problems
                     .iter()
                     .take(10)
@@ -182,12 +195,19 @@ impl ApiError {
                         None => format!("{}: {}", p.field, p.message),
                     })
                     .collect();
-                if problems.len() > 10 {
-                    parts.push(format!("and {} more", problems.len() - 10));
+                // Counted from every problem found, not only those listed.
+                let total = (*total).max(problems.len());
+                if total > parts.len() {
+                    parts.push(format!("and {} more", total - parts.len()));
                 }
                 parts.join("; ")
             }
-            MethodNotAllowed => "this path does not accept that method".into(),
+            MethodNotAllowed { allow } if allow.is_empty() => {
+                "this path does not accept that method".into()
+            }
+            MethodNotAllowed { allow } => {
+                format!("this path does not accept that method; it accepts {allow}")
+            }
             Timeout => "the request took too long and was stopped".into(),
             Unavailable => "the server is shutting down; try again".into(),
             Internal(_) => "something went wrong on our side; it has been logged".into(),
@@ -202,7 +222,12 @@ impl ApiError {
         }
         match self {
             NotFound(_) => "No hay ninguna página en esta dirección.".into(),
-            MethodNotAllowed => "Esta dirección no admite ese método.".into(),
+            MethodNotAllowed { allow } if allow.is_empty() => {
+                "Esta dirección no admite ese método.".into()
+            }
+            MethodNotAllowed { allow } => {
+                format!("Esta dirección no admite ese método; admite {allow}.")
+            }
             TooLarge { limit } => {
                 format!("El archivo o formulario supera el límite de {limit} bytes.")
             }
@@ -238,29 +263,46 @@ impl ApiError {
             })
             .collect()
     }
+
+    /// Field problems that are all there are.
+    pub fn invalid(problems: Vec<FieldProblem>) -> ApiError {
+        let total = problems.len();
+        ApiError::Invalid { problems, total }
+    }
 }
 
 fn escape_pointer(s: &str) -> String {
     s.replace('~', "~0").replace('/', "~1")
 }
 
-/// Collects problems over many rows, stopping at [`MAX_PROBLEMS`].
+/// Collects problems over many rows, keeping the first [`MAX_PROBLEMS`] and
+/// counting them all.
 #[derive(Debug, Default)]
-pub struct Problems(pub Vec<FieldProblem>);
+pub struct Problems {
+    kept: Vec<FieldProblem>,
+    total: usize,
+}
 
 impl Problems {
     pub fn add(&mut self, errors: &RowErrors, row: Option<usize>, lang: Lang) {
-        let room = MAX_PROBLEMS.saturating_sub(self.0.len());
+        self.total += errors.0.len();
+        let room = MAX_PROBLEMS.saturating_sub(self.kept.len());
+        if room == 0 {
+            return;
+        }
         let mut more = ApiError::from_row_errors(errors, row, lang);
         more.truncate(room);
-        self.0.extend(more);
+        self.kept.extend(more);
     }
 
     pub fn into_result(self) -> Result<(), ApiError> {
-        if self.0.is_empty() {
+        if self.total == 0 {
             Ok(())
         } else {
-            Err(ApiError::Invalid(self.0))
+            Err(ApiError::Invalid {
+                problems: self.kept,
+                total: self.total,
+            })
         }
     }
 }
@@ -303,7 +345,7 @@ fn render_plain(error: &ApiError, protocol: Protocol) -> Response {
                 status: status.as_u16(),
                 detail: error.detail(),
                 errors: match error {
-                    ApiError::Invalid(p) => Some(p),
+                    ApiError::Invalid { problems, .. } => Some(problems),
                     _ => None,
                 },
             };
@@ -312,7 +354,7 @@ fn render_plain(error: &ApiError, protocol: Protocol) -> Response {
         }
         Protocol::Mlflow => {
             let code = match (error, status.as_u16()) {
-                (ApiError::Invalid(_), _) => "INVALID_PARAMETER_VALUE",
+                (ApiError::Invalid { .. }, _) => "INVALID_PARAMETER_VALUE",
                 (_, 404) => "RESOURCE_DOES_NOT_EXIST",
                 (_, 400..=499) => "BAD_REQUEST",
                 _ => "INTERNAL_ERROR",
@@ -407,10 +449,26 @@ where
         } else {
             state.config.body_limit
         };
+        check_encoding(req.headers()).map_err(E::from)?;
         read_body(req.into_body(), limit)
             .await
             .map(|b| Body(b, PhantomData))
             .map_err(E::from)
+    }
+}
+
+/// Refuses a request body in a content coding (`Content-Encoding: gzip`):
+/// bodies are read as sent, so a compressed one would be misread as JSON or CSV.
+pub fn check_encoding(headers: &axum::http::HeaderMap) -> Result<(), ApiError> {
+    let Some(value) = headers.get(header::CONTENT_ENCODING) else {
+        return Ok(());
+    };
+    let coding = String::from_utf8_lossy(value.as_bytes());
+    let coding = coding.trim();
+    if coding.is_empty() || coding.eq_ignore_ascii_case("identity") {
+        Ok(())
+    } else {
+        Err(ApiError::UnsupportedEncoding(cap(coding)))
     }
 }
 
@@ -457,14 +515,14 @@ pub fn is_json(headers: &axum::http::HeaderMap) -> Result<(), ApiError> {
     if content_type.is_some_and(|v| v.as_bytes() == b"application/json") {
         return Ok(());
     }
-    let essence = content_type
-        .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(';').next().unwrap_or("").trim());
+    let value = content_type.and_then(|v| v.to_str().ok());
+    let essence = value.map(|v| v.split(';').next().unwrap_or("").trim());
     if let Some(e) = essence {
         let json = e.eq_ignore_ascii_case("application/json")
             || (e.len() > 5 && e[e.len() - 5..].eq_ignore_ascii_case("+json"));
         if json {
-            return Ok(());
+            let (essence, params) = media_type(headers);
+            return check_charset(&essence, &params);
         }
     }
     Err(ApiError::UnsupportedMediaType {
@@ -473,22 +531,152 @@ pub fn is_json(headers: &axum::http::HeaderMap) -> Result<(), ApiError> {
     })
 }
 
-/// Turns a serde_json error into a message naming line and column, without the input.
-pub fn json_error(e: &serde_json::Error) -> ApiError {
+/// Refuses a `charset` parameter other than UTF-8: bodies are decoded as
+/// UTF-8, so any other charset would be misread.
+pub fn check_charset(essence: &str, params: &[(String, String)]) -> Result<(), ApiError> {
+    match params.iter().find(|(k, _)| k == "charset") {
+        Some((_, v)) if !v.eq_ignore_ascii_case("utf-8") && !v.eq_ignore_ascii_case("utf8") => {
+            Err(ApiError::UnsupportedMediaType {
+                got: format!("{essence}; charset={}", cap(v)),
+                expected: "charset=utf-8 or no charset: bodies must be UTF-8",
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Turns a serde_json error into a message naming what is wrong, where (line
+/// and column), and what would be accepted, without echoing the input.
+/// `body` is the text that was parsed: it tells the literals Python and
+/// tritonclient write for non-finite floats (`NaN`, `Infinity`) and a
+/// byte-order mark apart from other unexpected characters.
+pub fn json_error(e: &serde_json::Error, body: &[u8]) -> ApiError {
     use serde_json::error::Category;
     match e.classify() {
+        Category::Eof if body.iter().all(u8::is_ascii_whitespace) => {
+            ApiError::MalformedJson("the body is empty; send a JSON document".into())
+        }
         Category::Syntax | Category::Eof | Category::Io => ApiError::MalformedJson(format!(
-            "{} at line {} column {}",
-            match e.classify() {
-                Category::Eof => "unexpected end of input",
-                _ => "syntax error",
-            },
+            "the body is not valid JSON at line {} column {}: {}",
             e.line(),
-            e.column()
+            e.column(),
+            syntax_reason(e, body)
         )),
-        // Valid JSON of the wrong shape.
-        Category::Data => ApiError::BadRequest(cap_message(&e.to_string())),
+        // Valid JSON of the wrong shape, in JSON's words rather than serde's.
+        Category::Data => {
+            let message = e.to_string();
+            let message = match message.strip_suffix(" at line 1 column 0") {
+                Some(m) => m,
+                None => &message,
+            };
+            ApiError::BadRequest(cap_message(
+                &message
+                    .replace("invalid type: sequence", "invalid type: an array")
+                    .replace("invalid type: map", "invalid type: an object")
+                    .replace("invalid type: unit value", "invalid type: null"),
+            ))
+        }
     }
+}
+
+/// Why a body is not JSON, in words that say what to send instead.
+fn syntax_reason(e: &serde_json::Error, body: &[u8]) -> String {
+    use serde_json::error::Category;
+    if e.classify() == Category::Eof {
+        return "unexpected end of input (the JSON is cut off: a bracket, brace or quote is not closed)"
+            .into();
+    }
+    if body.starts_with(b"\xEF\xBB\xBF") && e.line() == 1 && e.column() == 1 {
+        return "the body starts with a UTF-8 byte-order mark (EF BB BF), which JSON does not \
+                allow; send the JSON without it"
+            .into();
+    }
+    // The error's own words, without serde's position (given separately).
+    let full = e.to_string();
+    let reason = full
+        .rsplit_once(" at line ")
+        .map_or(full.as_str(), |(reason, _)| reason);
+    let rest = offset(body, e.line(), e.column()).map_or(&[][..], |i| &body[i..]);
+    let rest = rest.strip_prefix(b"-").unwrap_or(rest);
+    let rest = rest.strip_prefix(b"+").unwrap_or(rest);
+    match reason {
+        "expected value" | "invalid number" if rest.starts_with(b"NaN") => {
+            "NaN is not valid JSON; send null or leave the field out for a missing value".into()
+        }
+        "expected value" | "invalid number" if rest.starts_with(b"Infinity") => {
+            "Infinity is not valid JSON (numbers must be finite); send a finite number, \
+             or null or leave the field out for a missing value"
+                .into()
+        }
+        "number out of range" => "a number is out of range: JSON numbers here must be finite \
+             and within ±1.8e308 (a 64-bit float)"
+            .into(),
+        "recursion limit exceeded" => "the JSON is nested too deeply (more than 127 levels of \
+             arrays and objects); requests need only a few levels"
+            .into(),
+        "invalid unicode code point" if std::str::from_utf8(body).is_err() => {
+            let valid = std::str::from_utf8(body)
+                .err()
+                .map_or(0, |u| u.valid_up_to());
+            format!(
+                "the body is not valid UTF-8 (byte {valid} starts an invalid sequence); \
+                 send JSON encoded as UTF-8"
+            )
+        }
+        "lone leading surrogate in hex escape" => LONE_SURROGATE.into(),
+        "unexpected end of hex escape" if lone_surrogate(body, e.line(), e.column()) => {
+            LONE_SURROGATE.into()
+        }
+        "expected value" => "expected a value (a number, a string in double quotes, true, \
+             false, null, an array or an object)"
+            .into(),
+        "key must be a string" => "an object key must be a string in double quotes".into(),
+        "trailing comma" => "a comma is followed by a closing bracket or brace; remove the \
+             trailing comma"
+            .into(),
+        "trailing characters" => {
+            "there is more after the JSON value; send exactly one JSON value".into()
+        }
+        r if r.starts_with("control character") => {
+            format!("{r}; escape control characters in strings (\\n, \\t, \\u0001)")
+        }
+        r => r.to_string(),
+    }
+}
+
+const LONE_SURROGATE: &str = "a \\u escape is a lone surrogate (\\uD800 to \\uDFFF), which \
+     is not a character; write a character beyond \\uFFFF as a surrogate pair \
+     (e.g. \\uD83D\\uDE00) or as plain UTF-8";
+
+/// The byte offset of a 1-based line and column (serde_json's position of an
+/// error), if it is inside `body`.
+fn offset(body: &[u8], line: usize, column: usize) -> Option<usize> {
+    let start = if line <= 1 {
+        0
+    } else {
+        body.iter()
+            .enumerate()
+            .filter(|(_, b)| **b == b'\n')
+            .nth(line - 2)?
+            .0
+            + 1
+    };
+    let i = start + column.checked_sub(1)?;
+    (i < body.len()).then_some(i)
+}
+
+/// Whether the last `\u` escape before an error's position is a surrogate.
+fn lone_surrogate(body: &[u8], line: usize, column: usize) -> bool {
+    let end = offset(body, line, column).map_or(body.len(), |i| i + 1);
+    let before = &body[..end];
+    let Some(u) = before.windows(2).rposition(|w| w == b"\\u") else {
+        return false;
+    };
+    let hex = before
+        .get(u + 2..u + 6)
+        .and_then(|h| std::str::from_utf8(h).ok());
+    hex.and_then(|h| u16::from_str_radix(h, 16).ok())
+        .is_some_and(|c| (0xD800..=0xDFFF).contains(&c))
 }
 
 /// serde's data errors may quote input; keep them short.
@@ -555,11 +743,78 @@ mod tests {
 
     #[test]
     fn the_status_table() {
-        let invalid = ApiError::Invalid(vec![]);
+        let invalid = ApiError::invalid(vec![]);
         assert_eq!(invalid.status(Protocol::Problem), 422);
         assert_eq!(invalid.status(Protocol::Mlflow), 400);
         assert_eq!(invalid.status(Protocol::Oip), 400);
         assert_eq!(ApiError::TooLarge { limit: 1 }.status(Protocol::Oip), 413);
+    }
+
+    #[test]
+    fn problems_are_counted_past_those_kept() {
+        use crate::schema::validate::{Expected, FieldError, Problem};
+        let error = |field: &str| FieldError {
+            field: field.into(),
+            problem: Problem::Duplicate,
+            expected: Expected::Boolean,
+        };
+        let row = RowErrors(vec![error("Age"), error("Sex")]);
+        let mut problems = Problems::default();
+        for i in 0..100 {
+            problems.add(&row, Some(i), Lang::En);
+        }
+        let err = problems.into_result().unwrap_err();
+        match &err {
+            ApiError::Invalid { problems, total } => {
+                assert_eq!((problems.len(), *total), (MAX_PROBLEMS, 200));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(err.detail().ends_with("; and 190 more"), "{}", err.detail());
+        assert!(Problems::default().into_result().is_ok());
+    }
+
+    #[test]
+    fn positions_point_into_the_body() {
+        let body = b"{\n\"a\":\n  NaN}";
+        assert_eq!(offset(body, 3, 3), Some(9));
+        assert_eq!(&body[9..12], b"NaN");
+        assert_eq!(offset(body, 1, 0), None);
+        assert_eq!(offset(body, 9, 1), None);
+        assert_eq!(offset(body, 1, 99), None);
+        let e = serde_json::from_slice::<serde_json::Value>(body).unwrap_err();
+        assert_eq!(
+            json_error(&e, body).detail(),
+            "the body is not valid JSON at line 3 column 3: NaN is not valid JSON; send null or leave the field out for a missing value"
+        );
+        assert!(lone_surrogate(br#""\ud800""#, 1, 8));
+        assert!(!lone_surrogate(br#""\u0041""#, 1, 8));
+        assert!(!lone_surrogate(br#""\u12""#, 1, 6));
+    }
+
+    #[test]
+    fn charsets_and_encodings() {
+        let utf8 = |v: &str| check_charset("application/json", &[("charset".into(), v.into())]);
+        assert!(utf8("utf-8").is_ok() && utf8("UTF-8").is_ok());
+        assert!(check_charset("text/csv", &[]).is_ok());
+        assert_eq!(
+            utf8("latin-1").unwrap_err().detail(),
+            "Content-Type \"application/json; charset=latin-1\" is not accepted; send charset=utf-8 or no charset: bodies must be UTF-8"
+        );
+        let coded = |v: Option<&str>| {
+            let mut h = axum::http::HeaderMap::new();
+            if let Some(v) = v {
+                h.insert(header::CONTENT_ENCODING, v.parse().unwrap());
+            }
+            check_encoding(&h)
+        };
+        assert!(coded(None).is_ok() && coded(Some("identity")).is_ok());
+        let err = coded(Some("gzip")).unwrap_err();
+        assert_eq!(err.status(Protocol::Problem), 415);
+        assert_eq!(
+            err.detail(),
+            "Content-Encoding gzip is not supported; send an uncompressed body"
+        );
     }
 
     #[test]

@@ -98,11 +98,39 @@ async fn not_found(request: Request) -> Response {
     error::render(&ApiError::NotFound(what), Protocol::for_path(path))
 }
 
+/// The router's answer when a path exists but not for this method. The
+/// router adds the `Allow` header after this returns, so [`around`] words
+/// the detail from it ([`name_allowed_methods`]).
 async fn method_not_allowed(request: Request) -> Response {
     error::render(
-        &ApiError::MethodNotAllowed,
+        &ApiError::MethodNotAllowed {
+            allow: String::new(),
+        },
         Protocol::for_path(request.uri().path()),
     )
+}
+
+/// A 405 rendered again with the methods of its `Allow` header in its detail
+/// (`GET,HEAD` → "it accepts GET, HEAD"), keeping the header, which RFC 9110
+/// requires on every 405.
+fn name_allowed_methods(response: Response, path: &str) -> Response {
+    let Some(allow) = response.headers().get(header::ALLOW).cloned() else {
+        return response;
+    };
+    let methods = allow
+        .to_str()
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|m| !m.is_empty())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut renamed = error::render(
+        &ApiError::MethodNotAllowed { allow: methods },
+        Protocol::for_path(path),
+    );
+    renamed.headers_mut().insert(header::ALLOW, allow);
+    renamed
 }
 
 /// The answer to a panic: a bare 500 that [`around`] turns into the
@@ -323,9 +351,16 @@ where
     if let Some(InternalDetail(detail)) = response.extensions().get::<InternalDetail>() {
         tracing::error!(request_id = %id, path = short(path), error = %detail, "internal error");
     }
+    if response.status() == StatusCode::METHOD_NOT_ALLOWED {
+        response = name_allowed_methods(response, path);
+    }
     if let Some(ErrorPage(err)) = response.extensions_mut().remove::<ErrorPage>() {
         let show = state.templates.is_dev() && local;
+        let allow = response.headers_mut().remove(header::ALLOW);
         response = error_page(state, &err, lang, explicit, show);
+        if let Some(allow) = allow {
+            response.headers_mut().insert(header::ALLOW, allow);
+        }
     }
 
     let headers = response.headers_mut();

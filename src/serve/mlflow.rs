@@ -56,7 +56,8 @@ async fn invocations(
     let rows = match kind {
         Kind::Csv => csv_rows(schema, &body)?,
         Kind::Json => {
-            let value: Value = serde_json::from_slice(&body).map_err(|e| error::json_error(&e))?;
+            let Unique(value) =
+                serde_json::from_slice(&body).map_err(|e| error::json_error(&e, &body))?;
             json_rows(schema, value)?
         }
     };
@@ -67,6 +68,67 @@ async fn invocations(
     let body = serde_json::to_vec(&serde_json::json!({ "predictions": predictions }))
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(super::api::json(body))
+}
+
+/// A JSON value whose objects give each key once. `serde_json::Value` keeps
+/// the last of a repeated key, so a record with `"Age"` twice would be scored
+/// on one of them silently; `/api/v1/predict` refuses the same row.
+struct Unique(Value);
+
+impl<'de> serde::Deserialize<'de> for Unique {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Unique, D::Error> {
+        use serde::de::{self, MapAccess, SeqAccess, Visitor};
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Unique;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_unit<E>(self) -> Result<Unique, E> {
+                Ok(Unique(Value::Null))
+            }
+            fn visit_bool<E>(self, b: bool) -> Result<Unique, E> {
+                Ok(Unique(Value::Bool(b)))
+            }
+            fn visit_u64<E>(self, n: u64) -> Result<Unique, E> {
+                Ok(Unique(Value::from(n)))
+            }
+            fn visit_i64<E>(self, n: i64) -> Result<Unique, E> {
+                Ok(Unique(Value::from(n)))
+            }
+            fn visit_f64<E>(self, n: f64) -> Result<Unique, E> {
+                Ok(Unique(Value::from(n)))
+            }
+            fn visit_str<E>(self, s: &str) -> Result<Unique, E> {
+                Ok(Unique(Value::from(s)))
+            }
+            fn visit_string<E>(self, s: String) -> Result<Unique, E> {
+                Ok(Unique(Value::String(s)))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Unique, A::Error> {
+                let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));
+                while let Some(Unique(v)) = seq.next_element()? {
+                    items.push(v);
+                }
+                Ok(Unique(Value::Array(items)))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Unique, A::Error> {
+                let mut object = Map::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    if object.contains_key(&key) {
+                        return Err(de::Error::custom(format!(
+                            "the key {:?} is given more than once in one object; give each key once",
+                            error::cap(&key)
+                        )));
+                    }
+                    let Unique(value) = map.next_value()?;
+                    object.insert(key, value);
+                }
+                Ok(Unique(Value::Object(object)))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// What the body is, by its `Content-Type`: read from the request's own
@@ -87,14 +149,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Kind {
 /// MLflow's content-type rules, in its order.
 fn content_kind(headers: &HeaderMap) -> Result<Kind, ApiError> {
     let (essence, params) = error::media_type(headers);
-    for (k, v) in &params {
-        if k == "charset" && !v.eq_ignore_ascii_case("utf-8") {
-            return Err(ApiError::UnsupportedMediaType {
-                got: format!("charset={}", error::cap(v)),
-                expected: "UTF-8 (the scoring server only supports UTF-8)",
-            });
-        }
-    }
+    error::check_charset(&essence, &params)?;
     let unknown: Vec<&str> = params
         .iter()
         .map(|(k, _)| k.as_str())
@@ -175,7 +230,7 @@ fn csv_rows(schema: &Schema, body: &[u8]) -> Result<Vec<Row>, ApiError> {
 }
 
 fn invalid(message: String) -> ApiError {
-    ApiError::Invalid(vec![error::FieldProblem {
+    ApiError::invalid(vec![error::FieldProblem {
         row: None,
         field: "columns".into(),
         pointer: None,

@@ -235,14 +235,15 @@ impl<S: Send + Sync> FromRequestParts<S> for SaysBinary {
 
 #[derive(Debug, Deserialize)]
 pub struct InferRequest {
-    /// Echoed in the response. Request-level `parameters` (MLServer's
-    /// `content_type`, tritonclient's `binary_data_output`) change nothing
-    /// here and are ignored, as are other fields clients add.
+    /// Echoed in the response; a string when given (checked by [`request_id`]).
+    /// Request-level `parameters` (MLServer's `content_type`, tritonclient's
+    /// `binary_data_output`) change nothing here and are ignored, as are
+    /// other fields clients add.
     #[serde(default)]
     id: Option<Value>,
-    inputs: Vec<InputTensor>,
+    inputs: Vec<Object<InputTensor>>,
     #[serde(default)]
-    outputs: Option<Vec<RequestedOutput>>,
+    outputs: Option<Vec<Object<RequestedOutput>>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -261,6 +262,66 @@ pub struct RequestedOutput {
     name: String,
 }
 
+/// What the protocol's objects are called in messages.
+trait Described {
+    const WHAT: &'static str;
+}
+
+impl Described for InferRequest {
+    const WHAT: &'static str =
+        "an inference request: a JSON object {\"inputs\": [...], \"id\"?, \"outputs\"?}";
+}
+
+impl Described for InputTensor {
+    const WHAT: &'static str =
+        "an input tensor: an object {\"name\", \"shape\", \"datatype\", \"data\"}";
+}
+
+impl Described for RequestedOutput {
+    const WHAT: &'static str = "a requested output: an object {\"name\"}";
+}
+
+/// `T` read only from a JSON object. serde's derived structs also take an
+/// array of their fields in order (`["id", [...], null]`), which no client
+/// means and which would be read by position.
+#[derive(Debug)]
+struct Object<T>(T);
+
+impl<'de, T: Deserialize<'de> + Described> Deserialize<'de> for Object<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de> + Described> serde::de::Visitor<'de> for V<T> {
+            type Value = Object<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str(T::WHAT)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<Object<T>, A::Error> {
+                T::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(Object)
+            }
+        }
+        d.deserialize_map(V(std::marker::PhantomData))
+    }
+}
+
+/// The request's `id`, which the protocol makes a string.
+fn request_id(id: Option<Value>) -> Result<Option<String>, ApiError> {
+    let what = match id {
+        None => return Ok(None),
+        Some(Value::String(s)) => return Ok(Some(s)),
+        Some(Value::Null) => "null",
+        Some(Value::Bool(_)) => "a boolean",
+        Some(Value::Number(_)) => "a number",
+        Some(Value::Array(_)) => "an array",
+        Some(Value::Object(_)) => "an object",
+    };
+    Err(ApiError::BadRequest(format!(
+        "id must be a string, not {what}; it is echoed in the response (e.g. \"id\": \"req-42\"), or leave it out"
+    )))
+}
+
 /// The answer to an inference request, serialized straight to bytes (not
 /// built as a `Value` first). Fields are in alphabetical order, as
 /// `serde_json`'s maps write them, so the bytes are those of the protocol's
@@ -268,7 +329,7 @@ pub struct RequestedOutput {
 #[derive(Serialize)]
 struct InferResponse<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
-    id: Option<Value>,
+    id: Option<String>,
     model_name: &'a str,
     model_version: &'a str,
     outputs: Vec<OutputTensor>,
@@ -307,8 +368,11 @@ fn infer_model(
     if binary.0 {
         return Err(binary_refused().into());
     }
-    let request: InferRequest = serde_json::from_slice(body).map_err(|e| error::json_error(&e))?;
-    if request.inputs.iter().any(|t| {
+    let Object(request): Object<InferRequest> =
+        serde_json::from_slice(body).map_err(|e| error::json_error(&e, body))?;
+    let id = request_id(request.id)?;
+    let inputs: Vec<InputTensor> = request.inputs.into_iter().map(|t| t.0).collect();
+    if inputs.iter().any(|t| {
         t.parameters
             .as_ref()
             .is_some_and(|p| p.contains_key("binary_data_size"))
@@ -317,14 +381,14 @@ fn infer_model(
     }
     let schema = &state.model().schema;
     let wanted = requested_outputs(schema, request.outputs.as_deref())?;
-    let rows = rows(schema, &request.inputs)?;
+    let rows = rows(schema, &inputs)?;
     let predictions: Vec<Prediction> = rows.iter().map(|r| state.predict(r)).collect();
     let outputs: Vec<OutputTensor> = wanted
         .iter()
         .map(|w| output(schema, w, &predictions))
         .collect();
     let response = InferResponse {
-        id: request.id,
+        id,
         model_name: &schema.name,
         model_version: state.loaded.version(),
         outputs,
@@ -354,7 +418,7 @@ fn says_binary(headers: &HeaderMap) -> bool {
 
 fn requested_outputs(
     schema: &Schema,
-    outputs: Option<&[RequestedOutput]>,
+    outputs: Option<&[Object<RequestedOutput>]>,
 ) -> Result<Vec<&'static str>, ApiError> {
     let available: &[&'static str] = if schema.is_classifier() {
         &["predict", "predict_proba"]
@@ -369,12 +433,12 @@ fn requested_outputs(
         .map(|o| {
             available
                 .iter()
-                .find(|a| **a == o.name)
+                .find(|a| **a == o.0.name)
                 .copied()
                 .ok_or_else(|| {
                     ApiError::BadRequest(format!(
                         "unknown output {:?}; the outputs are: {}",
-                        error::cap(&o.name),
+                        error::cap(&o.0.name),
                         available.join(", ")
                     ))
                 })
@@ -463,22 +527,70 @@ fn flatten<'a>(data: &'a Value, out: &mut Vec<&'a Value>, depth: usize) -> Resul
     }
 }
 
+/// A shape for a message: as written, cut like every other echo
+/// ([`error::MAX_ECHO`] characters) and followed by how many dimensions it
+/// has when cut, so a shape of thousands of dimensions is not sent back whole.
+fn shape_text(shape: &[i64]) -> String {
+    use std::fmt::Write;
+    let mut out = String::from("[");
+    for (i, d) in shape.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        let _ = write!(out, "{d}");
+        if out.len() > error::MAX_ECHO {
+            out.truncate(error::MAX_ECHO);
+            let _ = write!(out, "…] ({} dimensions)", shape.len());
+            return out;
+        }
+    }
+    out.push(']');
+    out
+}
+
+/// How many values a shape holds, or a message saying why it holds none
+/// that a request could carry: a negative dimension, or a product that does
+/// not fit in a `usize` (checked, never wrapped).
+fn shape_size(name: &str, shape: &[i64]) -> Result<usize, ApiError> {
+    if let Some(d) = shape.iter().find(|d| **d < 0) {
+        return Err(ApiError::BadRequest(format!(
+            "input {name}: shape {} has a negative dimension ({d}); every dimension is a count of 0 or more",
+            shape_text(shape)
+        )));
+    }
+    if shape.contains(&0) {
+        return Ok(0);
+    }
+    shape
+        .iter()
+        .try_fold(1usize, |n, d| {
+            usize::try_from(*d).ok().and_then(|d| n.checked_mul(d))
+        })
+        .ok_or_else(|| {
+            ApiError::BadRequest(format!(
+                "input {name}: shape {} holds more values than any request can carry; \
+                 the shape must match the data, e.g. [n] for a column of n values or [n, {}] for n rows",
+                shape_text(shape),
+                shape.get(1).copied().unwrap_or(1)
+            ))
+        })
+}
+
 /// Checks a tensor's shape against its data and its datatype against each element.
 fn elements(t: &InputTensor) -> Result<Vec<&Value>, ApiError> {
     let name = error::cap(&t.name);
-    let mut values = Vec::new();
-    flatten(&t.data, &mut values, 0)?;
-    if t.shape.iter().any(|d| *d < 0) {
+    if t.data.is_null() {
         return Err(ApiError::BadRequest(format!(
-            "input {name}: shape {:?} has a negative dimension",
-            t.shape
+            "input {name}: data is missing; send \"data\": a list of the tensor's values (null for a missing one)"
         )));
     }
-    let expected: i64 = t.shape.iter().product();
-    if expected != values.len() as i64 {
+    let expected = shape_size(&name, &t.shape)?;
+    let mut values = Vec::new();
+    flatten(&t.data, &mut values, 0)?;
+    if expected != values.len() {
         return Err(ApiError::BadRequest(format!(
-            "input {name}: shape {:?} needs {expected} values but data has {}",
-            t.shape,
+            "input {name}: shape {} needs {expected} values but data has {}",
+            shape_text(&t.shape),
             values.len()
         )));
     }
@@ -529,10 +641,9 @@ fn rows(schema: &Schema, inputs: &[InputTensor]) -> Result<Vec<Row>, ApiError> {
     let mut problems = Problems::default();
     let mut rows = Vec::new();
     if matrix {
+        // `elements` checked that the values are exactly shape[0] rows of k.
         let values = elements(&inputs[0])?;
-        let n = inputs[0].shape[0] as usize;
-        for i in 0..n {
-            let cells = &values[i * k..(i + 1) * k];
+        for (i, cells) in values.chunks(k.max(1)).enumerate() {
             let pairs = schema
                 .fields
                 .iter()
@@ -549,6 +660,15 @@ fn rows(schema: &Schema, inputs: &[InputTensor]) -> Result<Vec<Row>, ApiError> {
         for t in inputs {
             if schema.field_index(&t.name).is_none() {
                 let names: Vec<&str> = schema.field_names().collect();
+                if inputs.len() == 1 && t.shape.last() == Some(&(k as i64)) {
+                    // Whole rows, in a shape other than [n, k].
+                    return Err(ApiError::BadRequest(format!(
+                        "input {}: shape {} is not [n, {k}]; one tensor of whole rows must have shape [n, {k}] (n rows of {}), e.g. [1, {k}] for one row",
+                        error::cap(&t.name),
+                        shape_text(&t.shape),
+                        names.join(", ")
+                    )));
+                }
                 return Err(ApiError::BadRequest(format!(
                     "unknown input {:?}; send one tensor per input ({}), or one [n, {k}] tensor with the inputs as columns in that order",
                     error::cap(&t.name),
@@ -559,9 +679,9 @@ fn rows(schema: &Schema, inputs: &[InputTensor]) -> Result<Vec<Row>, ApiError> {
                 [r] | [r, 1] => *r,
                 _ => {
                     return Err(ApiError::BadRequest(format!(
-                        "input {}: shape {:?} is not [n] or [n, 1]; each input is one column",
+                        "input {}: shape {} is not [n] or [n, 1]; each input is one column",
                         error::cap(&t.name),
-                        t.shape
+                        shape_text(&t.shape)
                     )));
                 }
             };
@@ -572,7 +692,9 @@ fn rows(schema: &Schema, inputs: &[InputTensor]) -> Result<Vec<Row>, ApiError> {
             }
             columns.push((t.name.as_str(), elements(t)?));
         }
-        for i in 0..n.unwrap_or(0) as usize {
+        // `elements` checked that every column holds exactly its rows.
+        let n = columns.first().map_or(0, |(_, values)| values.len());
+        for i in 0..n {
             let pairs = columns.iter().map(|(name, values)| (*name, values[i]));
             match schema.parse_json_pairs(pairs) {
                 Ok(row) => rows.push(row),
@@ -585,4 +707,76 @@ fn rows(schema: &Schema, inputs: &[InputTensor]) -> Result<Vec<Row>, ApiError> {
         return Err(ApiError::BadRequest("the inputs hold no rows".into()));
     }
     Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(e: ApiError) -> String {
+        e.detail()
+    }
+
+    #[test]
+    fn shape_sizes_are_checked_never_wrapped() {
+        assert_eq!(shape_size("x", &[2, 7]).unwrap(), 14);
+        assert_eq!(shape_size("x", &[]).unwrap(), 1);
+        // A zero anywhere holds no values, whatever the others are.
+        assert_eq!(shape_size("x", &[i64::MAX, i64::MAX, 0]).unwrap(), 0);
+        // 7905747460161236407 × 7 is 1 modulo 2^64; 2^62 × 7 is negative in i64.
+        for shape in [
+            &[7_905_747_460_161_236_407, 7][..],
+            &[4_611_686_018_427_387_904, 7],
+            &[i64::MAX, 3],
+            &[1 << 32, 1 << 32],
+        ] {
+            let m = message(shape_size("x", shape).unwrap_err());
+            assert!(
+                m.contains("holds more values than any request can carry"),
+                "{m}"
+            );
+            assert!(!m.contains('-'), "{m}");
+        }
+        let m = message(shape_size("x", &[3, -1]).unwrap_err());
+        assert_eq!(
+            m,
+            "input x: shape [3, -1] has a negative dimension (-1); every dimension is a count of 0 or more"
+        );
+    }
+
+    #[test]
+    fn shapes_in_messages_are_capped() {
+        assert_eq!(shape_text(&[]), "[]");
+        assert_eq!(shape_text(&[2, 7]), "[2, 7]");
+        let long = shape_text(&[1; 150_000]);
+        assert!(long.ends_with("…] (150000 dimensions)"), "{long}");
+        assert!(long.chars().count() < error::MAX_ECHO + 30, "{long}");
+        // Cut within a number, it still says how many dimensions there were.
+        let big = shape_text(&[i64::MAX; 4]);
+        assert!(big.starts_with("[9223372036854775807, "), "{big}");
+        assert!(big.ends_with("…] (4 dimensions)"), "{big}");
+    }
+
+    #[test]
+    fn missing_data_is_named_before_the_shape() {
+        let t = InputTensor {
+            name: "Pclass".into(),
+            shape: vec![2],
+            datatype: "INT64".into(),
+            parameters: None,
+            data: Value::Null,
+        };
+        let m = message(elements(&t).unwrap_err());
+        assert!(m.starts_with("input Pclass: data is missing"), "{m}");
+    }
+
+    #[test]
+    fn ids_are_strings() {
+        assert_eq!(request_id(None).unwrap(), None);
+        assert_eq!(request_id(Some(json!("a"))).unwrap(), Some("a".to_string()));
+        for v in [json!(5), json!(true), json!({"a": [1, 2]}), json!([1])] {
+            let m = message(request_id(Some(v.clone())).unwrap_err());
+            assert!(m.starts_with("id must be a string"), "{v}: {m}");
+        }
+    }
 }

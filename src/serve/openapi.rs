@@ -52,13 +52,15 @@ pub fn problem_types() -> Vec<ProblemType> {
         ApiError::MalformedJson(String::new()),
         ApiError::BadRequest(String::new()),
         ApiError::NotFound(String::new()),
-        ApiError::MethodNotAllowed,
+        ApiError::MethodNotAllowed {
+            allow: String::new(),
+        },
         ApiError::TooLarge { limit: 0 },
         ApiError::UnsupportedMediaType {
             got: String::new(),
             expected: "",
         },
-        ApiError::Invalid(vec![]),
+        ApiError::invalid(vec![]),
         ApiError::Internal(String::new()),
         ApiError::Timeout,
     ]
@@ -316,20 +318,21 @@ impl Document {
             "POST",
             "/batch",
             "Score a CSV file",
-            "Upload a CSV file (multipart/form-data field `file`, or a text/csv body). Browsers get a page with a summary, the rejected rows and a download link; with `Accept: text/csv` (or ?format=csv) the scored CSV itself comes back, with the number of rejected rows in the X-Rejected-Rows header. ?explain=true adds contribution columns.",
+            "Upload a CSV file (multipart/form-data field `file`, or a text/csv body). Browsers get a page with a summary, the rejected rows and a download link; with `Accept: text/csv` (or ?format=csv; ?format=html asks for the page) the scored CSV itself comes back, with the number of rejected rows in the X-Rejected-Rows header. ?explain=true adds contribution columns (read as /api/v1/predict reads it).",
             vec![format!(
                 "printf '{csv}' | curl -s {BASE}/batch -H 'Content-Type: text/csv' -H 'Accept: text/csv' --data-binary @-"
             )],
             json!({ "parameters": [lang_param,
                         { "name": "explain", "in": "query", "required": false, "schema": { "type": "boolean" } },
-                        { "name": "format", "in": "query", "required": false, "schema": { "type": "string", "enum": ["csv"] } }],
+                        { "name": "format", "in": "query", "required": false, "schema": { "type": "string", "enum": ["csv", "html"] } }],
                     "requestBody": { "required": true, "content": {
                         "multipart/form-data": { "schema": { "type": "object", "properties": { "file": { "type": "string", "contentMediaType": "text/csv" }, "explain": { "type": "string" } } } },
                         "text/csv": { "schema": { "type": "string" } } } },
                     "responses": {
                         "200": { "description": "The result page, or the scored CSV", "content": { "text/html": {}, "text/csv": { "schema": { "type": "string" } } } },
+                        "400": { "description": "No file, or a query parameter with a value it does not take (explain=yes, format=xml)", "content": { "text/html": {} } },
                         "413": { "description": "The file is larger than the upload limit", "content": { "text/html": {} } },
-                        "415": { "description": "Neither a form upload nor CSV", "content": { "text/html": {} } },
+                        "415": { "description": "Neither a form upload nor CSV, or a compressed body (Content-Encoding)", "content": { "text/html": {} } },
                         "422": { "description": "The file cannot be scored (a required column is missing, say)", "content": { "text/html": {}, "application/problem+json": { "schema": { "$ref": "#/components/schemas/Problem" } } } } } }),
         );
         op(
@@ -380,7 +383,7 @@ impl Document {
                     &problem,
                 ),
                 "415",
-                "The body is not JSON (Content-Type)",
+                "The body is not JSON (Content-Type), has a charset other than UTF-8, or is compressed (Content-Encoding)",
                 &problem,
             ),
             "422",
@@ -445,7 +448,7 @@ impl Document {
                         json_ok("Predictions, one per row", json!({ "$ref": "#/components/schemas/MlflowResponse" })),
                         "400", "Malformed input or invalid values (error_code BAD_REQUEST or INVALID_PARAMETER_VALUE)", &mlflow_err),
                         "413", "The body is larger than the limit", &mlflow_err),
-                        "415", "Not JSON or CSV, or a charset other than UTF-8", &mlflow_err) }),
+                        "415", "Not JSON or CSV, a charset other than UTF-8, or a compressed body (Content-Encoding)", &mlflow_err) }),
         );
         for (path, what) in [
             ("/ping", "Health (MLflow)"),
@@ -546,9 +549,10 @@ impl Document {
                 vec![json_post(&format!("{curl}/infer"), &oip_request)],
                 json!({ "parameters": path_params(v),
                         "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/InferenceRequest" }, "example": oip_request } } },
-                        "responses": with(with(not_found(json_ok("The outputs", json!({ "$ref": "#/components/schemas/InferenceResponse" }))),
+                        "responses": with(with(with(not_found(json_ok("The outputs", json!({ "$ref": "#/components/schemas/InferenceResponse" }))),
                             "400", "Malformed request, binary tensors, or invalid values", &oip_err),
-                            "413", "The body is larger than the limit", &oip_err) }),
+                            "413", "The body is larger than the limit", &oip_err),
+                            "415", "A compressed body (Content-Encoding)", &oip_err) }),
             );
         }
 

@@ -403,11 +403,10 @@ struct Upload {
 }
 
 async fn read_upload(state: &AppState, request: Request) -> Result<Upload, ApiError> {
+    error::check_encoding(request.headers())?;
     let (essence, _) = error::media_type(request.headers());
-    let explain_query = request
-        .uri()
-        .query()
-        .is_some_and(|q| q.split('&').any(|p| p == "explain=true"));
+    // Read as /api/v1/predict reads it, with the same errors.
+    let explain_query = super::api::query_flag(request.uri().query(), "explain")?;
     match essence.as_str() {
         "text/csv" | "application/csv" => {
             let limit = state.config.upload_limit;
@@ -445,7 +444,15 @@ async fn read_upload(state: &AppState, request: Request) -> Result<Upload, ApiEr
                             .await
                             .map_err(|e| ApiError::BadRequest(e.body_text()))?;
                     }
-                    Some("explain") => upload.explain = true,
+                    // The form's checkbox sends "true" (a browser's default is "on").
+                    Some("explain") => {
+                        let value = field
+                            .text()
+                            .await
+                            .map_err(|e| ApiError::BadRequest(e.body_text()))?;
+                        upload.explain =
+                            value == "on" || super::api::flag_value("explain", &value)?;
+                    }
                     _ => {}
                 }
             }
@@ -458,13 +465,31 @@ async fn read_upload(state: &AppState, request: Request) -> Result<Upload, ApiEr
     }
 }
 
-/// Whether the client wants the scored CSV itself rather than a page.
-fn wants_csv(headers: &HeaderMap, query: Option<&str>) -> bool {
+/// Whether the client wants the scored CSV itself rather than a page:
+/// `?format=csv` or `?format=html` if given (anything else is refused, naming
+/// both), else whether `Accept` names `text/csv`.
+fn wants_csv(headers: &HeaderMap, query: Option<&str>) -> Result<bool, ApiError> {
+    let format = query.and_then(|q| {
+        form_urlencoded::parse(q.as_bytes())
+            .find(|(k, _)| k == "format")
+            .map(|(_, v)| v)
+    });
+    match format.as_deref() {
+        Some("csv") => return Ok(true),
+        Some("html") => return Ok(false),
+        Some(other) => {
+            return Err(ApiError::BadRequest(format!(
+                "the query parameter format is {:?}; use csv (the scored file) or html (a page)",
+                error::cap(other)
+            )));
+        }
+        None => {}
+    }
     let accept = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    accept.contains("text/csv") || query.is_some_and(|q| q.split('&').any(|p| p == "format=csv"))
+    Ok(accept.contains("text/csv"))
 }
 
 async fn batch_score(
@@ -472,7 +497,13 @@ async fn batch_score(
     page: Page,
     request: Request,
 ) -> Result<Response, PageError> {
-    let csv_out = wants_csv(request.headers(), request.uri().query());
+    let csv_out = match wants_csv(request.headers(), request.uri().query()) {
+        Ok(csv_out) => csv_out,
+        Err(e) => {
+            let detail = e.detail();
+            return batch_page(&state, page, StatusCode::BAD_REQUEST, None, Some(&detail));
+        }
+    };
     let upload = match read_upload(&state, request).await {
         Ok(u) => u,
         Err(e @ ApiError::BadRequest(_)) if !csv_out => {
@@ -517,7 +548,7 @@ async fn batch_score(
             (summary, out)
         }
         Err(e) if csv_out => {
-            return Err(ApiError::Invalid(vec![error::FieldProblem {
+            return Err(ApiError::invalid(vec![error::FieldProblem {
                 row: None,
                 field: "file".into(),
                 pointer: None,
