@@ -395,6 +395,12 @@ async fn mlflow_errors() {
     check(st, "", &body, 400, "INVALID_PARAMETER_VALUE");
     let (st, _, body) = parts(s.post("/invocations", "text/csv", "").await).await;
     check(st, "", &body, 400, "BAD_REQUEST");
+    // A quote left open would take the rows after it into one cell.
+    let open =
+        "Pclass,Sex,Age,SibSp,Parch,Fare,Embarked\n3,male,\"22,1,0,7.25,S\n1,female,30,0,0,80,C\n";
+    let (st, _, body) = parts(s.post("/invocations", "text/csv", open).await).await;
+    check(st, "", &body, 400, "BAD_REQUEST");
+    assert!(body.contains("line 2: a quote"), "{body}");
     let (st, _, body) = parts(s.get("/invocations").await).await;
     check(st, "", &body, 405, "BAD_REQUEST");
 }

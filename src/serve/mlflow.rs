@@ -203,6 +203,11 @@ fn csv_rows(schema: &Schema, body: &[u8]) -> Result<Vec<Row>, ApiError> {
     if text.trim().is_empty() {
         return Err(bad("the body is empty".into()));
     }
+    if let Some(line) = crate::csvfile::unclosed_quote_line(body) {
+        return Err(ApiError::BadRequest(
+            crate::csvfile::TableError::UnclosedQuote { line }.to_string(),
+        ));
+    }
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(false)
