@@ -570,6 +570,36 @@ async fn batch_reads_its_query_as_the_json_api_does() {
 }
 
 #[tokio::test]
+async fn a_program_asking_batch_for_csv_gets_problem_details() {
+    let s = start().await;
+    let ask = |query: &'static str, accept: &'static str, body: &'static str| {
+        s.client
+            .post(s.url(&format!("/batch{query}")))
+            .header("content-type", "text/csv")
+            .header("accept", accept)
+            .body(body)
+            .send()
+    };
+    for (query, accept) in [("", "text/csv"), ("?format=csv", "*/*")] {
+        let (status, ctype, body) = parts(ask(query, accept, "x\n1\n").await.unwrap()).await;
+        assert_eq!(status, 422, "{body}");
+        assert_eq!(ctype, "application/problem+json");
+        let problem: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert!(
+            problem["detail"].as_str().unwrap().contains("are missing"),
+            "{body}"
+        );
+        let (status, ctype, body) = parts(ask(query, accept, "").await.unwrap()).await;
+        assert_eq!(status, 400, "{body}");
+        assert_eq!(ctype, "application/problem+json");
+    }
+    // A person's browser still gets the page.
+    let (status, ctype, body) = parts(ask("", "text/html", "x\n1\n").await.unwrap()).await;
+    assert_eq!(status, 422);
+    assert!(ctype.starts_with("text/html"), "{body}");
+}
+
+#[tokio::test]
 async fn html_405s_keep_their_allow_header_in_both_languages() {
     let s = start().await;
     for (path, allow) in [

@@ -330,10 +330,10 @@ impl Document {
                         "text/csv": { "schema": { "type": "string" } } } },
                     "responses": {
                         "200": { "description": "The result page, or the scored CSV", "content": { "text/html": {}, "text/csv": { "schema": { "type": "string" } } } },
-                        "400": { "description": "No file, or a query parameter with a value it does not take (explain=yes, format=xml)", "content": { "text/html": {} } },
-                        "413": { "description": "The file is larger than the upload limit", "content": { "text/html": {} } },
-                        "415": { "description": "Neither a form upload nor CSV, or a compressed body (Content-Encoding)", "content": { "text/html": {} } },
-                        "422": { "description": "The file cannot be scored (a required column is missing, say)", "content": { "text/html": {}, "application/problem+json": { "schema": { "$ref": "#/components/schemas/Problem" } } } } } }),
+                        "400": { "description": "No file, or a query parameter with a value it does not take (explain=yes, format=xml); as problem details when the scored CSV was asked for (format=csv or Accept: text/csv)", "content": { "text/html": {}, "application/problem+json": { "schema": { "$ref": "#/components/schemas/Problem" } } } },
+                        "413": { "description": "The file is larger than the upload limit", "content": { "text/html": {}, "application/problem+json": { "schema": { "$ref": "#/components/schemas/Problem" } } } },
+                        "415": { "description": "Neither a form upload nor CSV, or a compressed body (Content-Encoding)", "content": { "text/html": {}, "application/problem+json": { "schema": { "$ref": "#/components/schemas/Problem" } } } },
+                        "422": { "description": "The file cannot be scored (a required column is missing, say): a page, or problem details when the scored CSV was asked for", "content": { "text/html": {}, "application/problem+json": { "schema": { "$ref": "#/components/schemas/Problem" } } } } } }),
         );
         op(
             "pages",

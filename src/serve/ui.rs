@@ -504,9 +504,13 @@ async fn batch_score(
             return batch_page(&state, page, StatusCode::BAD_REQUEST, None, Some(&detail));
         }
     };
+    // A program that asked for the scored CSV gets its errors as problem
+    // details (`application/problem+json`), as the API documentation says.
+    let problem = |e: ApiError| Ok(error::render(&e, error::Protocol::Problem));
     let upload = match read_upload(&state, request).await {
         Ok(u) => u,
-        Err(e @ ApiError::BadRequest(_)) if !csv_out => {
+        Err(e) if csv_out => return problem(e),
+        Err(e @ ApiError::BadRequest(_)) => {
             return batch_page(
                 &state,
                 page,
@@ -518,6 +522,12 @@ async fn batch_score(
         Err(e) => return Err(e.into()),
     };
     if upload.csv.is_empty() {
+        if csv_out {
+            return problem(ApiError::BadRequest(
+                "the body is empty; send the CSV file to score, its first line naming the columns"
+                    .into(),
+            ));
+        }
         let msg = i18n::get("batch_no_file", page.lang);
         return batch_page(&state, page, StatusCode::BAD_REQUEST, None, Some(msg));
     }
@@ -548,13 +558,12 @@ async fn batch_score(
             (summary, out)
         }
         Err(e) if csv_out => {
-            return Err(ApiError::invalid(vec![error::FieldProblem {
+            return problem(ApiError::invalid(vec![error::FieldProblem {
                 row: None,
                 field: "file".into(),
                 pointer: None,
                 message: e.to_string(),
-            }])
-            .into());
+            }]));
         }
         Err(e) => {
             let msg = e.to_string();
