@@ -57,7 +57,8 @@ pub struct ServeArgs {
     /// The largest request body accepted by the form and the JSON APIs.
     #[arg(long, env = "LIFEBOAT_BODY_LIMIT", default_value = "1MB", value_parser = parse_size)]
     body_limit: usize,
-    /// The largest CSV file accepted on /batch.
+    /// The largest upload accepted on /batch (the whole request body, form
+    /// fields included).
     #[arg(long, env = "LIFEBOAT_UPLOAD_LIMIT", default_value = "32MB", value_parser = parse_size)]
     upload_limit: usize,
     /// Seconds before a request is answered with 503 (keep it under Heroku's 30; 0: no limit).

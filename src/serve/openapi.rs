@@ -78,6 +78,17 @@ fn sh(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
 
+/// A URL for a shell: quoted when it has a query, whose `?` zsh (macOS's
+/// shell) would take for a pattern.
+fn url(path: &str) -> String {
+    let url = format!("{BASE}{path}");
+    if path.contains(['?', '&']) {
+        sh(&url)
+    } else {
+        url
+    }
+}
+
 /// An example row from the schema's defaults, as JSON values.
 pub fn example_row(schema: &Schema) -> Map<String, Value> {
     schema
@@ -201,11 +212,12 @@ impl Document {
             .collect();
         let json_post = |path: &str, body: &Value| {
             format!(
-                "curl -s {BASE}{path} -H 'Content-Type: application/json' -d {}",
+                "curl -s {} -H 'Content-Type: application/json' -d {}",
+                url(path),
                 sh(&body.to_string())
             )
         };
-        let get = |path: &str| format!("curl -s {BASE}{path}");
+        let get = |path: &str| format!("curl -s {}", url(path));
         let classes: Vec<&str> = schema.classes().iter().map(|c| c.value.as_str()).collect();
         let oip_columns: Vec<Value> = schema
             .fields
@@ -290,7 +302,7 @@ impl Document {
                 path,
                 "Submit the form: the result page",
                 "The predicted outcome in words, its probability, a chart of why, the values entered and the form again. Invalid values give the form back with a message next to each field (422).",
-                vec![format!("curl -s {BASE}{path} {}", form.join(" "))],
+                vec![format!("curl -s {} {}", url(path), form.join(" "))],
                 json!({ "parameters": [lang_param], "requestBody": form_body,
                         "responses": with(with(html("The result page"), "422", "The form with a message per invalid field", &json!({ "content": { "text/html": {} } })), "415", "Not a form", &json!({ "content": { "text/html": {} } })) }),
             );
@@ -571,7 +583,7 @@ impl Document {
             "GET",
             "/readyz",
             "Readiness",
-            "200 while taking traffic; 503 once draining after SIGTERM.",
+            "200 while taking traffic. After SIGTERM new connections are refused at once, and a request on a connection still open gets 503 while requests in flight finish.",
             vec![get("/readyz")],
             json!({ "responses": with(json_ok("Ready", json!({ "type": "object" })), "503", "Draining", &json!({})) }),
         );
@@ -777,6 +789,15 @@ fn components(schema: &Schema, classes: &[&str]) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn urls_with_a_query_are_quoted_for_zsh() {
+        assert_eq!(url("/livez"), "http://localhost:5000/livez");
+        assert_eq!(
+            url("/api/v1/predict?explain=true"),
+            "'http://localhost:5000/api/v1/predict?explain=true'"
+        );
+    }
 
     #[test]
     fn shell_quoting() {
