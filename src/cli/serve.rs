@@ -77,6 +77,16 @@ pub struct ServeArgs {
         allow_negative_numbers = true
     )]
     grace: f64,
+    /// Seconds a client has to send a request's line and headers, and an idle
+    /// keep-alive connection waits for its next request (0: no limit). Guards
+    /// against clients that open connections and never finish a request.
+    #[arg(
+        long,
+        env = "LIFEBOAT_HEADER_TIMEOUT",
+        default_value_t = 30.0,
+        allow_negative_numbers = true
+    )]
+    header_timeout: f64,
     /// Which log lines to write (RUST_LOG syntax: info, warn, lifeboat=debug, ...).
     #[arg(long, env = "LIFEBOAT_LOG", default_value = "info", value_parser = logfmt::check_filter)]
     log: String,
@@ -131,6 +141,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         upload_limit: args.upload_limit,
         timeout: seconds("timeout", args.timeout)?,
         grace: seconds("grace", args.grace)?,
+        header_timeout: seconds("header-timeout", args.header_timeout)?,
     };
     if config.dev {
         // In development, edit the repository's own templates in place.

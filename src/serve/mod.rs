@@ -19,6 +19,7 @@ pub mod decimal;
 pub mod error;
 pub mod i18n;
 pub mod layers;
+pub mod listen;
 pub mod logfmt;
 pub mod metrics;
 pub mod mlflow;
@@ -37,9 +38,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use axum::Router;
 use axum::body::Bytes;
 use axum::routing::MethodRouter;
-use axum::{Router, ServiceExt as _};
 
 use crate::model::file::Loaded;
 use crate::model::{Explanation, Prediction};
@@ -66,6 +67,9 @@ pub struct ServeConfig {
     pub timeout: Duration,
     /// How long in-flight requests may take to finish after SIGTERM.
     pub grace: Duration,
+    /// How long a client may take to send a request's head, and an idle
+    /// keep-alive connection may wait for its next request (0: no limit).
+    pub header_timeout: Duration,
 }
 
 impl Default for ServeConfig {
@@ -82,6 +86,7 @@ impl Default for ServeConfig {
             upload_limit: 32 << 20,
             timeout: Duration::from_secs(20),
             grace: Duration::from_secs(20),
+            header_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -379,20 +384,15 @@ pub async fn serve_until(
     state: &AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = app(state.clone());
-    // Only `--dev` needs the peer's address (internal details are shown to
-    // visitors on this machine only); recording it costs every request an
-    // allocation.
-    if state.templates.is_dev() {
-        let app = app.into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await
-    } else {
-        axum::serve(listener, app.into_make_service())
-            .with_graceful_shutdown(shutdown)
-            .await
-    }
+    let rules = listen::ConnectionRules {
+        header_timeout: (!state.config.header_timeout.is_zero())
+            .then_some(state.config.header_timeout),
+        // Only `--dev` needs the peer's address (internal details are shown
+        // to visitors on this machine only).
+        connect_info: state.templates.is_dev(),
+    };
+    listen::serve_connections(listener, app(state.clone()), rules, shutdown).await;
+    Ok(())
 }
 
 async fn shutdown_signal() {
@@ -442,6 +442,7 @@ fn log_startup(state: &AppState, local: SocketAddr) {
         upload_limit = c.upload_limit,
         timeout_s = c.timeout.as_secs_f64(),
         grace_s = c.grace.as_secs_f64(),
+        header_timeout_s = c.header_timeout.as_secs_f64(),
         "lifeboat {} serving",
         env!("CARGO_PKG_VERSION")
     );
