@@ -261,3 +261,64 @@ fn rows_of_a_windows_file_are_reported_on_their_own_line() {
     assert!(stderr.contains("line 3: Sex"), "{stderr}");
     assert!(stderr.contains("line 5: Pclass"), "{stderr}");
 }
+
+#[test]
+fn a_bad_value_from_the_environment_names_the_variable() {
+    let serve = |var: &str, value: &str| {
+        let mut cmd = lifeboat();
+        // Should the value ever be taken, the server must not run on.
+        cmd.timeout(std::time::Duration::from_secs(20))
+            .env(var, value)
+            .arg("serve");
+        cmd
+    };
+    for (var, value, says) in [
+        (
+            "PORT",
+            "abc",
+            "invalid value 'abc' in environment variable PORT (for --port): invalid digit",
+        ),
+        (
+            "LIFEBOAT_BODY_LIMIT",
+            "0",
+            "invalid value '0' in environment variable LIFEBOAT_BODY_LIMIT (for --body-limit): \
+             a limit of 0 bytes would refuse every request",
+        ),
+        (
+            "LIFEBOAT_TIMEOUT",
+            "-1",
+            "invalid value '-1' in environment variable LIFEBOAT_TIMEOUT (for --timeout): \
+             \"-1\" is not a number of seconds from 0 to 3600",
+        ),
+        (
+            "LIFEBOAT_DEV",
+            "yes",
+            "invalid value 'yes' in environment variable LIFEBOAT_DEV (for --dev): \
+             use one of true, false",
+        ),
+    ] {
+        let (code, stderr) = failure(&mut serve(var, value));
+        assert_eq!(code, 2, "{stderr}");
+        assert!(stderr.contains(says), "{stderr}");
+    }
+    let (_, stderr) = failure(lifeboat().env("PORT", "abc").arg("healthcheck"));
+    assert!(
+        stderr.contains("in environment variable PORT (for --port)"),
+        "{stderr}"
+    );
+
+    // A bad value on the command line keeps clap's message for the flag,
+    // whatever the environment holds.
+    let (code, stderr) = failure(serve("PORT", "5000").args(["--port", "abc"]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("invalid value 'abc' for '--port <PORT>'"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("environment"), "{stderr}");
+    let (_, stderr) = failure(serve("PORT", "abc").args(["--body-limit", "0"]));
+    assert!(
+        stderr.contains("invalid value '0' for '--body-limit <BODY_LIMIT>'"),
+        "{stderr}"
+    );
+}
