@@ -67,6 +67,77 @@ fn a_full_disk_on_standard_output_is_an_error_not_a_panic() {
 }
 
 #[test]
+fn predict_to_a_full_disk_is_an_error() {
+    if !Path::new("/dev/full").exists() {
+        eprintln!("skipped: no /dev/full on this system");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = write(dir.path(), "p.csv", passengers(2000));
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("lifeboat"))
+        .args(["predict", "--input"])
+        .arg(&data)
+        .env_remove("LIFEBOAT_MODEL")
+        .stdout(full)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("cannot write to standard output: No space left on device"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+/// `n` rows the built-in model takes.
+fn passengers(n: usize) -> String {
+    let mut s = String::from("Pclass,Sex,Age,SibSp,Parch,Fare,Embarked\n");
+    for i in 0..n {
+        let sex = ["male", "female"][i % 2];
+        s.push_str(&format!(
+            "{},{sex},{},0,0,{}.25,S\n",
+            1 + i % 3,
+            1 + i % 70,
+            i % 90
+        ));
+    }
+    s
+}
+
+#[test]
+fn predict_into_a_reader_that_goes_away_ends_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    // Larger than any buffer on the way, and on more than one thread.
+    let data = write(dir.path(), "p.csv", passengers(50_000));
+    for threads in ["1", "2"] {
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("lifeboat"))
+            .args(["predict", "--threads", threads, "--input"])
+            .arg(&data)
+            .env_remove("LIFEBOAT_MODEL")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // `| head -1`: one line read, then the pipe closed.
+        let mut stdout = child.stdout.take().unwrap();
+        let mut first = [0u8; 64];
+        std::io::Read::read_exact(&mut stdout, &mut first).unwrap();
+        assert!(first.starts_with(b"Pclass,Sex"));
+        drop(stdout);
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{:?}: {stderr}", out.status);
+        assert!(!stderr.contains("pipe"), "{stderr}");
+        assert!(!stderr.contains("lifeboat:"), "{stderr}");
+    }
+}
+
+#[test]
 fn a_reader_that_goes_away_ends_the_command_quietly() {
     let bin = assert_cmd::cargo::cargo_bin("lifeboat");
     // The reading end is closed before lifeboat writes its first line.
