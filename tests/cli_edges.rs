@@ -393,3 +393,88 @@ fn a_bad_value_from_the_environment_names_the_variable() {
         "{stderr}"
     );
 }
+
+#[test]
+fn auto_leaves_out_a_learner_that_cannot_use_the_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut csv = String::from("x,color,y\n");
+    for i in 0..60 {
+        // The largest floats on both sides: too far apart to standardize.
+        let x = match i {
+            0..3 => -f64::MAX,
+            3 => f64::MAX,
+            _ => (i * 37 % 101) as f64 / 10.0,
+        };
+        let color = ["red", "green", "blue"][i % 3];
+        csv.push_str(&format!("{x:e},{color},{}\n", i % 2));
+    }
+    let data = write(dir.path(), "d.csv", csv);
+    let schema = write(
+        dir.path(),
+        "s.toml",
+        r#"name = "m"
+title = "m"
+
+[target]
+name = "y"
+label = "y"
+classes = [{ value = "0", label = "no" }, { value = "1", label = "yes" }]
+
+[[fields]]
+name = "x"
+kind = "number"
+label = "x"
+
+[[fields]]
+name = "color"
+kind = "category"
+label = "color"
+values = [{ value = "blue", label = "blue" }, { value = "green", label = "green" }, { value = "red", label = "red" }]
+"#,
+    );
+    let train = |learner: &str| {
+        let mut cmd = lifeboat();
+        cmd.args([
+            "train",
+            "--folds",
+            "3",
+            "--target",
+            "y",
+            "--learner",
+            learner,
+        ])
+        .arg("--data")
+        .arg(&data)
+        .arg("--schema")
+        .arg(&schema)
+        .arg("--out")
+        .arg(dir.path().join(format!("{learner}.lifeboat")));
+        cmd
+    };
+    let out = train("auto").output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(
+            "note: logistic regression is left out, and the other learners compared: \
+             the column \"x\" cannot be standardized"
+        ),
+        "{stderr}"
+    );
+    assert!(!stdout.contains("logistic"), "{stdout}");
+    assert!(stdout.contains("forest"), "{stdout}");
+    assert!(dir.path().join("auto.lifeboat").exists());
+
+    // Asked for alone, it is an error that says what to do.
+    let (code, stderr) = failure(&mut train("logistic"));
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("the column \"x\" cannot be standardized"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("--learner tree, forest or gbdt"),
+        "{stderr}"
+    );
+}

@@ -224,6 +224,20 @@ fn train_and_write(
             Progress::Final { learner } => {
                 bar.set_message(format!("{}: fitting on all rows", learner.name()));
             }
+            Progress::Skipped {
+                learner,
+                reason,
+                folds_not_run,
+            } => {
+                bar.suspend(|| {
+                    eprintln!(
+                        "note: {} is left out, and the other learners compared: {reason}",
+                        learner.description()
+                    )
+                });
+                bar.inc(folds_not_run as u64);
+                return;
+            }
         }
         bar.inc(1);
     })

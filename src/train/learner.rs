@@ -94,6 +94,16 @@ impl Fitted {
     }
 }
 
+/// Checks that `learner` can prepare `rows` (logistic regression
+/// standardizes every number column; a value too far from its column's mean
+/// cannot be), without fitting it.
+pub fn check(learner: Learner, schema: &Schema, rows: &[Row]) -> Result<(), TrainError> {
+    match learner.encoding() {
+        Encoding::Linear => prep::fit(schema, rows, Encoding::Linear).map(drop),
+        Encoding::TreesImputed | Encoding::TreesMissing => Ok(()),
+    }
+}
+
 /// Fits `learner` (with its default settings) on `rows`.
 pub fn fit(
     learner: Learner,
