@@ -444,7 +444,10 @@ fn train_checks_out_before_drafting_and_keeps_a_draft_when_training_fails() {
     // Training fails on the data: the draft is kept, and the error says where.
     let tiny = write(dir.path(), "tiny.csv", "x,y\n1,0\n2,1\n3,0\n");
     let err = train(&tiny, &dir.path().join("t.lifeboat"));
-    assert!(err.contains("folds must be from 2"), "{err}");
+    assert!(
+        err.contains("cannot cross-validate with --folds 5: cross-validation needs from 2 folds to one per row, and there are 3 rows to train on: 2 rows of class \"0\", 1 row of class \"1\""),
+        "{err}"
+    );
     let draft = dir.path().join("t.schema.toml");
     assert!(
         err.contains(&format!(

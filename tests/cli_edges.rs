@@ -478,3 +478,44 @@ values = [{ value = "blue", label = "blue" }, { value = "green", label = "green"
         "{stderr}"
     );
 }
+
+#[test]
+fn too_many_folds_say_how_many_rows_there_are_and_what_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let train = |data: &Path, folds: &str| {
+        let mut cmd = lifeboat();
+        cmd.args(["train", "--target", "y", "--folds", folds, "--data"])
+            .arg(data)
+            .arg("--out")
+            .arg(dir.path().join("m.lifeboat"));
+        cmd
+    };
+    // Two of the eight rows cannot be used.
+    let data = write(
+        dir.path(),
+        "few.csv",
+        "x,c,y\n1,a,0\n2,b,1\n3,a,0\n4,b,1\n5,a,0\n6,b,1\n7,a,\n8,b,1,9\n",
+    );
+    let (code, stderr) = failure(&mut train(&data, "10"));
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains(
+            "cannot cross-validate with --folds 10: cross-validation needs from 2 folds to \
+             one per row, and there are 6 rows to train on (2 more skipped): 3 rows of class \
+             \"0\", 3 rows of class \"1\"; use --folds 2 to 6"
+        ),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_file(dir.path().join("m.schema.toml"));
+
+    // One row of class 1: the fold that holds it trains on class 0 alone.
+    let data = write(dir.path(), "one.csv", "x,y\n1,0\n2,1\n3,0\n4,0\n5,0\n6,0\n");
+    let (_, stderr) = failure(&mut train(&data, "3"));
+    assert!(
+        stderr.contains(
+            "5 rows of class \"0\", 1 row of class \"1\"; no number of folds works: add rows \
+             of the class with a single row (\"1\"), or choose --learner logistic"
+        ),
+        "{stderr}"
+    );
+}

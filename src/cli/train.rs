@@ -43,7 +43,7 @@ pub struct TrainArgs {
     learner: String,
     /// Number of cross-validation folds.
     #[arg(long, default_value_t = 5, allow_negative_numbers = true,
-          value_parser = clap::value_parser!(u32).range(2..=100))]
+          value_parser = clap::value_parser!(u32).range(2..=train::cv::MAX_FOLDS as i64))]
     folds: u32,
     /// The random seed: the same data, schema, learner and seed give the same file.
     #[arg(long, default_value_t = 42, allow_negative_numbers = true)]

@@ -44,6 +44,12 @@ impl Learner {
         }
     }
 
+    /// Whether the learner needs rows of two classes to fit (the tree
+    /// learners); logistic regression fits rows of one.
+    pub fn needs_two_classes(self) -> bool {
+        self != Learner::Logistic
+    }
+
     pub fn from_name(name: &str) -> Option<Learner> {
         Learner::ALL.into_iter().find(|l| l.name() == name)
     }

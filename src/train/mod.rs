@@ -95,6 +95,8 @@ pub fn train(
     if options.learners.is_empty() {
         return Err(TrainError::Param("no learner to train".into()));
     }
+    let classes: Vec<&str> = schema.classes().iter().map(|c| c.value.as_str()).collect();
+    cv::check_folds(data, &classes, options.folds, &options.learners)?;
     let mut results = Vec::new();
     // The learners cross-validated, in the order of `results`.
     let mut compared = Vec::new();
@@ -256,6 +258,14 @@ pub enum TrainError {
     ClassOutOfRange { found: u32, n_classes: usize },
     #[error("invalid setting: {0}")]
     Param(String),
+    #[error("cannot cross-validate with --folds {folds}: {why}; {advice}")]
+    Folds {
+        folds: usize,
+        /// How many rows there are, per class, and why they do not fit.
+        why: String,
+        /// Which numbers of folds would work, or what to change.
+        advice: String,
+    },
     #[error("the feature matrix has no columns; a learner needs at least one feature")]
     NoFeatures,
     #[error(
