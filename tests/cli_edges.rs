@@ -519,3 +519,45 @@ fn too_many_folds_say_how_many_rows_there_are_and_what_works() {
         "{stderr}"
     );
 }
+
+#[test]
+fn odd_target_cells_are_skipped_rows_not_classes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut lines: Vec<String> = rows(120).lines().map(String::from).collect();
+    lines[5] = "3.3,red,abc".into();
+    lines[9] = "4.1,blue,".into();
+    let data = write(dir.path(), "d.csv", lines.join("\n") + "\n");
+    let out = lifeboat()
+        .args(["train", "--learner", "logistic", "--target", "y", "--data"])
+        .arg(&data)
+        .arg("--out")
+        .arg(dir.path().join("m.lifeboat"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(
+            "note: target column \"y\" takes its classes from its numbers; 1 cell of 119 is \
+             not a number (line 6: \"abc\"), so no class: training skips that row"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "note: target column \"y\" has no value in 1 row of 120 (line 10): training skips it"
+        ),
+        "{stderr}"
+    );
+    assert!(stderr.contains("skipped 2 row(s)"), "{stderr}");
+    assert!(
+        stderr.contains("line 6: y: \"abc\" is not one of the classes 0, 1"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("line 10: y: the target is empty"),
+        "{stderr}"
+    );
+    let draft = std::fs::read_to_string(dir.path().join("m.schema.toml")).unwrap();
+    assert!(!draft.contains("abc"), "{draft}");
+}
