@@ -41,7 +41,12 @@ from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, OrdinalEncoder, StandardScaler
-from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+from sklearn.tree import (
+    DecisionTreeClassifier,
+    DecisionTreeRegressor,
+    ExtraTreeClassifier,
+    ExtraTreeRegressor,
+)
 
 warnings.filterwarnings("ignore")
 
@@ -144,9 +149,16 @@ def supports_missing(cls):
         return VERSION >= (1, 3)
     if name.startswith("RandomForest"):
         return VERSION >= (1, 4)
-    if name.startswith("ExtraTrees"):
+    if name.startswith("ExtraTree"):  # the forests and the single trees
         return VERSION >= (1, 6)
     return False
+
+
+def short_name(cls):
+    """`dtc` for DecisionTreeClassifier; the single extra tree is `xtc`, as
+    `etc` is the forest (ExtraTreesClassifier)."""
+    special = {ExtraTreeClassifier: "xtc", ExtraTreeRegressor: "xtr"}
+    return special.get(cls) or "".join(ch for ch in cls.__name__ if ch.isupper()).lower()
 
 
 def models():
@@ -158,10 +170,11 @@ def models():
         (DecisionTreeClassifier, dict(max_depth=6, random_state=0)),
         (RandomForestClassifier, dict(n_estimators=8, max_depth=5, random_state=0)),
         (ExtraTreesClassifier, dict(n_estimators=8, max_depth=5, random_state=0)),
+        (ExtraTreeClassifier, dict(max_depth=6, random_state=0)),
         (GradientBoostingClassifier, dict(n_estimators=15, max_depth=3, random_state=0)),
         (HistGradientBoostingClassifier, hgb),
     ]:
-        short = "".join(ch for ch in cls.__name__ if ch.isupper()).lower()
+        short = short_name(cls)
         out.append((f"{short}_binary_array", cls(**kw), "array", "binary"))
         out.append((f"{short}_multiclass_array", cls(**kw), "array", "multiclass"))
     for cls, kw in [
@@ -170,11 +183,12 @@ def models():
         (DecisionTreeRegressor, dict(max_depth=6, random_state=0)),
         (RandomForestRegressor, dict(n_estimators=8, max_depth=5, random_state=0)),
         (ExtraTreesRegressor, dict(n_estimators=8, max_depth=5, random_state=0)),
+        (ExtraTreeRegressor, dict(max_depth=6, random_state=0)),
         (GradientBoostingRegressor, dict(n_estimators=15, max_depth=3, random_state=0)),
         (GradientBoostingRegressor, dict(n_estimators=15, max_depth=3, loss="absolute_error", random_state=0)),
         (HistGradientBoostingRegressor, hgb),
     ]:
-        short = "".join(ch for ch in cls.__name__ if ch.isupper()).lower()
+        short = short_name(cls)
         if kw.get("loss") == "absolute_error":
             short += "_absolute"
         out.append((f"{short}_array", cls(**kw), "array", "regression"))

@@ -77,8 +77,10 @@ pub enum BatchError {
     Strict { line: u64, message: String },
     #[error("line {line}: the file cannot be read as CSV: {message}")]
     Csv { line: u64, message: String },
+    /// Writing the output failed; the `io::Error` is kept, so that a caller
+    /// can tell a reader that went away (`BrokenPipe`) from a full disk.
     #[error("cannot write the output: {0}")]
-    Write(String),
+    Write(std::io::Error),
 }
 
 /// Progress of a run: bytes of input read and rows done so far.
@@ -245,7 +247,7 @@ fn write_header(output: &mut impl Write, header: &csv::ByteRecord) -> Result<(),
     writer.write_byte_record(header).map_err(write_err)?;
     let bytes = writer
         .into_inner()
-        .map_err(|e| BatchError::Write(e.to_string()))?;
+        .map_err(|e| BatchError::Write(e.into_error()))?;
     output.write_all(&bytes).map_err(io_write_err)
 }
 
@@ -255,11 +257,11 @@ fn count_newlines(bytes: &[u8]) -> u64 {
 }
 
 fn write_err(e: csv::Error) -> BatchError {
-    BatchError::Write(e.to_string())
+    BatchError::Write(e.into())
 }
 
 fn io_write_err(e: std::io::Error) -> BatchError {
-    BatchError::Write(e.to_string())
+    BatchError::Write(e)
 }
 
 /// A chunk of records, and then their answers; reused, so that a thread
@@ -366,7 +368,9 @@ impl<R: Read, W: Write> Run<'_, R, W> {
                 line: block_line + line,
                 message: message.clone(),
             }),
-            Some(BlockError::Write(message)) => Err(BatchError::Write(message.clone())),
+            Some(BlockError::Write(message)) => {
+                Err(BatchError::Write(std::io::Error::other(message.clone())))
+            }
         }
     }
 
@@ -1088,6 +1092,55 @@ mod tests {
         );
         assert!(seen.1.unwrap_err().starts_with("line 2: a quote"));
         assert!(seen.0.is_empty());
+    }
+
+    /// An output that fails after `room` bytes, with `kind`.
+    struct Closing {
+        room: usize,
+        kind: std::io::ErrorKind,
+    }
+
+    impl Write for Closing {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if self.room == 0 {
+                return Err(self.kind.into());
+            }
+            let n = buf.len().min(self.room);
+            self.room -= n;
+            Ok(n)
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// A caller tells a reader that went away from a full disk by the
+    /// error's kind, so the write error keeps it, on any number of threads.
+    #[test]
+    fn a_write_error_keeps_its_kind() {
+        let model = default_model();
+        let csv = passengers(5000);
+        for kind in [
+            std::io::ErrorKind::BrokenPipe,
+            std::io::ErrorKind::StorageFull,
+        ] {
+            for (room, threads) in [(0, 1), (100, 1), (100_000, 2)] {
+                let err = score_csv_threads(
+                    &model,
+                    csv.as_bytes(),
+                    Closing { room, kind },
+                    &BatchOptions::default(),
+                    threads,
+                    &mut |_| {},
+                    &mut |_| {},
+                )
+                .unwrap_err();
+                match err {
+                    BatchError::Write(e) => assert_eq!(e.kind(), kind),
+                    other => panic!("{other}"),
+                }
+            }
+        }
     }
 
     /// A row with fewer cells than the header is rejected as one with more

@@ -14,11 +14,9 @@ static ALLOCATOR: lifeboat::alloc::Allocator = lifeboat::alloc::Allocator;
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
     lifeboat::alloc::keep_small_pages();
-    let args = cli::Cli::parse();
+    let args = cli::parse();
     match cli::run(args) {
         Ok(code) => code,
         Err(err) => {

@@ -444,7 +444,10 @@ fn train_checks_out_before_drafting_and_keeps_a_draft_when_training_fails() {
     // Training fails on the data: the draft is kept, and the error says where.
     let tiny = write(dir.path(), "tiny.csv", "x,y\n1,0\n2,1\n3,0\n");
     let err = train(&tiny, &dir.path().join("t.lifeboat"));
-    assert!(err.contains("folds must be from 2"), "{err}");
+    assert!(
+        err.contains("cannot cross-validate with --folds 5: cross-validation needs from 2 folds to one per row, and there are 3 rows to train on: 2 rows of class \"0\", 1 row of class \"1\""),
+        "{err}"
+    );
     let draft = dir.path().join("t.schema.toml");
     assert!(
         err.contains(&format!(
@@ -762,4 +765,46 @@ fn a_hostile_pickle_is_refused_by_every_command() {
         );
     }
     assert!(!out_file.exists());
+}
+
+#[test]
+fn train_and_inspect_show_the_same_cross_validation_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut csv = String::from("x,color,deck\n");
+    for i in 0..90 {
+        let x = (i * 37 % 101) as f64 / 10.0;
+        let color = ["red", "green", "blue"][i % 3];
+        let deck = ["lower", "middle", "upper"][(x as usize + i % 2) % 3];
+        csv.push_str(&format!("{x},{color},{deck}\n"));
+    }
+    let data = write(dir.path(), "d.csv", &csv);
+    let model = dir.path().join("m.lifeboat");
+    let trained = stdout(
+        lifeboat()
+            .args(["train", "--folds", "3", "--target", "deck", "--data"])
+            .arg(&data)
+            .arg("--out")
+            .arg(&model),
+    );
+    let inspected = stdout(lifeboat().arg("inspect").arg(&model));
+    let table = |text: &str| -> Vec<String> {
+        text.lines()
+            .skip_while(|l| !l.contains("confusion"))
+            .take_while(|l| !l.is_empty())
+            .map(String::from)
+            .collect()
+    };
+    let from_train = table(&trained);
+    assert_eq!(from_train.len(), 5, "{trained}");
+    assert_eq!(from_train, table(&inspected), "{trained}\n{inspected}");
+    assert!(
+        from_train[0].ends_with("confusion (actual: predicted lower, middle, upper)"),
+        "{trained}"
+    );
+    assert!(
+        from_train[1..].iter().all(|l| l.contains(" lower: ")
+            && l.contains(" | middle: ")
+            && l.contains(" | upper: ")),
+        "{trained}"
+    );
 }

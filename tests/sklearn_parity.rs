@@ -27,6 +27,8 @@ fn tolerance(estimator: &str) -> f64 {
     match estimator {
         "DecisionTreeClassifier"
         | "DecisionTreeRegressor"
+        | "ExtraTreeClassifier"
+        | "ExtraTreeRegressor"
         | "RandomForestClassifier"
         | "RandomForestRegressor"
         | "ExtraTreesClassifier"

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use super::table::Table;
+use super::table::{self, Table};
 use lifeboat::card;
 use lifeboat::model::report::Origin;
 use lifeboat::schema::{FieldKind, Lang};
@@ -156,39 +156,8 @@ pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
     out!("{}", inputs.render())?;
     if let Some(cv) = &report.cross_validation {
         outln!("\n{}-fold stratified cross-validation:", cv.folds)?;
-        let mut t = Table::new(&[
-            "",
-            "learner",
-            "accuracy",
-            "ROC AUC",
-            "log loss",
-            "confusion (actual x predicted)",
-        ]);
-        for (i, r) in cv.results.iter().enumerate() {
-            let m = &r.metrics;
-            t.row(vec![
-                if i as u32 == cv.chosen {
-                    "*".into()
-                } else {
-                    String::new()
-                },
-                r.learner.clone(),
-                format!("{:.3} ± {:.3}", m.accuracy, m.accuracy_std),
-                m.roc_auc.map_or("-".into(), |a| format!("{a:.3}")),
-                format!("{:.4}", m.log_loss),
-                m.confusion
-                    .iter()
-                    .map(|r| {
-                        r.iter()
-                            .map(|c| c.to_string())
-                            .collect::<Vec<_>>()
-                            .join(" ")
-                    })
-                    .collect::<Vec<_>>()
-                    .join(" | "),
-            ]);
-        }
-        out!("{}", t.render())?;
+        let classes: Vec<&str> = schema.classes().iter().map(|c| c.value.as_str()).collect();
+        out!("{}", table::cross_validation(cv, &classes).render())?;
     }
     if !report.field_importance.is_empty() {
         outln!(

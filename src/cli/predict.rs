@@ -5,10 +5,10 @@ use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
+use anyhow::Context as _;
 use clap::Args;
 
-use lifeboat::batch::{self, BatchOptions};
+use lifeboat::batch::{self, BatchError, BatchOptions};
 use lifeboat::schema::Lang;
 use lifeboat::source;
 
@@ -69,6 +69,7 @@ pub fn run(args: PredictArgs) -> anyhow::Result<ExitCode> {
         let size = f.metadata().ok().map(|m| m.len());
         (Box::new(BufReader::with_capacity(1 << 16, f)), size)
     };
+    let to_stdout = args.output.as_ref().is_none_or(|p| p.as_os_str() == "-");
     let output: Box<dyn Write> = match &args.output {
         Some(p) if p.as_os_str() != "-" => Box::new(BufWriter::with_capacity(
             1 << 16,
@@ -111,7 +112,16 @@ pub fn run(args: PredictArgs) -> anyhow::Result<ExitCode> {
             bar.set_message(format!("{} rows", progress.rows));
         },
     )
-    .with_context(|| format!("cannot score {}", args.input.display()))?;
+    .map_err(|e| match e {
+        // As for every command's report: `main` ends quietly when the
+        // reader went away (`lifeboat predict ... | head`), and says so
+        // when standard output is full.
+        BatchError::Write(e) if to_stdout => {
+            bar.finish_and_clear();
+            anyhow::Error::new(super::StdoutError(e))
+        }
+        e => anyhow::Error::new(e).context(format!("cannot score {}", args.input.display())),
+    })?;
     bar.finish_and_clear();
     if printed > PRINT_FAILURES {
         eprintln!("... and {} more rejected rows", printed - PRINT_FAILURES);

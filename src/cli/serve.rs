@@ -65,28 +65,34 @@ pub struct ServeArgs {
     #[arg(
         long,
         env = "LIFEBOAT_TIMEOUT",
-        default_value_t = 20.0,
-        allow_negative_numbers = true
+        default_value = "20",
+        value_name = "SECONDS",
+        allow_negative_numbers = true,
+        value_parser = parse_seconds
     )]
-    timeout: f64,
+    timeout: Duration,
     /// Seconds in-flight requests get to finish after SIGTERM (Heroku kills at 30).
     #[arg(
         long,
         env = "LIFEBOAT_GRACE",
-        default_value_t = 20.0,
-        allow_negative_numbers = true
+        default_value = "20",
+        value_name = "SECONDS",
+        allow_negative_numbers = true,
+        value_parser = parse_seconds
     )]
-    grace: f64,
+    grace: Duration,
     /// Seconds a client has to send a request's line and headers, and an idle
     /// keep-alive connection waits for its next request (0: no limit). Guards
     /// against clients that open connections and never finish a request.
     #[arg(
         long,
         env = "LIFEBOAT_HEADER_TIMEOUT",
-        default_value_t = 30.0,
-        allow_negative_numbers = true
+        default_value = "30",
+        value_name = "SECONDS",
+        allow_negative_numbers = true,
+        value_parser = parse_seconds
     )]
-    header_timeout: f64,
+    header_timeout: Duration,
     /// Which log lines to write (RUST_LOG syntax: info, warn, lifeboat=debug, ...).
     #[arg(long, env = "LIFEBOAT_LOG", default_value = "info", value_parser = logfmt::check_filter)]
     log: String,
@@ -119,11 +125,11 @@ fn parse_size(s: &str) -> Result<usize, String> {
         .ok_or_else(|| format!("{s:?} is too large"))
 }
 
-fn seconds(what: &str, v: f64) -> anyhow::Result<Duration> {
-    if v.is_finite() && (0.0..=3600.0).contains(&v) {
-        Ok(Duration::from_secs_f64(v))
-    } else {
-        anyhow::bail!("--{what} must be a number of seconds from 0 to 3600, not {v}")
+/// Parses a number of seconds from 0 to 3600, such as `20` or `0.5`.
+fn parse_seconds(s: &str) -> Result<Duration, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && (0.0..=3600.0).contains(&v) => Ok(Duration::from_secs_f64(v)),
+        _ => Err(format!("{s:?} is not a number of seconds from 0 to 3600")),
     }
 }
 
@@ -139,9 +145,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         dev: args.dev,
         body_limit: args.body_limit,
         upload_limit: args.upload_limit,
-        timeout: seconds("timeout", args.timeout)?,
-        grace: seconds("grace", args.grace)?,
-        header_timeout: seconds("header-timeout", args.header_timeout)?,
+        timeout: args.timeout,
+        grace: args.grace,
+        header_timeout: args.header_timeout,
     };
     if config.dev {
         // In development, edit the repository's own templates in place.
@@ -175,5 +181,18 @@ mod tests {
         assert!(parse_size("MB").is_err());
         assert!(parse_size("0").unwrap_err().contains("every request"));
         assert!(parse_size("1.5MB").unwrap_err().contains("1536KB"));
+    }
+
+    #[test]
+    fn seconds() {
+        assert_eq!(parse_seconds("20"), Ok(Duration::from_secs(20)));
+        assert_eq!(parse_seconds("0.5"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_seconds("0"), Ok(Duration::ZERO));
+        for bad in ["-1", "3601", "NaN", "inf", "abc", ""] {
+            assert!(
+                parse_seconds(bad).unwrap_err().contains("from 0 to 3600"),
+                "{bad}"
+            );
+        }
     }
 }

@@ -9,10 +9,9 @@ use anyhow::{Context, anyhow, bail};
 use clap::Args;
 use sha2::{Digest, Sha256};
 
-use super::table::Table;
+use super::table;
 use lifeboat::csvfile::{TableReader, TableRow};
 use lifeboat::model::file;
-use lifeboat::model::report::Metrics;
 use lifeboat::schema::Schema;
 use lifeboat::train::{self, DatasetBuilder, Learner, Progress, Provenance, TrainOptions};
 
@@ -43,7 +42,7 @@ pub struct TrainArgs {
     learner: String,
     /// Number of cross-validation folds.
     #[arg(long, default_value_t = 5, allow_negative_numbers = true,
-          value_parser = clap::value_parser!(u32).range(2..=100))]
+          value_parser = clap::value_parser!(u32).range(2..=train::cv::MAX_FOLDS as i64))]
     folds: u32,
     /// The random seed: the same data, schema, learner and seed give the same file.
     #[arg(long, default_value_t = 42, allow_negative_numbers = true)]
@@ -224,6 +223,20 @@ fn train_and_write(
             Progress::Final { learner } => {
                 bar.set_message(format!("{}: fitting on all rows", learner.name()));
             }
+            Progress::Skipped {
+                learner,
+                reason,
+                folds_not_run,
+            } => {
+                bar.suspend(|| {
+                    eprintln!(
+                        "note: {} is left out, and the other learners compared: {reason}",
+                        learner.description()
+                    )
+                });
+                bar.inc(folds_not_run as u64);
+                return;
+            }
         }
         bar.inc(1);
     })
@@ -247,22 +260,7 @@ fn train_and_write(
             .iter()
             .map(|c| c.value.as_str())
             .collect();
-        let mut table = Table::new(&[
-            "",
-            "learner",
-            "accuracy",
-            "ROC AUC",
-            "log loss",
-            &format!(
-                "confusion (rows: actual {}; columns: predicted)",
-                classes.join(", ")
-            ),
-        ]);
-        for (i, r) in cv.results.iter().enumerate() {
-            let mark = if i as u32 == cv.chosen { "*" } else { "" };
-            table.row(metrics_row(mark, &r.learner, &r.metrics));
-        }
-        out!("{}", table.render())?;
+        out!("{}", table::cross_validation(cv, &classes).render())?;
         outln!()?;
     }
     outln!(
@@ -278,27 +276,6 @@ fn train_and_write(
         )?;
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn metrics_row(mark: &str, learner: &str, m: &Metrics) -> Vec<String> {
-    let confusion: Vec<String> = m
-        .confusion
-        .iter()
-        .map(|row| {
-            row.iter()
-                .map(|c| c.to_string())
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
-        .collect();
-    vec![
-        mark.to_string(),
-        learner.to_string(),
-        format!("{:.3} ± {:.3}", m.accuracy, m.accuracy_std),
-        m.roc_auc.map_or("-".into(), |a| format!("{a:.3}")),
-        format!("{:.4}", m.log_loss),
-        format!("[{}]", confusion.join(" | ")),
-    ]
 }
 
 fn report_skipped(dataset: &train::Dataset) {

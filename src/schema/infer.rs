@@ -45,6 +45,9 @@ struct ColumnStats {
     not_numeric_cells: Vec<(u64, String)>,
     /// Cells that mean "no value" in a number column (NA, null, ...).
     missing_tokens: u64,
+    /// The first cells without a value (empty, or NA, null, ...): their
+    /// lines and text.
+    missing_cells: Vec<(u64, String)>,
     /// Distinct values and their counts; `None` once there are too many to be categories.
     counts: Option<HashMap<String, u64>>,
     integral: bool,
@@ -206,6 +209,9 @@ impl ColumnStats {
         let s = raw.trim();
         if s.is_empty() {
             self.missing += 1;
+            if self.missing_cells.len() < SHOW_NOT_NUMBERS {
+                self.missing_cells.push((line, String::new()));
+            }
             return;
         }
         match s.parse::<f64>() {
@@ -218,7 +224,12 @@ impl ColumnStats {
                 self.last = Some(v);
                 self.numbers.push(v);
             }
-            _ if is_missing_token(s) => self.missing_tokens += 1,
+            _ if is_missing_token(s) => {
+                self.missing_tokens += 1;
+                if self.missing_cells.len() < SHOW_NOT_NUMBERS {
+                    self.missing_cells.push((line, s.to_string()));
+                }
+            }
             _ => {
                 self.not_numeric += 1;
                 if self.not_numeric_cells.len() < SHOW_NOT_NUMBERS {
@@ -292,16 +303,87 @@ impl ColumnStats {
         self.counts.as_ref().map(HashMap::len)
     }
 
+    /// Whether the distinct cell `value` can be a class: not a word for a
+    /// missing value (NA, null, ...), and in a column of numbers, a number.
+    /// The other cells are bad cells, as in a number field: a row with one
+    /// is skipped by training, and a note names them
+    /// ([`ColumnStats::target_notes`]).
+    fn is_class_value(&self, value: &str) -> bool {
+        if is_missing_token(value) {
+            return false;
+        }
+        !self.is_numeric()
+            || matches!(value.parse::<f64>(), Ok(v) if v.is_finite() && v.abs() <= MAX_MAGNITUDE)
+    }
+
+    /// Distinct values that can be classes ([`ColumnStats::is_class_value`]).
+    fn distinct_classes(&self) -> Option<usize> {
+        let counts = self.counts.as_ref()?;
+        Some(counts.keys().filter(|v| self.is_class_value(v)).count())
+    }
+
     /// Whether the column's values could be a classifier's classes.
     fn could_be_classes(&self) -> bool {
-        self.distinct()
+        self.distinct_classes()
             .is_some_and(|d| (2..=MAX_CLASSES).contains(&d))
             && (self.integral || !self.is_numeric())
     }
 
+    /// What notes say about the cells of a target of classes that are no
+    /// class: cells that are not numbers in a column of numbers, and cells
+    /// without a value. Training skips their rows.
+    fn target_notes(&self, column: &str) -> Vec<String> {
+        let mut notes = Vec::new();
+        let cells = |shown: &[(u64, String)], total: u64| {
+            let mut cells: Vec<String> = shown
+                .iter()
+                .map(|(line, cell)| match cell.as_str() {
+                    "" => format!("line {line}"),
+                    cell => format!("line {line}: {cell:?}"),
+                })
+                .collect();
+            if total > shown.len() as u64 {
+                cells.push(format!("and {} more", total - shown.len() as u64));
+            }
+            cells.join(", ")
+        };
+        let rows = |n: u64| match n {
+            1 => "1 row".to_string(),
+            n => format!("{n} rows"),
+        };
+        if self.is_numeric() && self.not_numeric > 0 {
+            let (n, verb) = match self.not_numeric {
+                1 => ("1 cell".to_string(), "is"),
+                n => (format!("{n} cells"), "are"),
+            };
+            notes.push(format!(
+                "target column {column:?} takes its classes from its numbers; {n} of {} {verb} \
+                 not a number ({}), so no class: training skips {}",
+                self.numbers.len() as u64 + self.not_numeric,
+                cells(&self.not_numeric_cells, self.not_numeric),
+                if self.not_numeric == 1 {
+                    "that row"
+                } else {
+                    "those rows"
+                }
+            ));
+        }
+        let missing = self.missing + self.missing_tokens;
+        if missing > 0 {
+            notes.push(format!(
+                "target column {column:?} has no value in {} of {} ({}): training skips {}",
+                rows(missing),
+                self.rows,
+                cells(&self.missing_cells, missing),
+                if missing == 1 { "it" } else { "them" }
+            ));
+        }
+        notes
+    }
+
     /// Why the column's values cannot be classes, or `None` when they can.
     fn not_classes(&self) -> Option<NotClasses> {
-        match self.distinct() {
+        match self.distinct_classes() {
             Some(n) if n <= MAX_CLASSES => match &self.fraction {
                 Some(example) if self.is_numeric() => Some(NotClasses::Fractions {
                     example: example.clone(),
@@ -423,15 +505,20 @@ impl SchemaDraft {
                 });
             }
         }
-        let target_kind = match target_stats.distinct() {
+        let mut notes = Vec::new();
+        let target_kind = match target_stats.distinct_classes() {
             Some(n)
                 if n <= MAX_CLASSES && (target_stats.integral || !target_stats.is_numeric()) =>
             {
                 let mut values = target_stats.values_by_frequency();
+                values.retain(|v| target_stats.is_class_value(v));
                 values.sort_by(|a, b| compare_values(a, b));
-                if values.len() == 1 {
-                    return Err(InferError::OneClass(target_name, values.remove(0)));
+                match values.len() {
+                    0 => return Err(InferError::EmptyTarget(target_name)),
+                    1 => return Err(InferError::OneClass(target_name, values.remove(0))),
+                    _ => {}
                 }
+                notes.extend(target_stats.target_notes(&target_name));
                 TargetKind::Classes(
                     values
                         .into_iter()
@@ -447,7 +534,6 @@ impl SchemaDraft {
 
         let mut fields = Vec::new();
         let mut left_out = Vec::new();
-        let mut notes = Vec::new();
         for (i, (header, stats)) in self.headers.iter().zip(&self.stats).enumerate() {
             if i == self.target {
                 continue;
@@ -748,6 +834,61 @@ mod tests {
         let d = drafted(&with_bad_ages(&[(5, "NA")]), "Survived").unwrap();
         assert!(d.notes.is_empty());
         assert!(d.schema.field_index("Age").is_some());
+    }
+
+    #[test]
+    fn a_few_odd_target_cells_are_bad_rows_not_classes() {
+        let mut csv = String::from("x,y\n");
+        for i in 0..60 {
+            let y = match i {
+                4 => "abc".to_string(),
+                9 => String::new(),
+                12 => "NA".to_string(),
+                30 => "1e999".to_string(),
+                i => (i % 2).to_string(),
+            };
+            csv.push_str(&format!("{},{y}\n", i % 7));
+        }
+        let d = drafted(&csv, "y").unwrap();
+        assert_eq!(
+            d.schema
+                .classes()
+                .iter()
+                .map(|c| c.value.as_str())
+                .collect::<Vec<_>>(),
+            ["0", "1"]
+        );
+        assert_eq!(
+            d.notes,
+            [
+                "target column \"y\" takes its classes from its numbers; 2 cells of 58 are \
+                 not a number (line 6: \"abc\", line 32: \"1e999\"), so no class: training \
+                 skips those rows",
+                "target column \"y\" has no value in 2 rows of 60 (line 11, line 14: \"NA\"): \
+                 training skips them"
+            ]
+        );
+        // More than a few are too many: the column is text, and each value a class.
+        let csv = "x,y\n1,0\n2,1\n3,0\n4,abc\n";
+        let d = drafted(csv, "y").unwrap();
+        assert_eq!(d.schema.classes().len(), 3);
+        // A text target: words for no value are no class either.
+        let csv = "x,y\n1,yes\n2,no\n3,yes\n4,null\n5,\n";
+        let d = drafted(csv, "y").unwrap();
+        let classes: Vec<_> = d.schema.classes().iter().map(|c| c.value.clone()).collect();
+        assert_eq!(classes, ["no", "yes"]);
+        assert_eq!(
+            d.notes,
+            [
+                "target column \"y\" has no value in 2 rows of 5 (line 5: \"null\", line 6): \
+              training skips them"
+            ]
+        );
+        // No value anywhere: an error, not a panic.
+        let err = drafted("x,y\n1,NA\n2,\n3,null\n", "y").unwrap_err();
+        assert_eq!(err, InferError::EmptyTarget("y".into()));
+        let err = drafted("x,y\n1,NA\n2,1\n3,1\n", "y").unwrap_err();
+        assert_eq!(err, InferError::OneClass("y".into(), "1".into()));
     }
 
     #[test]

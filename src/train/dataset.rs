@@ -159,6 +159,9 @@ impl<'s> DatasetBuilder<'s> {
             })
             .map(|i| i as u32)
             .ok_or_else(|| {
+                if crate::schema::validate::is_missing_token(raw) {
+                    return format!("{name}: the target is missing ({raw:?})");
+                }
                 let values: Vec<&str> = classes.iter().map(|c| c.value.as_str()).collect();
                 format!(
                     "{name}: {raw:?} is not one of the classes {}",
@@ -198,6 +201,7 @@ mod tests {
             ["3", "", "3", "female", "26", "0", "7.9", "S"],
             ["4", "1", "5", "female", "35", "1", "53.1", "S"],
             ["5", "7", "3", "male", "35", "0", "8.05", "S"],
+            ["6", "NA", "3", "male", "35", "0", "8.05", "S"],
         ];
         for (i, r) in records.iter().enumerate() {
             b.push(i as u64 + 2, |c| r.get(c).copied());
@@ -206,7 +210,7 @@ mod tests {
         assert_eq!(d.y, vec![0, 1]);
         assert_eq!(d.class_counts(), vec![1, 1]);
         assert!(d.classes_without_rows().is_empty());
-        assert_eq!(d.skipped, 3);
+        assert_eq!(d.skipped, 4);
         assert_eq!(d.unused_columns, vec!["Id".to_string()]);
         let reasons: Vec<_> = d
             .skipped_examples
@@ -223,6 +227,7 @@ mod tests {
                 .1
                 .contains(r#""7" is not one of the classes 0, 1"#)
         );
+        assert_eq!(reasons[3], (7, r#"Survived: the target is missing ("NA")"#));
     }
 
     #[test]

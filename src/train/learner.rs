@@ -44,6 +44,12 @@ impl Learner {
         }
     }
 
+    /// Whether the learner needs rows of two classes to fit (the tree
+    /// learners); logistic regression fits rows of one.
+    pub fn needs_two_classes(self) -> bool {
+        self != Learner::Logistic
+    }
+
     pub fn from_name(name: &str) -> Option<Learner> {
         Learner::ALL.into_iter().find(|l| l.name() == name)
     }
@@ -91,6 +97,16 @@ impl Fitted {
         self.preprocessor.transform(row, features);
         self.estimator.raw(features, raw);
         self.link.probabilities(raw)
+    }
+}
+
+/// Checks that `learner` can prepare `rows` (logistic regression
+/// standardizes every number column; a value too far from its column's mean
+/// cannot be), without fitting it.
+pub fn check(learner: Learner, schema: &Schema, rows: &[Row]) -> Result<(), TrainError> {
+    match learner.encoding() {
+        Encoding::Linear => prep::fit(schema, rows, Encoding::Linear).map(drop),
+        Encoding::TreesImputed | Encoding::TreesMissing => Ok(()),
     }
 }
 

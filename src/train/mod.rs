@@ -41,7 +41,7 @@ pub struct Provenance {
 }
 
 /// Training progress, for a progress bar.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub enum Progress {
     Fold {
         learner: Learner,
@@ -50,6 +50,14 @@ pub enum Progress {
     },
     Final {
         learner: Learner,
+    },
+    /// `learner` cannot be fitted on this data for a reason of its own
+    /// ([`TrainError::skips_learner`]), so it is left out of the comparison
+    /// and the others go on; `folds_not_run` of its steps will not come.
+    Skipped {
+        learner: Learner,
+        reason: TrainError,
+        folds_not_run: usize,
     },
 }
 
@@ -63,6 +71,11 @@ const REFERENCE_ROWS: usize = 8;
 
 /// Cross-validates each learner, fits the best on all rows, and returns the
 /// complete model with its report and reference rows.
+///
+/// Among several learners, one that cannot be fitted on this data for a
+/// reason of its own (logistic regression on a column it cannot
+/// standardize) is left out with [`Progress::Skipped`]; training fails only
+/// when no learner is left. A learner asked for alone fails with its error.
 pub fn train(
     schema: Schema,
     data: &Dataset,
@@ -82,27 +95,56 @@ pub fn train(
     if options.learners.is_empty() {
         return Err(TrainError::Param("no learner to train".into()));
     }
+    let classes: Vec<&str> = schema.classes().iter().map(|c| c.value.as_str()).collect();
+    cv::check_folds(data, &classes, options.folds, &options.learners)?;
     let mut results = Vec::new();
+    // The learners cross-validated, in the order of `results`.
+    let mut compared = Vec::new();
+    let mut skipped = None;
     for &learner in &options.learners {
-        let metrics = cv::cross_validate(
-            learner,
-            &schema,
-            data,
-            options.folds,
-            options.seed,
-            &mut |fold| {
-                progress(Progress::Fold {
-                    learner,
-                    fold,
-                    folds: options.folds,
-                })
-            },
-        )?;
-        results.push(LearnerResult {
-            learner: learner.name().to_string(),
-            params: learner.params(),
-            metrics,
+        let mut started = 0;
+        // On all rows first: the final fit's preprocessing is this one, so
+        // a learner that passes here and in every fold cannot fail there.
+        let outcome = learner::check(learner, &schema, &data.rows).and_then(|()| {
+            cv::cross_validate(
+                learner,
+                &schema,
+                data,
+                options.folds,
+                options.seed,
+                &mut |fold| {
+                    started = fold + 1;
+                    progress(Progress::Fold {
+                        learner,
+                        fold,
+                        folds: options.folds,
+                    })
+                },
+            )
         });
+        match outcome {
+            Ok(metrics) => {
+                results.push(LearnerResult {
+                    learner: learner.name().to_string(),
+                    params: learner.params(),
+                    metrics,
+                });
+                compared.push(learner);
+            }
+            Err(reason) if options.learners.len() > 1 && reason.skips_learner() => {
+                progress(Progress::Skipped {
+                    learner,
+                    reason: reason.clone(),
+                    folds_not_run: options.folds.saturating_sub(started),
+                });
+                skipped.get_or_insert(reason);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    if results.is_empty() {
+        // Every learner was skipped: the first one's reason.
+        return Err(skipped.unwrap_or_else(|| TrainError::Param("no learner to train".into())));
     }
     let chosen = results.iter().enumerate().fold(0, |best, (i, r)| {
         if r.metrics.log_loss < results[best].metrics.log_loss {
@@ -111,7 +153,7 @@ pub fn train(
             best
         }
     });
-    let learner = options.learners[chosen];
+    let learner = compared[chosen];
     progress(Progress::Final { learner });
     let fitted = learner::fit(
         learner,
@@ -191,6 +233,15 @@ fn reference_rows(schema: &Schema, rows: &[Row]) -> Vec<Row> {
     picked
 }
 
+impl TrainError {
+    /// Whether this error is one learner's own trouble with the data, which
+    /// the other learners do not have: with several learners, that one is
+    /// left out instead of failing the run.
+    pub fn skips_learner(&self) -> bool {
+        matches!(self, TrainError::CannotStandardize { .. })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum TrainError {
     #[error("there are no rows to train on")]
@@ -207,6 +258,14 @@ pub enum TrainError {
     ClassOutOfRange { found: u32, n_classes: usize },
     #[error("invalid setting: {0}")]
     Param(String),
+    #[error("cannot cross-validate with --folds {folds}: {why}; {advice}")]
+    Folds {
+        folds: usize,
+        /// How many rows there are, per class, and why they do not fit.
+        why: String,
+        /// Which numbers of folds would work, or what to change.
+        advice: String,
+    },
     #[error("the feature matrix has no columns; a learner needs at least one feature")]
     NoFeatures,
     #[error(
@@ -282,6 +341,69 @@ mod tests {
             data_sha256: String::new(),
             created: "2026-01-01T00:00:00Z".into(),
         }
+    }
+
+    #[test]
+    fn a_learner_that_cannot_standardize_is_left_out_of_several() {
+        let mut data = dataset(60);
+        // Fare: the largest float on both sides, too far apart to standardize.
+        for r in &mut data.rows[..3] {
+            r.cells[4] = Cell::Number(-f64::MAX);
+        }
+        data.rows[3].cells[4] = Cell::Number(f64::MAX);
+        let options = TrainOptions {
+            learners: Learner::ALL.to_vec(),
+            folds: 3,
+            seed: 7,
+        };
+        let mut events = Vec::new();
+        let model = train(titanic_like(), &data, &options, provenance(), &mut |p| {
+            events.push(p)
+        })
+        .unwrap();
+        let skipped: Vec<_> = events
+            .iter()
+            .filter_map(|p| match p {
+                Progress::Skipped {
+                    learner,
+                    reason,
+                    folds_not_run,
+                } => Some((*learner, reason.clone(), *folds_not_run)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(skipped.len(), 1, "{events:?}");
+        assert_eq!(skipped[0].0, Learner::Logistic);
+        assert!(
+            matches!(&skipped[0].1, TrainError::CannotStandardize { column, .. } if column == "Fare")
+        );
+        // Logistic regression ran no fold: every step is accounted for.
+        let steps = events
+            .iter()
+            .map(|p| match p {
+                Progress::Skipped { folds_not_run, .. } => *folds_not_run as u64,
+                _ => 1,
+            })
+            .sum::<u64>();
+        assert_eq!(steps, progress_steps(&options));
+        let cv = model.report.cross_validation.as_ref().unwrap();
+        let names: Vec<_> = cv.results.iter().map(|r| r.learner.as_str()).collect();
+        assert_eq!(names, ["tree", "forest", "gbdt"]);
+        assert_eq!(
+            model.report.learner,
+            Learner::from_name(names[cv.chosen as usize])
+                .unwrap()
+                .description()
+        );
+
+        // Alone, it fails with the reason.
+        let alone = TrainOptions {
+            learners: vec![Learner::Logistic],
+            ..options
+        };
+        let err = train(titanic_like(), &data, &alone, provenance(), &mut |_| {}).unwrap_err();
+        assert!(err.skips_learner(), "{err}");
+        assert!(err.to_string().contains("\"Fare\" cannot be standardized"));
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! `DecisionTreeClassifier`, `DecisionTreeRegressor` (and the single
-//! `ExtraTree*` of extra-trees forests): one tree. Probabilities are each
+//! `DecisionTreeClassifier`, `DecisionTreeRegressor`, `ExtraTreeClassifier`
+//! and `ExtraTreeRegressor` (alone, or as the trees of extra-trees forests):
+//! one tree. Probabilities are each
 //! leaf's stored class fractions (scikit-learn >= 1.4) or its counts over
 //! their sum (before), as `predict_proba` computes them; leaves that hold
 //! neither are refused (`tree::leaf_probabilities`). Inputs are compared as

@@ -57,6 +57,8 @@ pub const SUPPORTED_ESTIMATORS: &[&str] = &[
     "Ridge",
     "DecisionTreeClassifier",
     "DecisionTreeRegressor",
+    "ExtraTreeClassifier",
+    "ExtraTreeRegressor",
     "RandomForestClassifier",
     "RandomForestRegressor",
     "ExtraTreesClassifier",
@@ -346,9 +348,12 @@ fn estimator(obj: &Obj, n_features: usize) -> Result<Fitted, SklearnError> {
     match obj.class() {
         "LogisticRegression" => logistic_regression::convert(obj, n_features),
         "LinearRegression" | "Ridge" => linear_regression::convert(obj, n_features),
-        "DecisionTreeClassifier" | "DecisionTreeRegressor" => {
-            decision_tree::convert(obj, n_features)
-        }
+        // A single extra tree is a decision tree with random thresholds:
+        // the same `tree_`, read and walked the same way.
+        "DecisionTreeClassifier"
+        | "DecisionTreeRegressor"
+        | "ExtraTreeClassifier"
+        | "ExtraTreeRegressor" => decision_tree::convert(obj, n_features),
         "RandomForestClassifier"
         | "RandomForestRegressor"
         | "ExtraTreesClassifier"
