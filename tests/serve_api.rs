@@ -1397,3 +1397,65 @@ async fn every_405_has_an_allow_header_and_names_the_methods() {
         );
     }
 }
+
+/// Whether every parenthesis in `s` closes one that was opened.
+fn balanced(s: &str) -> bool {
+    let mut depth = 0i32;
+    for c in s.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            _ => {}
+        }
+        if depth < 0 {
+            return false;
+        }
+    }
+    depth == 0
+}
+
+#[tokio::test]
+async fn mlflow_messages_close_each_parenthesis_once() {
+    let s = start().await;
+    let bodies = [
+        (
+            r#"{"instances": 5}"#,
+            "instances must be a list of rows (objects, or lists of values in the model's column order)",
+        ),
+        (
+            r#"{"inputs": "x"}"#,
+            "inputs must be a list of rows (objects, or lists of values in the model's column order) or an object of columns",
+        ),
+        (r#"{"inputs": [1, {"a": 1}]}"#, ""),
+        (r#"{"instances": [[1], {"a": 1}]}"#, ""),
+        (r#"{"inputs": {"Age": 3}}"#, ""),
+        (r#"{"inputs": {"Age": [1], "Sex": []}}"#, ""),
+        (r#"{"dataframe_records": 3}"#, ""),
+        (r#"{"dataframe_records": [3]}"#, ""),
+        (r#"{"dataframe_split": {"data": [3]}}"#, ""),
+        (r#"{"dataframe_split": {"data": [[3]]}}"#, ""),
+        (r#"{"dataframe_split": {"columns": [1], "data": []}}"#, ""),
+        (r#"{"dataframe_split": []}"#, ""),
+        (r#"{"foo": 1}"#, ""),
+        ("3", ""),
+    ];
+    for (body, want) in bodies {
+        let (st, _, got) = s.post_json("/invocations", body).await;
+        assert_eq!(st, 400, "{body}: {got}");
+        let message = message_of(&got);
+        assert!(balanced(&message), "{body}: {message}");
+        if !want.is_empty() {
+            assert_eq!(message, want, "{body}");
+        }
+    }
+    for csv in [
+        "Pclass,Sex\n3\n",
+        "pclass,sex,age,sibsp,parch\n3,male,22,1,0\n",
+        "Pclass;Sex;Age;SibSp;Parch\n3;male;22;1;0\n",
+    ] {
+        let (st, _, got) = parts(s.post("/invocations", "text/csv", csv).await).await;
+        assert_eq!(st, 400, "{csv}: {got}");
+        let message = message_of(&got);
+        assert!(balanced(&message), "{csv}: {message}");
+    }
+}

@@ -441,11 +441,11 @@ fn tensor_rows(
             Ok(rows)
         }
         _ => Err(ApiError::BadRequest(format!(
-            "{format} must be a list of rows (objects or lists of values in the model's column order{})",
+            "{format} must be a list of rows (objects, or lists of values in the model's column order){}",
             if format == "inputs" {
-                ") or an object of columns"
+                " or an object of columns"
             } else {
-                ")"
+                ""
             }
         ))),
     }
