@@ -1459,3 +1459,65 @@ async fn mlflow_messages_close_each_parenthesis_once() {
         assert!(balanced(&message), "{csv}: {message}");
     }
 }
+
+#[tokio::test]
+async fn echoed_values_are_quoted_as_json_writes_them() {
+    let s = start().await;
+    // A right-to-left override and a zero-width space: escaped as JSON
+    // escapes them, never raw (which would turn the message around) and not
+    // as Rust writes them (`\u{202e}`).
+    let body = r#"{"Pclass":3,"Sex":"ma\u202ele\u200b","Age":22,"SibSp":1,"Parch":0}"#;
+    let (st, _, got) = s.post_json("/api/v1/predict", body).await;
+    assert_eq!(st, 422, "{got}");
+    let v: Value = serde_json::from_str(&got).unwrap();
+    let message = v["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with(r#""ma\u202ele\u200b" is not allowed; expected one of"#),
+        "{message}"
+    );
+    assert!(!got.contains("u{"), "{got}");
+    // A name the model does not have is shown as given, quoted when a
+    // character in it would not show as itself.
+    let body = r#"{"Pclass":3,"Sex":"male","Age":22,"SibSp":1,"Parch":0,"Ag\u202ee":1}"#;
+    let (st, _, got) = s.post_json("/api/v1/predict", body).await;
+    assert_eq!(st, 422, "{got}");
+    let v: Value = serde_json::from_str(&got).unwrap();
+    let detail = v["detail"].as_str().unwrap();
+    assert!(
+        detail.starts_with(r#""Ag\u202ee": is not a field of this model"#),
+        "{detail}"
+    );
+    assert!(!detail.contains('\u{202e}'), "{detail}");
+    // Accents and quotes as typed (a quote escaped as in JSON).
+    let body = r#"{"Pclass":3,"Sex":"mañ\"a","Age":22,"SibSp":1,"Parch":0}"#;
+    let (_, _, got) = s.post_json("/api/v1/predict", body).await;
+    let v: Value = serde_json::from_str(&got).unwrap();
+    assert!(
+        v["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with(r#"Sex: "mañ\"a" is not allowed"#),
+        "{got}"
+    );
+    // MLflow and OIP echo names the same way.
+    let (_, _, got) = s
+        .post_json(
+            "/invocations",
+            r#"{"dataframe_records":[{"Ag\u202ee":1,"Ag\u202ee":2}]}"#,
+        )
+        .await;
+    assert!(
+        message_of(&got).starts_with(r#"the key "Ag\u202ee" is given more than once"#),
+        "{got}"
+    );
+    let (_, _, got) = s
+        .post_json(
+            "/v2/models/titanic/infer",
+            r#"{"inputs":[{"name":"x\u0007","shape":[1],"datatype":"FP64","data":[1]}]}"#,
+        )
+        .await;
+    assert!(
+        message_of(&got).starts_with(r#"unknown input "x\u0007""#),
+        "{got}"
+    );
+}

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{Field, FieldKind, Lang, NumberSpec, Schema};
+use crate::quote::quoted;
 
 /// One validated input value, ready for the model's preprocessing.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -195,8 +196,8 @@ impl FieldError {
             (Problem::WrongType(found), true) => format!("se recibió {found}; {expected}"),
             (Problem::UnknownField { suggestion }, es) => {
                 let hint = match (suggestion, es) {
-                    (Some(s), false) => format!("did you mean {s:?}? "),
-                    (Some(s), true) => format!("¿quería decir {s:?}? "),
+                    (Some(s), false) => format!("did you mean {}? ", quoted(s)),
+                    (Some(s), true) => format!("¿quería decir {}? ", quoted(s)),
                     (None, _) => String::new(),
                 };
                 if es {
@@ -217,16 +218,17 @@ impl FieldError {
 fn q(s: &str) -> String {
     const MAX: usize = 40;
     if s.chars().count() <= MAX {
-        format!("{s:?}")
+        quoted(s).to_string()
     } else {
         let head: String = s.chars().take(MAX).collect();
-        format!("{head:?}…")
+        format!("{}…", quoted(&head))
     }
 }
 
 impl fmt::Display for FieldError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.field, self.describe(Lang::En))
+        let field = crate::quote::name(&self.field);
+        write!(f, "{field}: {}", self.describe(Lang::En))
     }
 }
 
@@ -550,7 +552,8 @@ pub enum ColumnError {
         hints: Vec<String>,
     },
     #[error(
-        "the header names {name:?} twice (columns {first} and {second}); give every column its own name"
+        "the header names {} twice (columns {first} and {second}); give every column its own name",
+        quoted(.name)
     )]
     Duplicate {
         name: String,
@@ -561,11 +564,7 @@ pub enum ColumnError {
 }
 
 fn join_quoted(names: &[String]) -> String {
-    names
-        .iter()
-        .map(|n| format!("{n:?}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+    crate::quote::quoted_list(names.iter().map(String::as_str))
 }
 
 impl ColumnMap {

@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use super::error::{self, ApiError, Problem, Problems};
 use super::{AppState, Routes, i18n};
 use crate::model::{Explanation, Prediction};
+use crate::quote::quoted;
 use crate::schema::validate::JsonRef;
 use crate::schema::{Lang, Row, Schema};
 
@@ -48,8 +49,8 @@ pub fn flag_value(name: &str, value: &str) -> Result<bool, ApiError> {
         "true" | "1" | "" => Ok(true),
         "false" | "0" => Ok(false),
         other => Err(ApiError::BadRequest(format!(
-            "the query parameter {name} is {:?}; use true or false",
-            error::cap(other)
+            "the query parameter {name} is {}; use true or false",
+            quoted(&error::cap(other))
         ))),
     }
 }

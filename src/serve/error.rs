@@ -17,6 +17,7 @@ use serde::Serialize;
 
 use super::AppState;
 use super::layers::InternalDetail;
+use crate::quote::{name, quoted};
 use crate::schema::{Lang, RowErrors};
 
 /// At most this many field problems are reported in one response.
@@ -179,8 +180,8 @@ impl ApiError {
             }
             UnsupportedMediaType { got, expected } => {
                 format!(
-                    "Content-Type {:?} is not accepted; send {expected}",
-                    cap(got)
+                    "Content-Type {} is not accepted; send {expected}",
+                    quoted(&cap(got))
                 )
             }
             UnsupportedEncoding(coding) => {
@@ -191,8 +192,8 @@ impl ApiError {
                     .iter()
                     .take(10)
                     .map(|p| match p.row {
-                        Some(r) => format!("row {r}: {}: {}", p.field, p.message),
-                        None => format!("{}: {}", p.field, p.message),
+                        Some(r) => format!("row {r}: {}: {}", name(&p.field), p.message),
+                        None => format!("{}: {}", name(&p.field), p.message),
                     })
                     .collect();
                 // Counted from every problem found, not only those listed.

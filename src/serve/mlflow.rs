@@ -17,6 +17,7 @@ use serde_json::{Map, Value};
 use super::error::{self, ApiError, Body, MlflowError, Problems};
 use super::{AppState, Routes};
 use crate::model::Prediction;
+use crate::quote::{self, quoted};
 use crate::schema::validate::ColumnMap;
 use crate::schema::{Lang, Row, Schema};
 
@@ -117,8 +118,8 @@ impl<'de> serde::Deserialize<'de> for Unique {
                 while let Some(key) = map.next_key::<String>()? {
                     if object.contains_key(&key) {
                         return Err(de::Error::custom(format!(
-                            "the key {:?} is given more than once in one object; give each key once",
-                            error::cap(&key)
+                            "the key {} is given more than once in one object; give each key once",
+                            quoted(&error::cap(&key))
                         )));
                     }
                     let Unique(value) = map.next_value()?;
@@ -266,8 +267,9 @@ fn json_rows(schema: &Schema, value: Value) -> Result<Vec<Row>, ApiError> {
         .collect();
     if present.len() != 1 || !extra.is_empty() {
         let found: Vec<String> = body.keys().take(10).map(|k| error::cap(k)).collect();
+        let found = quote::quoted_list(found.iter().map(String::as_str));
         return Err(ApiError::BadRequest(format!(
-            "The input must be a JSON dictionary with exactly one of the input fields {{'{keys}'}} (and optionally 'params'). Received dictionary with input fields: {found:?}."
+            "The input must be a JSON dictionary with exactly one of the input fields {{'{keys}'}} (and optionally 'params'). Received dictionary with input fields: [{found}]."
         )));
     }
     let format = present[0];
@@ -419,8 +421,8 @@ fn tensor_rows(
                     Value::Array(values) => lists.push(values.as_slice()),
                     _ => {
                         return Err(ApiError::BadRequest(format!(
-                            "inputs[{:?}] must be a list with one value per row",
-                            error::cap(name)
+                            "inputs[{}] must be a list with one value per row",
+                            quoted(&error::cap(name))
                         )));
                     }
                 }

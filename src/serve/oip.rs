@@ -22,6 +22,7 @@ use serde_json::{Map, Value, json};
 use super::error::{self, ApiError, Body, OipError, Problems};
 use super::{AppState, Routes};
 use crate::model::Prediction;
+use crate::quote::quoted;
 use crate::schema::{FieldKind, Lang, Row, Schema};
 
 pub fn routes() -> Routes {
@@ -437,8 +438,8 @@ fn requested_outputs(
                 .copied()
                 .ok_or_else(|| {
                     ApiError::BadRequest(format!(
-                        "unknown output {:?}; the outputs are: {}",
-                        error::cap(&o.0.name),
+                        "unknown output {}; the outputs are: {}",
+                        quoted(&error::cap(&o.0.name)),
                         available.join(", ")
                     ))
                 })
@@ -613,8 +614,8 @@ fn elements(t: &InputTensor) -> Result<Vec<&Value>, ApiError> {
             ) => false,
             _ => {
                 return Err(ApiError::BadRequest(format!(
-                    "input {name}: unknown datatype {:?}",
-                    error::cap(dt)
+                    "input {name}: unknown datatype {}",
+                    quoted(&error::cap(dt))
                 )));
             }
         };
@@ -670,8 +671,8 @@ fn rows(schema: &Schema, inputs: &[InputTensor]) -> Result<Vec<Row>, ApiError> {
                     )));
                 }
                 return Err(ApiError::BadRequest(format!(
-                    "unknown input {:?}; send one tensor per input ({}), or one [n, {k}] tensor with the inputs as columns in that order",
-                    error::cap(&t.name),
+                    "unknown input {}; send one tensor per input ({}), or one [n, {k}] tensor with the inputs as columns in that order",
+                    quoted(&error::cap(&t.name)),
                     names.join(", ")
                 )));
             }

@@ -22,6 +22,7 @@ use super::error::{self, ApiError, Body, PageError};
 use super::vars::Vars;
 use super::{AppState, Routes, i18n, page_writer, view};
 use crate::batch::{self, BatchOptions};
+use crate::quote::quoted;
 use crate::schema::Lang;
 
 pub fn routes() -> Routes {
@@ -479,8 +480,8 @@ fn wants_csv(headers: &HeaderMap, query: Option<&str>) -> Result<bool, ApiError>
         Some("html") => return Ok(false),
         Some(other) => {
             return Err(ApiError::BadRequest(format!(
-                "the query parameter format is {:?}; use csv (the scored file) or html (a page)",
-                error::cap(other)
+                "the query parameter format is {}; use csv (the scored file) or html (a page)",
+                quoted(&error::cap(other))
             )));
         }
         None => {}
