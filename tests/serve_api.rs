@@ -1521,3 +1521,20 @@ async fn echoed_values_are_quoted_as_json_writes_them() {
         "{got}"
     );
 }
+
+#[tokio::test]
+async fn an_oip_path_that_does_not_decode_is_an_oip_error() {
+    let s = start().await;
+    for path in ["/v2/models/%ff/ready", "/v2/models/titanic/versions/%ff"] {
+        let (st, ct, got) = parts(s.get(path).await).await;
+        assert_eq!(
+            (st, ct.as_str()),
+            (400, "application/json"),
+            "{path}: {got}"
+        );
+        assert!(
+            message_of(&got).starts_with("the path has %ff, which does not decode to UTF-8 text"),
+            "{got}"
+        );
+    }
+}

@@ -180,6 +180,29 @@ async fn error_pages_are_pages() {
 }
 
 #[tokio::test]
+async fn a_path_that_does_not_decode_is_a_page_naming_the_bad_escape() {
+    let s = start().await;
+    for (path, bad) in [
+        ("/static/%ff", "%ff"),
+        ("/static/css/a%C3%A9%e2%80", "%e2%80"),
+        ("/static/%41%c3%28", "%c3"),
+    ] {
+        let (status, html) = page(&s, path, None).await;
+        assert_eq!(status, 400, "{path}");
+        assert!(html.contains("<h1>Bad request</h1>"), "{path}: {html}");
+        assert!(
+            html.contains(&format!(
+                "the path has {bad}, which does not decode to UTF-8 text"
+            )),
+            "{path}: {html}"
+        );
+    }
+    let (status, html) = page(&s, "/static/%ff", Some("es")).await;
+    assert_eq!(status, 400);
+    assert!(html.contains("<h1>Petición incorrecta</h1>"), "{html}");
+}
+
+#[tokio::test]
 async fn the_model_card() {
     let s = start().await;
     let (status, html) = page(&s, "/model", None).await;

@@ -11,7 +11,7 @@
 //! The body is parsed as JSON whatever the Content-Type says: tritonclient
 //! sends none.
 
-use axum::extract::{FromRequestParts, Path, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -19,10 +19,10 @@ use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use super::error::{self, ApiError, Body, OipError, Problems};
+use super::error::{self, ApiError, Body, OipError, PathParams, Problems};
 use super::{AppState, Routes};
 use crate::model::Prediction;
-use crate::quote::quoted;
+use crate::quote::{self, quoted};
 use crate::schema::{FieldKind, Lang, Row, Schema};
 
 pub fn routes() -> Routes {
@@ -86,7 +86,7 @@ fn check_model(state: &AppState, name: &str, version: Option<&str>) -> Result<()
     if name != schema.name {
         return Err(ApiError::NotFound(format!(
             "Model {} not found; this server serves {}",
-            error::cap(name),
+            quote::name(&error::cap(name)),
             schema.name
         )));
     }
@@ -95,7 +95,7 @@ fn check_model(state: &AppState, name: &str, version: Option<&str>) -> Result<()
     {
         return Err(ApiError::NotFound(format!(
             "Model {name} has no version {}; the version served is {}",
-            error::cap(v),
+            quote::name(&error::cap(v)),
             state.loaded.version()
         )));
     }
@@ -104,14 +104,14 @@ fn check_model(state: &AppState, name: &str, version: Option<&str>) -> Result<()
 
 async fn model_metadata(
     State(state): State<AppState>,
-    Path(name): Path<String>,
+    PathParams(name, ..): PathParams<String, OipError>,
 ) -> Result<Response, OipError> {
     metadata(&state, &name, None)
 }
 
 async fn model_metadata_versioned(
     State(state): State<AppState>,
-    Path((name, version)): Path<(String, String)>,
+    PathParams((name, version), ..): PathParams<(String, String), OipError>,
 ) -> Result<Response, OipError> {
     metadata(&state, &name, Some(&version))
 }
@@ -174,14 +174,14 @@ fn output_metadata(schema: &Schema) -> Vec<Value> {
 
 async fn model_ready(
     State(state): State<AppState>,
-    Path(name): Path<String>,
+    PathParams(name, ..): PathParams<String, OipError>,
 ) -> Result<Response, OipError> {
     model_ready_of(&state, &name, None)
 }
 
 async fn model_ready_versioned(
     State(state): State<AppState>,
-    Path((name, version)): Path<(String, String)>,
+    PathParams((name, version), ..): PathParams<(String, String), OipError>,
 ) -> Result<Response, OipError> {
     model_ready_of(&state, &name, Some(&version))
 }
@@ -201,7 +201,7 @@ fn model_ready_of(
 
 async fn infer(
     State(state): State<AppState>,
-    Path(name): Path<String>,
+    PathParams(name, ..): PathParams<String, OipError>,
     binary: SaysBinary,
     Body(body, ..): Body<OipError>,
 ) -> Result<Response, OipError> {
@@ -210,7 +210,7 @@ async fn infer(
 
 async fn infer_versioned(
     State(state): State<AppState>,
-    Path((name, version)): Path<(String, String)>,
+    PathParams((name, version), ..): PathParams<(String, String), OipError>,
     binary: SaysBinary,
     Body(body, ..): Body<OipError>,
 ) -> Result<Response, OipError> {

@@ -364,7 +364,9 @@ impl Document {
             "Style sheets and icons, embedded in the binary.",
             vec![get("/static/css/style.css")],
             json!({ "parameters": [{ "name": "path", "in": "path", "required": true, "schema": { "type": "string" } }],
-                    "responses": { "200": { "description": "The file" }, "404": { "description": "No such file" } } }),
+                    "responses": { "200": { "description": "The file" },
+                        "400": { "description": "The path does not decode to UTF-8 text (an invalid percent-encoding such as %ff): a page naming the escape", "content": { "text/html": {} } },
+                        "404": { "description": "No such file" } } }),
         );
         op(
             "pages",
@@ -498,7 +500,14 @@ impl Document {
             }
             json!(p)
         };
-        let not_found = |v: Value| with(v, "404", "No such model or version", &oip_err);
+        let not_found = |v: Value| {
+            with(
+                with(v, "404", "No such model or version", &oip_err),
+                "400",
+                "The path does not decode to UTF-8 text (an invalid percent-encoding such as %ff)",
+                &oip_err,
+            )
+        };
         op(
             "oip",
             "GET",
@@ -562,7 +571,7 @@ impl Document {
                 json!({ "parameters": path_params(v),
                         "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/InferenceRequest" }, "example": oip_request } } },
                         "responses": with(with(with(not_found(json_ok("The outputs", json!({ "$ref": "#/components/schemas/InferenceResponse" }))),
-                            "400", "Malformed request, binary tensors, or invalid values", &oip_err),
+                            "400", "Malformed request, binary tensors, invalid values, or a path that does not decode to UTF-8 text", &oip_err),
                             "413", "The body is larger than the limit", &oip_err),
                             "415", "A compressed body (Content-Encoding)", &oip_err) }),
             );

@@ -7,9 +7,7 @@
 use std::borrow::Cow;
 
 use axum::body::Bytes;
-use axum::extract::{
-    DefaultBodyLimit, FromRequest, FromRequestParts, Multipart, Path, Request, State,
-};
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Multipart, Request, State};
 use axum::handler::Handler;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -18,7 +16,7 @@ use axum::routing::get;
 use minijinja::Value;
 use minijinja::value::Serde;
 
-use super::error::{self, ApiError, Body, PageError};
+use super::error::{self, ApiError, Body, PageError, PathParams};
 use super::vars::Vars;
 use super::{AppState, Routes, i18n, page_writer, view};
 use crate::batch::{self, BatchOptions};
@@ -713,8 +711,15 @@ fn origin(headers: &HeaderMap) -> String {
     format!("{proto}://{host}")
 }
 
-async fn static_file(State(state): State<AppState>, Path(path): Path<String>) -> Response {
-    match state.templates.static_file(&path) {
+async fn static_file(
+    State(state): State<AppState>,
+    PathParams(path, ..): PathParams<String, PageError>,
+) -> Response {
+    static_response(&state, &path)
+}
+
+fn static_response(state: &AppState, path: &str) -> Response {
+    match state.templates.static_file(path) {
         Some(file) => {
             let cache = if state.templates.is_dev() {
                 "no-cache"
@@ -731,14 +736,17 @@ async fn static_file(State(state): State<AppState>, Path(path): Path<String>) ->
                 .into_response()
         }
         None => error::render(
-            &ApiError::NotFound(format!("there is no static file {}", error::cap(&path))),
+            &ApiError::NotFound(format!(
+                "there is no static file {}",
+                crate::quote::name(&error::cap(path))
+            )),
             error::Protocol::Html,
         ),
     }
 }
 
 async fn favicon(State(state): State<AppState>) -> Response {
-    static_file(State(state), Path("favicon.svg".to_string())).await
+    static_response(&state, "favicon.svg")
 }
 
 #[cfg(test)]
