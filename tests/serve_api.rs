@@ -1538,3 +1538,21 @@ async fn an_oip_path_that_does_not_decode_is_an_oip_error() {
         );
     }
 }
+
+#[tokio::test]
+async fn predictions_vary_with_accept_language() {
+    let s = start().await;
+    for body in [PASSENGER, r#"{"Age": "x"}"#] {
+        let r = s
+            .post("/api/v1/predict", "application/json", body.to_string())
+            .await;
+        let vary: Vec<String> = r
+            .headers()
+            .get_all("vary")
+            .iter()
+            .flat_map(|v| v.to_str().unwrap().split(','))
+            .map(|h| h.trim().to_ascii_lowercase())
+            .collect();
+        assert!(vary.contains(&"accept-language".into()), "{body}: {vary:?}");
+    }
+}

@@ -650,3 +650,80 @@ async fn html_405s_keep_their_allow_header_in_both_languages() {
         }
     }
 }
+
+/// The header names a response's `Vary` lists, lower-cased.
+fn vary(r: &reqwest::Response) -> Vec<String> {
+    r.headers()
+        .get_all("vary")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|h| h.trim().to_ascii_lowercase())
+        .collect()
+}
+
+#[tokio::test]
+async fn every_answer_in_the_visitors_language_varies_with_accept_language() {
+    let s = start().await;
+    let get = |path: &'static str| s.client.get(s.url(path)).header("accept-language", "es");
+    let form = || {
+        s.client
+            .post(s.url("/predict"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("accept-language", "es")
+    };
+    let requests = [
+        ("the form", get("/"), 200),
+        ("the model card", get("/model"), 200),
+        ("the CSV page", get("/batch"), 200),
+        ("the docs", get("/docs"), 200),
+        ("a result", form().body(FORM), 200),
+        ("a form with errors", form().body("Age=x"), 422),
+        ("a missing page", get("/no/such/page"), 404),
+        ("a missing static file", get("/static/nope.css"), 404),
+        ("a path that does not decode", get("/static/%ff"), 400),
+        (
+            "a method not allowed",
+            s.client.delete(s.url("/model")),
+            405,
+        ),
+        (
+            "a form that is not a form",
+            s.client
+                .post(s.url("/predict"))
+                .header("content-type", "text/plain")
+                .body("x"),
+            415,
+        ),
+    ];
+    for (what, request, status) in requests {
+        let r = request.send().await.unwrap();
+        assert_eq!(r.status(), status, "{what}");
+        assert!(
+            vary(&r).contains(&"accept-language".to_string()),
+            "{what}: {:?}",
+            vary(&r)
+        );
+    }
+}
+
+#[tokio::test]
+async fn batch_answers_vary_with_accept_and_accept_language() {
+    let s = start().await;
+    for accept in ["text/csv", "text/html"] {
+        let r = s
+            .client
+            .post(s.url("/batch"))
+            .header("content-type", "text/csv")
+            .header("accept", accept)
+            .body(CSV)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{accept}");
+        let vary = vary(&r);
+        for name in ["accept", "accept-language"] {
+            assert!(vary.contains(&name.to_string()), "{accept}: {vary:?}");
+        }
+    }
+}

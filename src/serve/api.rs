@@ -55,7 +55,17 @@ pub fn flag_value(name: &str, value: &str) -> Result<bool, ApiError> {
     }
 }
 
-async fn predict_json(
+/// `/api/v1/predict`: labels and messages are in the language `?lang=` or
+/// `Accept-Language` asks for, so every answer says it varies with the header.
+async fn predict_json(state: State<AppState>, request: Request) -> Response {
+    let mut response = predict_answer(state, request).await.into_response();
+    response
+        .headers_mut()
+        .insert(header::VARY, super::ui::VARY_LANGUAGE);
+    response
+}
+
+async fn predict_answer(
     State(state): State<AppState>,
     request: Request,
 ) -> Result<Response, Problem> {

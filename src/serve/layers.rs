@@ -20,7 +20,7 @@ use axum::Router;
 use axum::body::{Body, HttpBody};
 use axum::extract::{ConnectInfo, Request};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use tower::{Layer, Service, ServiceExt};
 use tower_http::catch_panic::{CatchPanic, CatchPanicLayer, ResponseForPanic};
 use tower_http::compression::predicate::{And, NotForContentType, Predicate, SizeAbove};
@@ -460,7 +460,8 @@ fn error_page(
         .with("detail", detail)
         .into_value();
     match state.templates.render("error.html", ctx) {
-        Ok(html) => (status, Html(html)).into_response(),
+        // In the visitor's language, so with `Vary: Accept-Language`, as every page.
+        Ok(html) => super::ui::html_response(status, html),
         Err(e) => {
             tracing::error!(error = %super::templates::describe(&e), "cannot render error.html");
             let mut r = (status, format!("{}: {}\n", err.title(), err.detail())).into_response();

@@ -68,12 +68,15 @@ fn render_html(state: &AppState, name: &str, ctx: Value) -> Result<String, ApiEr
 /// Constants, so `from_static` checks their bytes once, in the compiler.
 const HTML: HeaderValue = HeaderValue::from_static("text/html; charset=utf-8");
 pub(super) const VARY_LANGUAGE: HeaderValue = HeaderValue::from_static("Accept-Language");
+/// What a `/batch` answer depends on: whether it is the CSV or a page, and
+/// the language of its labels and messages.
+const VARY_ACCEPT_AND_LANGUAGE: HeaderValue = HeaderValue::from_static("Accept, Accept-Language");
 
 /// Headers a page leaves with: these two, the request id and five security
 /// headers (`layers`).
 const PAGE_HEADERS: usize = 8;
 
-fn html_response(status: StatusCode, html: impl Into<axum::body::Body>) -> Response {
+pub(super) fn html_response(status: StatusCode, html: impl Into<axum::body::Body>) -> Response {
     let mut response = Response::new(html.into());
     *response.status_mut() = status;
     // Room for all of them from the start: a map made for fewer grows and
@@ -491,8 +494,16 @@ fn wants_csv(headers: &HeaderMap, query: Option<&str>) -> Result<bool, ApiError>
     Ok(accept.contains("text/csv"))
 }
 
-async fn batch_score(
-    State(state): State<AppState>,
+async fn batch_score(State(state): State<AppState>, page: Page, request: Request) -> Response {
+    let mut response = batch_answer(state, page, request).await.into_response();
+    response
+        .headers_mut()
+        .insert(header::VARY, VARY_ACCEPT_AND_LANGUAGE);
+    response
+}
+
+async fn batch_answer(
+    state: AppState,
     page: Page,
     request: Request,
 ) -> Result<Response, PageError> {
