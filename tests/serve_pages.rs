@@ -727,3 +727,34 @@ async fn batch_answers_vary_with_accept_and_accept_language() {
         }
     }
 }
+
+#[tokio::test]
+async fn batch_reads_the_q_values_of_accept() {
+    let s = start().await;
+    for (accept, csv) in [
+        ("text/csv;q=0, text/html", false),
+        ("text/html;q=0.5, text/csv", true),
+        ("text/csv", true),
+        ("text/csv, */*;q=0.1", true),
+        (
+            "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+            false,
+        ),
+        ("*/*", false),
+        ("application/json", false),
+    ] {
+        let r = s
+            .client
+            .post(s.url("/batch"))
+            .header("content-type", "text/csv")
+            .header("accept", accept)
+            .body(CSV)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{accept}");
+        let ct = r.headers()["content-type"].to_str().unwrap().to_string();
+        let want = if csv { "text/csv" } else { "text/html" };
+        assert!(ct.starts_with(want), "{accept}: {ct}");
+    }
+}

@@ -238,26 +238,20 @@ pub fn from_accept_language(header: &str) -> Lang {
     if header.is_empty() {
         return Lang::default();
     }
-    let mut best: Option<(f32, usize, Lang)> = None;
-    for (i, item) in header.split(',').enumerate().take(20) {
-        let mut parts = item.split(';');
-        let tag = parts.next().unwrap_or("").trim();
-        let q = parts
-            .find_map(|p| p.trim().strip_prefix("q="))
-            .and_then(|q| q.trim().parse::<f32>().ok())
-            .unwrap_or(1.0);
-        let Some(lang) = Lang::from_tag(tag) else {
+    let mut best: Option<(f32, Lang)> = None;
+    for super::accept::Weighted { item, q } in super::accept::weighted(header) {
+        let Some(lang) = Lang::from_tag(item) else {
             continue;
         };
         if q <= 0.0 {
             continue;
         }
         // Higher q wins; on a tie the earlier entry does.
-        if best.is_none_or(|(bq, _, _)| q > bq) {
-            best = Some((q, i, lang));
+        if best.is_none_or(|(bq, _)| q > bq) {
+            best = Some((q, lang));
         }
     }
-    best.map(|(_, _, l)| l).unwrap_or_default()
+    best.map(|(_, l)| l).unwrap_or_default()
 }
 
 #[cfg(test)]

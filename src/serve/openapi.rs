@@ -330,7 +330,7 @@ impl Document {
             "POST",
             "/batch",
             "Score a CSV file",
-            "Upload a CSV file (multipart/form-data field `file`, or a text/csv body). Browsers get a page with a summary, the rejected rows and a download link; with `Accept: text/csv` (or ?format=csv; ?format=html asks for the page) the scored CSV itself comes back, with the number of rejected rows in the X-Rejected-Rows header. ?explain=true adds contribution columns (read as /api/v1/predict reads it).",
+            "Upload a CSV file (multipart/form-data field `file`, or a text/csv body). Browsers get a page with a summary, the rejected rows and a download link; when Accept prefers text/csv to text/html, q-values counted (`Accept: text/csv`; or ?format=csv, and ?format=html asks for the page), the scored CSV itself comes back, with the number of rejected rows in the X-Rejected-Rows header. ?explain=true adds contribution columns (read as /api/v1/predict reads it).",
             vec![format!(
                 "printf '{csv}' | curl -s {BASE}/batch -H 'Content-Type: text/csv' -H 'Accept: text/csv' --data-binary @-"
             )],
@@ -342,7 +342,7 @@ impl Document {
                         "text/csv": { "schema": { "type": "string" } } } },
                     "responses": {
                         "200": { "description": "The result page, or the scored CSV", "content": { "text/html": {}, "text/csv": { "schema": { "type": "string" } } } },
-                        "400": { "description": "No file, or a query parameter with a value it does not take (explain=yes, format=xml); as problem details when the scored CSV was asked for (format=csv or Accept: text/csv)", "content": { "text/html": {}, "application/problem+json": { "schema": { "$ref": "#/components/schemas/Problem" } } } },
+                        "400": { "description": "No file, or a query parameter with a value it does not take (explain=yes, format=xml); as problem details when the scored CSV was asked for (format=csv, or an Accept that prefers text/csv)", "content": { "text/html": {}, "application/problem+json": { "schema": { "$ref": "#/components/schemas/Problem" } } } },
                         "413": { "description": "The file is larger than the upload limit", "content": { "text/html": {}, "application/problem+json": { "schema": { "$ref": "#/components/schemas/Problem" } } } },
                         "415": { "description": "Neither a form upload nor CSV, or a compressed body (Content-Encoding)", "content": { "text/html": {}, "application/problem+json": { "schema": { "$ref": "#/components/schemas/Problem" } } } },
                         "422": { "description": "The file cannot be scored (a required column is missing, say): a page, or problem details when the scored CSV was asked for", "content": { "text/html": {}, "application/problem+json": { "schema": { "$ref": "#/components/schemas/Problem" } } } } } }),

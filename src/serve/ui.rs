@@ -469,7 +469,8 @@ async fn read_upload(state: &AppState, request: Request) -> Result<Upload, ApiEr
 
 /// Whether the client wants the scored CSV itself rather than a page:
 /// `?format=csv` or `?format=html` if given (anything else is refused, naming
-/// both), else whether `Accept` names `text/csv`.
+/// both), else what `Accept` prefers, with its q-values (a page when it
+/// prefers neither, or takes both alike).
 fn wants_csv(headers: &HeaderMap, query: Option<&str>) -> Result<bool, ApiError> {
     let format = query.and_then(|q| {
         form_urlencoded::parse(q.as_bytes())
@@ -487,11 +488,13 @@ fn wants_csv(headers: &HeaderMap, query: Option<&str>) -> Result<bool, ApiError>
         }
         None => {}
     }
-    let accept = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    Ok(accept.contains("text/csv"))
+    // Several Accept headers are one list (RFC 9110 §5.3).
+    let accept: Vec<&str> = (headers.get_all(header::ACCEPT).iter())
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    let accept = accept.join(",");
+    let chosen = super::accept::media_type(Some(&accept), &["text/html", "text/csv"]);
+    Ok(chosen == Some("text/csv"))
 }
 
 async fn batch_score(State(state): State<AppState>, page: Page, request: Request) -> Response {
