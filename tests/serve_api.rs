@@ -1556,3 +1556,49 @@ async fn predictions_vary_with_accept_language() {
         assert!(vary.contains(&"accept-language".into()), "{body}: {vary:?}");
     }
 }
+
+#[tokio::test]
+async fn mlflow_dataframe_split_index_has_one_label_per_row() {
+    let s = start().await;
+    let split = |index: &str| {
+        format!(
+            r#"{{"dataframe_split": {{"columns": ["Pclass","Sex","Age","SibSp","Parch","Fare","Embarked"],
+                "data": [[3,"male",22,1,0,7.25,"S"], [1,"female",38,1,0,71.28,"C"]]{index}}}}}"#
+        )
+    };
+    // As pandas takes it: left out, null, or one label (of any kind) per row.
+    for index in [
+        "",
+        r#", "index": null"#,
+        r#", "index": [0, 1]"#,
+        r#", "index": ["a", 7.5]"#,
+    ] {
+        let (st, _, got) = s.post_json("/invocations", &split(index)).await;
+        assert_eq!(st, 200, "{index}: {got}");
+        assert_eq!(got, r#"{"predictions":[0,1]}"#);
+    }
+    for (index, want) in [
+        (
+            r#", "index": [0]"#,
+            "dataframe_split index has 1 label for 2 rows of data; give one label per row, or leave index out",
+        ),
+        (
+            r#", "index": [0, 1, 2]"#,
+            "dataframe_split index has 3 labels for 2 rows of data; give one label per row, or leave index out",
+        ),
+        (
+            r#", "index": 5"#,
+            "dataframe_split index must be an array with one label per row of data (2), or left out; got a number",
+        ),
+        (
+            r#", "index": {"0": 0, "1": 1}"#,
+            "dataframe_split index must be an array with one label per row of data (2), or left out; got an object",
+        ),
+    ] {
+        let (st, _, got) = s.post_json("/invocations", &split(index)).await;
+        assert_eq!(st, 400, "{index}: {got}");
+        let v: Value = serde_json::from_str(&got).unwrap();
+        assert_eq!(v["error_code"], "BAD_REQUEST", "{got}");
+        assert_eq!(v["message"], want, "{index}");
+    }
+}

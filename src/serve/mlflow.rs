@@ -313,6 +313,7 @@ fn split_rows(schema: &Schema, data: Value, problems: &mut Problems) -> Result<V
     let Some(Value::Array(data)) = split.remove("data") else {
         return Err(shape_error());
     };
+    check_index(split.remove("index"), data.len())?;
     let columns: Vec<String> = match split.remove("columns") {
         Some(Value::Array(cols)) => cols
             .into_iter()
@@ -330,6 +331,32 @@ fn split_rows(schema: &Schema, data: Value, problems: &mut Problems) -> Result<V
     let map = ColumnMap::new(schema, columns.iter().map(String::as_str))
         .map_err(|e| invalid(e.to_string()))?;
     positional(schema, &map, columns.len(), &data, problems)
+}
+
+/// A `dataframe_split` index, as pandas takes it: left out or null (rows
+/// are numbered), or an array with one label per row. The labels are not
+/// used (predictions come back in row order), but a wrong count means the
+/// client built the table wrong, and pandas refuses it too.
+fn check_index(index: Option<Value>, rows: usize) -> Result<(), ApiError> {
+    let got = match index {
+        None | Some(Value::Null) => return Ok(()),
+        Some(Value::Array(labels)) if labels.len() == rows => return Ok(()),
+        Some(Value::Array(labels)) => {
+            let n = labels.len();
+            return Err(ApiError::BadRequest(format!(
+                "dataframe_split index has {n} label{} for {rows} row{} of data; give one label per row, or leave index out",
+                if n == 1 { "" } else { "s" },
+                if rows == 1 { "" } else { "s" },
+            )));
+        }
+        Some(Value::Bool(_)) => "true or false",
+        Some(Value::Number(_)) => "a number",
+        Some(Value::String(_)) => "a string",
+        Some(Value::Object(_)) => "an object",
+    };
+    Err(ApiError::BadRequest(format!(
+        "dataframe_split index must be an array with one label per row of data ({rows}), or left out; got {got}"
+    )))
 }
 
 /// Rows given as arrays, read through a column map.

@@ -762,7 +762,8 @@ fn components(schema: &Schema, classes: &[&str]) -> Value {
                 "dataframe_split": { "type": "object", "required": ["data"], "properties": {
                     "columns": { "type": "array", "items": { "type": "string" } },
                     "data": { "type": "array", "items": { "type": "array" } },
-                    "index": { "type": "array" } } },
+                    "index": { "type": ["array", "null"], "description": "Row labels, as pandas writes them: one per row of data (not used; predictions come in row order)." } },
+                    "additionalProperties": false },
                 "dataframe_records": { "type": "array", "items": { "type": "object" } },
                 "instances": { "type": "array" },
                 "inputs": { "type": ["object", "array"] },
