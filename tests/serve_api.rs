@@ -1602,3 +1602,35 @@ async fn mlflow_dataframe_split_index_has_one_label_per_row() {
         assert_eq!(v["message"], want, "{index}");
     }
 }
+
+#[tokio::test]
+async fn predict_refuses_a_language_it_does_not_speak() {
+    let s = start().await;
+    let (st, ct, got) = s.post_json("/api/v1/predict?lang=fr", PASSENGER).await;
+    assert_eq!(
+        (st, ct.as_str()),
+        (400, "application/problem+json"),
+        "{got}"
+    );
+    assert_eq!(
+        message_of(&got),
+        r#"the query parameter lang is "fr"; use en or es (or leave it out: then Accept-Language, else en)"#
+    );
+    let (st, _, got) = s.post_json("/api/v1/predict?lang=es-MX", PASSENGER).await;
+    assert_eq!(st, 200, "{got}");
+    assert!(got.contains("El pasajero"), "{got}");
+    // Endpoints that take no language ignore it, as any other parameter.
+    for (path, body) in [
+        (
+            "/invocations?lang=fr",
+            r#"{"dataframe_records": [{"Pclass":3,"Sex":"male","SibSp":0,"Parch":0}]}"#,
+        ),
+        (
+            "/v2/models/titanic/infer?lang=fr",
+            r#"{"inputs":[{"name":"Pclass","shape":[1],"datatype":"INT64","data":[3]},{"name":"Sex","shape":[1],"datatype":"BYTES","data":["male"]},{"name":"SibSp","shape":[1],"datatype":"INT64","data":[0]},{"name":"Parch","shape":[1],"datatype":"INT64","data":[0]}]}"#,
+        ),
+    ] {
+        let (st, _, got) = s.post_json(path, body).await;
+        assert_eq!(st, 200, "{path}: {got}");
+    }
+}

@@ -758,3 +758,22 @@ async fn batch_reads_the_q_values_of_accept() {
         assert!(ct.starts_with(want), "{accept}: {ct}");
     }
 }
+
+#[tokio::test]
+async fn a_page_in_a_language_it_does_not_have_falls_back_and_links_to_the_others() {
+    let s = start().await;
+    for (accept, lang, other) in [(None, "en", "es"), (Some("es"), "es", "en")] {
+        let (status, html) = page(&s, "/?lang=fr", accept).await;
+        assert_eq!(status, 200);
+        assert!(
+            html.contains(&format!("<html lang=\"{lang}\">")),
+            "{accept:?}"
+        );
+        // The link to the language it does have; links keep no ?lang=fr.
+        assert!(
+            html.contains(&format!("href=\"?lang={other}\"")),
+            "{accept:?}"
+        );
+        assert!(!html.contains("lang=fr"), "{accept:?}");
+    }
+}

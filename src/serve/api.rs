@@ -74,6 +74,14 @@ async fn predict_answer(
     error::check_encoding(&parts.headers)?;
     let query = parts.uri.query();
     let explain = query_flag(query, "explain")?;
+    // Pages fall back from a language they do not have; a program is told.
+    if let Some(Err(other)) = i18n::query_lang(query) {
+        return Err(ApiError::BadRequest(format!(
+            "the query parameter lang is {}; use en or es (or leave it out: then Accept-Language, else en)",
+            quoted(&error::cap(other))
+        ))
+        .into());
+    }
     let (lang, _) = i18n::negotiate(query, &parts.headers);
     let body = error::read_body(body, state.config.body_limit).await?;
     let input: Input<'_> =

@@ -272,7 +272,10 @@ impl Document {
             base
         };
         let lang_param = json!({ "name": "lang", "in": "query", "required": false,
-            "description": "Language of labels and messages: en or es (default: Accept-Language, else en).",
+            "description": "Language of the page: en or es (default: Accept-Language, else en). Another value is not an error: the page falls back to Accept-Language, else en, and links to the other language.",
+            "schema": { "type": "string", "enum": ["en", "es"] } });
+        let api_lang_param = json!({ "name": "lang", "in": "query", "required": false,
+            "description": "Language of labels and messages: en or es (default: Accept-Language, else en). Another value is refused (400).",
             "schema": { "type": "string", "enum": ["en", "es"] } });
 
         // Pages.
@@ -389,7 +392,7 @@ impl Document {
                                    { "type": "array", "items": { "$ref": "#/components/schemas/Prediction" } } ] }),
                         ),
                         "400",
-                        "Malformed JSON, or JSON of the wrong shape",
+                        "Malformed JSON, JSON of the wrong shape, or a query parameter with a value it does not take (explain=yes, lang=fr)",
                         &problem,
                     ),
                     "413",
@@ -414,7 +417,7 @@ impl Document {
                 json_post("/api/v1/predict", &row_json),
                 json_post("/api/v1/predict?explain=true", &json!([row_json])),
             ],
-            json!({ "parameters": [lang_param, { "name": "explain", "in": "query", "required": false,
+            json!({ "parameters": [api_lang_param, { "name": "explain", "in": "query", "required": false,
                         "description": "Add per-field contributions to each prediction.", "schema": { "type": "boolean" } }],
                     "requestBody": { "required": true, "content": { "application/json": {
                         "schema": { "oneOf": [ { "$ref": "#/components/schemas/Input" },
