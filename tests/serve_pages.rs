@@ -777,3 +777,59 @@ async fn a_page_in_a_language_it_does_not_have_falls_back_and_links_to_the_other
         assert!(!html.contains("lang=fr"), "{accept:?}");
     }
 }
+
+#[tokio::test]
+async fn a_spanish_form_takes_a_decimal_comma_and_an_english_one_says_to_use_a_point() {
+    let s = start().await;
+    let s = &s;
+    let post = |path: &'static str, body: &'static str| async move {
+        parts(
+            s.post(path, "application/x-www-form-urlencoded", body)
+                .await,
+        )
+        .await
+    };
+    // As a browser sends it (the comma percent-encoded) and as typed.
+    let comma = "Pclass=1&Sex=female&Age=29%2C5&SibSp=0&Parch=0&Fare=80,25&Embarked=S";
+    let point = "Pclass=1&Sex=female&Age=29.5&SibSp=0&Parch=0&Fare=80.25&Embarked=S";
+    let (status, _, html) = post("/predict?lang=es", comma).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("El pasajero sobrevive"));
+    assert!(html.contains("<td>29,5 años</td>"), "{html}");
+    // The number inputs get the values back as they take them, with a point.
+    assert!(html.contains("value=\"29.5\"") && html.contains("value=\"80.25\""));
+    let (_, _, same) = post("/predict?lang=es", point).await;
+    assert_eq!(html, same);
+    // In English a comma is not read (not as 29.5, nor as thousands).
+    for (body, value) in [
+        (comma, "29,5"),
+        (
+            "Pclass=1&Sex=female&Age=29&SibSp=0&Parch=0&Fare=1,000&Embarked=S",
+            "1,000",
+        ),
+    ] {
+        let (status, _, html) = post("/predict", body).await;
+        assert_eq!(status, 422, "{body}");
+        assert!(
+            html.contains(&format!(
+                "&quot;{value}&quot; is not a number: write decimals with a point (7.25) and no thousands separators (1000);"
+            )),
+            "{html}"
+        );
+    }
+    // Not in JSON either, whatever the language.
+    let (status, _, body) = parts(
+        s.post(
+            "/api/v1/predict?lang=es",
+            "application/json",
+            r#"{"Pclass":1,"Sex":"female","Age":"29,5","SibSp":0,"Parch":0}"#,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body.contains("escriba los decimales con punto (7.25)"),
+        "{body}"
+    );
+}

@@ -304,7 +304,7 @@ impl Document {
                 "POST",
                 path,
                 "Submit the form: the result page",
-                "The predicted outcome in words, its probability, a chart of why, the values entered and the form again. Invalid values give the form back with a message next to each field (422).",
+                "The predicted outcome in words, its probability, a chart of why, the values entered and the form again. Invalid values give the form back with a message next to each field (422). Numbers take a decimal point; a Spanish form (lang=es) also a decimal comma (22,5). A comma is never a thousands separator: 1,000 is refused, saying to write 1000.",
                 vec![format!("curl -s {} {}", url(path), form.join(" "))],
                 json!({ "parameters": [lang_param], "requestBody": form_body,
                         "responses": with(with(html("The result page"), "422", "The form with a message per invalid field", &json!({ "content": { "text/html": {} } })), "415", "Not a form", &json!({ "content": { "text/html": {} } })) }),

@@ -21,7 +21,8 @@ use super::vars::Vars;
 use super::{AppState, Routes, i18n, page_writer, view};
 use crate::batch::{self, BatchOptions};
 use crate::quote::quoted;
-use crate::schema::Lang;
+use crate::schema::validate::{Decimals, comma_decimal};
+use crate::schema::{FieldKind, Lang, Schema};
 
 pub fn routes() -> Routes {
     Routes::new()
@@ -252,12 +253,15 @@ async fn predict_form(
     _: IsForm,
     Body(body, ..): Body<PageError>,
 ) -> Result<Response, PageError> {
-    let pairs = form_pairs(&body);
+    let schema = &state.model().schema;
+    let mut pairs = form_pairs(&body);
+    if Decimals::of(page.lang) == Decimals::PointOrComma {
+        with_decimal_points(schema, &mut pairs);
+    }
     let pairs = || pairs.iter().map(|(k, v)| (k.as_ref(), v.as_ref()));
     let views = state.lang_views(page.lang);
     let values = view::kept_values(views.form_fields(), pairs());
-    let schema = &state.model().schema;
-    match schema.parse_strings(pairs()) {
+    match schema.parse_form(pairs(), page.lang) {
         Ok(row) => {
             let (prediction, explanation) = state.explain(&row);
             let answer = view::answer(
@@ -273,6 +277,26 @@ async fn predict_form(
         Err(errors) => {
             let errors = view::field_errors(schema, &errors, page.lang);
             form_page(&state, page, &values, Err(errors))
+        }
+    }
+}
+
+/// A number typed with a decimal comma (`22,5`, in a Spanish form) written
+/// with a point: the form shown again keeps the value, and a number input
+/// only takes a point (a browser would show `22,5` there as empty).
+fn with_decimal_points(schema: &Schema, pairs: &mut [(Cow<'_, str>, Cow<'_, str>)]) {
+    for (name, value) in pairs {
+        if !value.contains(',') {
+            continue;
+        }
+        let number = schema.field_index(name).is_some_and(|i| {
+            matches!(
+                schema.fields[i].kind,
+                FieldKind::Number(_) | FieldKind::Integer(_)
+            )
+        });
+        if let Some(point) = comma_decimal(value).filter(|_| number) {
+            *value = Cow::Owned(point);
         }
     }
 }
