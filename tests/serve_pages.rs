@@ -833,3 +833,34 @@ async fn a_spanish_form_takes_a_decimal_comma_and_an_english_one_says_to_use_a_p
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn downloads_keep_letters_beyond_ascii_in_their_names() {
+    let s = start().await;
+    let upload = |format: &'static str| {
+        // Raw UTF-8 in the part's filename, as browsers send it.
+        let form = reqwest::multipart::Form::new()
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(CSV.as_bytes().to_vec())
+                    .file_name("pasajeros_año_ñandú.csv"),
+            )
+            .percent_encode_noop();
+        s.client
+            .post(s.url(&format!("/batch?format={format}")))
+            .multipart(form)
+            .send()
+    };
+    let r = upload("csv").await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.headers()["content-disposition"],
+        "attachment; filename=\"pasajeros_a_o__and_-scored.csv\"; \
+         filename*=UTF-8''pasajeros_a%C3%B1o_%C3%B1and%C3%BA-scored.csv"
+    );
+    let html = upload("html").await.unwrap().text().await.unwrap();
+    assert!(
+        html.contains("download=\"pasajeros_año_ñandú-scored.csv\""),
+        "{html}"
+    );
+}

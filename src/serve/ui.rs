@@ -624,9 +624,11 @@ async fn batch_answer(
 fn scored_name(uploaded: &str) -> String {
     let stem = uploaded.rsplit(['/', '\\']).next().unwrap_or("data");
     let stem = stem.strip_suffix(".csv").unwrap_or(stem);
+    // Letters and digits of any script (not controls, bidirectional or
+    // invisible characters, which are not alphanumeric), and `-_.`.
     let clean: String = stem
         .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || "-_.".contains(*c))
+        .filter(|c| c.is_alphanumeric() || "-_.".contains(*c))
         .take(60)
         .collect();
     let clean = if clean.is_empty() {
@@ -644,13 +646,38 @@ fn csv_response(out: Vec<u8>, filename: &str, failed: u64) -> Response {
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/csv; charset=utf-8"),
     );
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
+    if let Ok(v) = HeaderValue::from_str(&attachment(filename)) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
     if let Ok(v) = HeaderValue::from_str(&failed.to_string()) {
         h.insert("x-rejected-rows", v);
     }
     r
+}
+
+/// `Content-Disposition` for a download named `filename` (letters, digits
+/// and `-_.`, as [`scored_name`] leaves it): `filename=` in ASCII, every
+/// other letter as `_`, for clients that know no more; and when the name is
+/// not ASCII, `filename*=` with the whole name in UTF-8 (RFC 6266 and RFC
+/// 8187), which browsers and curl prefer.
+fn attachment(filename: &str) -> String {
+    let ascii: String = filename
+        .chars()
+        .map(|c| if c.is_ascii() { c } else { '_' })
+        .collect();
+    let mut value = format!("attachment; filename=\"{ascii}\"");
+    if !filename.is_ascii() {
+        value.push_str("; filename*=UTF-8''");
+        for &b in filename.as_bytes() {
+            // RFC 8187's attr-char, as is; every other byte percent-encoded.
+            if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
+                value.push(b as char);
+            } else {
+                value.push_str(&format!("%{b:02X}"));
+            }
+        }
+    }
+    value
 }
 
 fn batch_view(summary: &batch::BatchSummary, out: &[u8], filename: &str) -> BatchView {
@@ -1046,5 +1073,19 @@ mod tests {
         assert_eq!(scored_name("passengers.csv"), "passengers-scored.csv");
         assert_eq!(scored_name("../../etc/pass\"wd"), "passwd-scored.csv");
         assert_eq!(scored_name(""), "data-scored.csv");
+        assert_eq!(scored_name("año ñandú.csv"), "añoñandú-scored.csv");
+        assert_eq!(scored_name("x\u{202e}vsc.exe"), "xvsc.exe-scored.csv");
+    }
+
+    #[test]
+    fn downloads_are_named_in_ascii_and_in_utf8() {
+        assert_eq!(
+            attachment("data-scored.csv"),
+            "attachment; filename=\"data-scored.csv\""
+        );
+        assert_eq!(
+            attachment("año_日本-scored.csv"),
+            "attachment; filename=\"a_o___-scored.csv\"; filename*=UTF-8''a%C3%B1o_%E6%97%A5%E6%9C%AC-scored.csv"
+        );
     }
 }
