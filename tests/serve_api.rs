@@ -1634,3 +1634,60 @@ async fn predict_refuses_a_language_it_does_not_speak() {
         assert_eq!(st, 200, "{path}: {got}");
     }
 }
+
+/// Sends `head` (a request's head, without its body) on a new connection
+/// and reads what comes back until the first answer's head is complete.
+fn first_answer(addr: std::net::SocketAddr, head: &str) -> (std::net::TcpStream, String) {
+    use std::io::{Read, Write};
+    let mut socket = std::net::TcpStream::connect(addr).unwrap();
+    socket
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    socket.write_all(head.as_bytes()).unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = socket.read(&mut buf).unwrap();
+        assert!(n > 0, "closed after {:?}", String::from_utf8_lossy(&got));
+        got.extend_from_slice(&buf[..n]);
+    }
+    (socket, String::from_utf8_lossy(&got).into_owned())
+}
+
+#[tokio::test]
+async fn a_body_announced_over_the_limit_gets_413_without_100_continue() {
+    let s = start().await;
+    let addr = s.addr;
+    tokio::task::spawn_blocking(move || {
+        let over = |path: &str, content_type: &str, length: usize| {
+            format!(
+                "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: {content_type}\r\n\
+                 Content-Length: {length}\r\nExpect: 100-continue\r\n\r\n"
+            )
+        };
+        for (path, content_type, limit) in [
+            ("/api/v1/predict", "application/json", 1 << 20),
+            ("/invocations", "application/json", 1 << 20),
+            ("/v2/models/titanic/infer", "application/json", 1 << 20),
+            ("/predict", "application/x-www-form-urlencoded", 1 << 20),
+            ("/batch", "text/csv", 32 << 20),
+        ] {
+            let (_, answer) = first_answer(addr, &over(path, content_type, limit + 1));
+            assert!(answer.starts_with("HTTP/1.1 413 "), "{path}: {answer}");
+        }
+        // Within the limit: 100 Continue, then the answer once the body is sent.
+        use std::io::{Read, Write};
+        let (mut socket, answer) = first_answer(
+            addr,
+            &over("/api/v1/predict", "application/json", PASSENGER.len()),
+        );
+        assert!(answer.starts_with("HTTP/1.1 100 Continue\r\n"), "{answer}");
+        socket.write_all(PASSENGER.as_bytes()).unwrap();
+        let mut buf = [0u8; 4096];
+        let n = socket.read(&mut buf).unwrap();
+        let rest = String::from_utf8_lossy(&buf[..n]);
+        assert!(rest.starts_with("HTTP/1.1 200 "), "{rest}");
+    })
+    .await
+    .unwrap();
+}

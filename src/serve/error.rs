@@ -556,7 +556,16 @@ pub fn check_encoding(headers: &axum::http::HeaderMap) -> Result<(), ApiError> {
 }
 
 /// Reads a whole body of at most `limit` bytes.
+///
+/// A body whose `Content-Length` is already over the limit is refused
+/// before it is read. hyper sends `100 Continue` to a client that asked
+/// (`Expect: 100-continue`) only when the body is first read, so that
+/// client gets the 413 and never sends the body (RFC 9110 §10.1.1).
 pub async fn read_body(body: axum::body::Body, limit: usize) -> Result<Bytes, ApiError> {
+    use axum::body::HttpBody;
+    if body.size_hint().lower() > limit as u64 {
+        return Err(ApiError::TooLarge { limit });
+    }
     axum::body::to_bytes(body, limit).await.map_err(|e| {
         let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
         while let Some(s) = source {
