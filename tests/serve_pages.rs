@@ -726,6 +726,20 @@ async fn batch_answers_vary_with_accept_and_accept_language() {
             assert!(vary.contains(&name.to_string()), "{accept}: {vary:?}");
         }
     }
+    // An error page too (a program asking for the CSV would get problem details).
+    let r = s
+        .client
+        .post(s.url("/batch"))
+        .header("content-type", "text/plain")
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 415);
+    let vary = vary(&r);
+    for name in ["accept", "accept-language"] {
+        assert!(vary.contains(&name.to_string()), "{vary:?}");
+    }
 }
 
 #[tokio::test]

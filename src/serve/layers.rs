@@ -357,9 +357,14 @@ where
     if let Some(ErrorPage(err)) = response.extensions_mut().remove::<ErrorPage>() {
         let show = state.templates.is_dev() && local;
         let allow = response.headers_mut().remove(header::ALLOW);
+        // What the route said its answer varies with (`/batch`: also Accept).
+        let vary = response.headers_mut().remove(header::VARY);
         response = error_page(state, &err, lang, explicit, show);
         if let Some(allow) = allow {
             response.headers_mut().insert(header::ALLOW, allow);
+        }
+        if let Some(vary) = vary {
+            response.headers_mut().insert(header::VARY, vary);
         }
     }
 
