@@ -70,7 +70,8 @@ pub enum BatchError {
     #[error(transparent)]
     Columns(#[from] ColumnError),
     #[error(
-        "the input already has a column named {0:?}, which the output adds; rename that column"
+        "the input already has a column named {}, which the output adds; rename that column",
+        crate::quote::quoted(.0)
     )]
     Clash(String),
     #[error("line {line}: {message} (stopped because the run is strict)")]

@@ -11,6 +11,7 @@
 //! double quotes, a doubled quote inside quotes, CR, LF or CRLF ending a
 //! record, blank lines skipped, a UTF-8 byte-order mark at the start skipped.
 
+use crate::quote::quoted;
 use std::io::{self, Read};
 
 /// The UTF-8 byte-order mark, which the parser skips at the start of a file.
@@ -28,7 +29,8 @@ pub enum TableError {
     )]
     UnclosedQuote { line: u64 },
     #[error(
-        "the header names {name:?} twice (columns {first} and {second}); give every column its own name"
+        "the header names {} twice (columns {first} and {second}); give every column its own name",
+        quoted(.name)
     )]
     DuplicateColumn {
         name: String,
@@ -114,7 +116,9 @@ pub fn header_hints<'a>(
         });
         if let Some(found) = other_case {
             hints.push(format!(
-                "the header has {found:?}: did you mean {want:?}? (names are case-sensitive)"
+                "the header has {}: did you mean {}? (names are case-sensitive)",
+                quoted(found),
+                quoted(want)
             ));
         }
     }

@@ -12,6 +12,7 @@ pub mod import;
 pub mod model;
 #[cfg(feature = "onnx")]
 pub mod onnx;
+pub mod quote;
 pub mod schema;
 pub mod serve;
 pub mod source;

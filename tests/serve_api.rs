@@ -1397,3 +1397,297 @@ async fn every_405_has_an_allow_header_and_names_the_methods() {
         );
     }
 }
+
+/// Whether every parenthesis in `s` closes one that was opened.
+fn balanced(s: &str) -> bool {
+    let mut depth = 0i32;
+    for c in s.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            _ => {}
+        }
+        if depth < 0 {
+            return false;
+        }
+    }
+    depth == 0
+}
+
+#[tokio::test]
+async fn mlflow_messages_close_each_parenthesis_once() {
+    let s = start().await;
+    let bodies = [
+        (
+            r#"{"instances": 5}"#,
+            "instances must be a list of rows (objects, or lists of values in the model's column order)",
+        ),
+        (
+            r#"{"inputs": "x"}"#,
+            "inputs must be a list of rows (objects, or lists of values in the model's column order) or an object of columns",
+        ),
+        (r#"{"inputs": [1, {"a": 1}]}"#, ""),
+        (r#"{"instances": [[1], {"a": 1}]}"#, ""),
+        (r#"{"inputs": {"Age": 3}}"#, ""),
+        (r#"{"inputs": {"Age": [1], "Sex": []}}"#, ""),
+        (r#"{"dataframe_records": 3}"#, ""),
+        (r#"{"dataframe_records": [3]}"#, ""),
+        (r#"{"dataframe_split": {"data": [3]}}"#, ""),
+        (r#"{"dataframe_split": {"data": [[3]]}}"#, ""),
+        (r#"{"dataframe_split": {"columns": [1], "data": []}}"#, ""),
+        (r#"{"dataframe_split": []}"#, ""),
+        (r#"{"foo": 1}"#, ""),
+        ("3", ""),
+    ];
+    for (body, want) in bodies {
+        let (st, _, got) = s.post_json("/invocations", body).await;
+        assert_eq!(st, 400, "{body}: {got}");
+        let message = message_of(&got);
+        assert!(balanced(&message), "{body}: {message}");
+        if !want.is_empty() {
+            assert_eq!(message, want, "{body}");
+        }
+    }
+    for csv in [
+        "Pclass,Sex\n3\n",
+        "pclass,sex,age,sibsp,parch\n3,male,22,1,0\n",
+        "Pclass;Sex;Age;SibSp;Parch\n3;male;22;1;0\n",
+    ] {
+        let (st, _, got) = parts(s.post("/invocations", "text/csv", csv).await).await;
+        assert_eq!(st, 400, "{csv}: {got}");
+        let message = message_of(&got);
+        assert!(balanced(&message), "{csv}: {message}");
+    }
+}
+
+#[tokio::test]
+async fn echoed_values_are_quoted_as_json_writes_them() {
+    let s = start().await;
+    // A right-to-left override and a zero-width space: escaped as JSON
+    // escapes them, never raw (which would turn the message around) and not
+    // as Rust writes them (`\u{202e}`).
+    let body = r#"{"Pclass":3,"Sex":"ma\u202ele\u200b","Age":22,"SibSp":1,"Parch":0}"#;
+    let (st, _, got) = s.post_json("/api/v1/predict", body).await;
+    assert_eq!(st, 422, "{got}");
+    let v: Value = serde_json::from_str(&got).unwrap();
+    let message = v["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with(r#""ma\u202ele\u200b" is not allowed; expected one of"#),
+        "{message}"
+    );
+    assert!(!got.contains("u{"), "{got}");
+    // A name the model does not have is shown as given, quoted when a
+    // character in it would not show as itself.
+    let body = r#"{"Pclass":3,"Sex":"male","Age":22,"SibSp":1,"Parch":0,"Ag\u202ee":1}"#;
+    let (st, _, got) = s.post_json("/api/v1/predict", body).await;
+    assert_eq!(st, 422, "{got}");
+    let v: Value = serde_json::from_str(&got).unwrap();
+    let detail = v["detail"].as_str().unwrap();
+    assert!(
+        detail.starts_with(r#""Ag\u202ee": is not a field of this model"#),
+        "{detail}"
+    );
+    assert!(!detail.contains('\u{202e}'), "{detail}");
+    // Accents and quotes as typed (a quote escaped as in JSON).
+    let body = r#"{"Pclass":3,"Sex":"mañ\"a","Age":22,"SibSp":1,"Parch":0}"#;
+    let (_, _, got) = s.post_json("/api/v1/predict", body).await;
+    let v: Value = serde_json::from_str(&got).unwrap();
+    assert!(
+        v["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with(r#"Sex: "mañ\"a" is not allowed"#),
+        "{got}"
+    );
+    // MLflow and OIP echo names the same way.
+    let (_, _, got) = s
+        .post_json(
+            "/invocations",
+            r#"{"dataframe_records":[{"Ag\u202ee":1,"Ag\u202ee":2}]}"#,
+        )
+        .await;
+    assert!(
+        message_of(&got).starts_with(r#"the key "Ag\u202ee" is given more than once"#),
+        "{got}"
+    );
+    let (_, _, got) = s
+        .post_json(
+            "/v2/models/titanic/infer",
+            r#"{"inputs":[{"name":"x\u0007","shape":[1],"datatype":"FP64","data":[1]}]}"#,
+        )
+        .await;
+    assert!(
+        message_of(&got).starts_with(r#"unknown input "x\u0007""#),
+        "{got}"
+    );
+}
+
+#[tokio::test]
+async fn an_oip_path_that_does_not_decode_is_an_oip_error() {
+    let s = start().await;
+    for path in ["/v2/models/%ff/ready", "/v2/models/titanic/versions/%ff"] {
+        let (st, ct, got) = parts(s.get(path).await).await;
+        assert_eq!(
+            (st, ct.as_str()),
+            (400, "application/json"),
+            "{path}: {got}"
+        );
+        assert!(
+            message_of(&got).starts_with("the path has %ff, which does not decode to UTF-8 text"),
+            "{got}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn predictions_vary_with_accept_language() {
+    let s = start().await;
+    for body in [PASSENGER, r#"{"Age": "x"}"#] {
+        let r = s
+            .post("/api/v1/predict", "application/json", body.to_string())
+            .await;
+        let vary: Vec<String> = r
+            .headers()
+            .get_all("vary")
+            .iter()
+            .flat_map(|v| v.to_str().unwrap().split(','))
+            .map(|h| h.trim().to_ascii_lowercase())
+            .collect();
+        assert!(vary.contains(&"accept-language".into()), "{body}: {vary:?}");
+    }
+}
+
+#[tokio::test]
+async fn mlflow_dataframe_split_index_has_one_label_per_row() {
+    let s = start().await;
+    let split = |index: &str| {
+        format!(
+            r#"{{"dataframe_split": {{"columns": ["Pclass","Sex","Age","SibSp","Parch","Fare","Embarked"],
+                "data": [[3,"male",22,1,0,7.25,"S"], [1,"female",38,1,0,71.28,"C"]]{index}}}}}"#
+        )
+    };
+    // As pandas takes it: left out, null, or one label (of any kind) per row.
+    for index in [
+        "",
+        r#", "index": null"#,
+        r#", "index": [0, 1]"#,
+        r#", "index": ["a", 7.5]"#,
+    ] {
+        let (st, _, got) = s.post_json("/invocations", &split(index)).await;
+        assert_eq!(st, 200, "{index}: {got}");
+        assert_eq!(got, r#"{"predictions":[0,1]}"#);
+    }
+    for (index, want) in [
+        (
+            r#", "index": [0]"#,
+            "dataframe_split index has 1 label for 2 rows of data; give one label per row, or leave index out",
+        ),
+        (
+            r#", "index": [0, 1, 2]"#,
+            "dataframe_split index has 3 labels for 2 rows of data; give one label per row, or leave index out",
+        ),
+        (
+            r#", "index": 5"#,
+            "dataframe_split index must be an array with one label per row of data (2), or left out; got a number",
+        ),
+        (
+            r#", "index": {"0": 0, "1": 1}"#,
+            "dataframe_split index must be an array with one label per row of data (2), or left out; got an object",
+        ),
+    ] {
+        let (st, _, got) = s.post_json("/invocations", &split(index)).await;
+        assert_eq!(st, 400, "{index}: {got}");
+        let v: Value = serde_json::from_str(&got).unwrap();
+        assert_eq!(v["error_code"], "BAD_REQUEST", "{got}");
+        assert_eq!(v["message"], want, "{index}");
+    }
+}
+
+#[tokio::test]
+async fn predict_refuses_a_language_it_does_not_speak() {
+    let s = start().await;
+    let (st, ct, got) = s.post_json("/api/v1/predict?lang=fr", PASSENGER).await;
+    assert_eq!(
+        (st, ct.as_str()),
+        (400, "application/problem+json"),
+        "{got}"
+    );
+    assert_eq!(
+        message_of(&got),
+        r#"the query parameter lang is "fr"; use en or es (or leave it out: then Accept-Language, else en)"#
+    );
+    let (st, _, got) = s.post_json("/api/v1/predict?lang=es-MX", PASSENGER).await;
+    assert_eq!(st, 200, "{got}");
+    assert!(got.contains("El pasajero"), "{got}");
+    // Endpoints that take no language ignore it, as any other parameter.
+    for (path, body) in [
+        (
+            "/invocations?lang=fr",
+            r#"{"dataframe_records": [{"Pclass":3,"Sex":"male","SibSp":0,"Parch":0}]}"#,
+        ),
+        (
+            "/v2/models/titanic/infer?lang=fr",
+            r#"{"inputs":[{"name":"Pclass","shape":[1],"datatype":"INT64","data":[3]},{"name":"Sex","shape":[1],"datatype":"BYTES","data":["male"]},{"name":"SibSp","shape":[1],"datatype":"INT64","data":[0]},{"name":"Parch","shape":[1],"datatype":"INT64","data":[0]}]}"#,
+        ),
+    ] {
+        let (st, _, got) = s.post_json(path, body).await;
+        assert_eq!(st, 200, "{path}: {got}");
+    }
+}
+
+/// Sends `head` (a request's head, without its body) on a new connection
+/// and reads what comes back until the first answer's head is complete.
+fn first_answer(addr: std::net::SocketAddr, head: &str) -> (std::net::TcpStream, String) {
+    use std::io::{Read, Write};
+    let mut socket = std::net::TcpStream::connect(addr).unwrap();
+    socket
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    socket.write_all(head.as_bytes()).unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = socket.read(&mut buf).unwrap();
+        assert!(n > 0, "closed after {:?}", String::from_utf8_lossy(&got));
+        got.extend_from_slice(&buf[..n]);
+    }
+    (socket, String::from_utf8_lossy(&got).into_owned())
+}
+
+#[tokio::test]
+async fn a_body_announced_over_the_limit_gets_413_without_100_continue() {
+    let s = start().await;
+    let addr = s.addr;
+    tokio::task::spawn_blocking(move || {
+        let over = |path: &str, content_type: &str, length: usize| {
+            format!(
+                "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: {content_type}\r\n\
+                 Content-Length: {length}\r\nExpect: 100-continue\r\n\r\n"
+            )
+        };
+        for (path, content_type, limit) in [
+            ("/api/v1/predict", "application/json", 1 << 20),
+            ("/invocations", "application/json", 1 << 20),
+            ("/v2/models/titanic/infer", "application/json", 1 << 20),
+            ("/predict", "application/x-www-form-urlencoded", 1 << 20),
+            ("/batch", "text/csv", 32 << 20),
+        ] {
+            let (_, answer) = first_answer(addr, &over(path, content_type, limit + 1));
+            assert!(answer.starts_with("HTTP/1.1 413 "), "{path}: {answer}");
+        }
+        // Within the limit: 100 Continue, then the answer once the body is sent.
+        use std::io::{Read, Write};
+        let (mut socket, answer) = first_answer(
+            addr,
+            &over("/api/v1/predict", "application/json", PASSENGER.len()),
+        );
+        assert!(answer.starts_with("HTTP/1.1 100 Continue\r\n"), "{answer}");
+        socket.write_all(PASSENGER.as_bytes()).unwrap();
+        let mut buf = [0u8; 4096];
+        let n = socket.read(&mut buf).unwrap();
+        let rest = String::from_utf8_lossy(&buf[..n]);
+        assert!(rest.starts_with("HTTP/1.1 200 "), "{rest}");
+    })
+    .await
+    .unwrap();
+}

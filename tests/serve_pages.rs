@@ -180,6 +180,29 @@ async fn error_pages_are_pages() {
 }
 
 #[tokio::test]
+async fn a_path_that_does_not_decode_is_a_page_naming_the_bad_escape() {
+    let s = start().await;
+    for (path, bad) in [
+        ("/static/%ff", "%ff"),
+        ("/static/css/a%C3%A9%e2%80", "%e2%80"),
+        ("/static/%41%c3%28", "%c3"),
+    ] {
+        let (status, html) = page(&s, path, None).await;
+        assert_eq!(status, 400, "{path}");
+        assert!(html.contains("<h1>Bad request</h1>"), "{path}: {html}");
+        assert!(
+            html.contains(&format!(
+                "the path has {bad}, which does not decode to UTF-8 text"
+            )),
+            "{path}: {html}"
+        );
+    }
+    let (status, html) = page(&s, "/static/%ff", Some("es")).await;
+    assert_eq!(status, 400);
+    assert!(html.contains("<h1>Petición incorrecta</h1>"), "{html}");
+}
+
+#[tokio::test]
 async fn the_model_card() {
     let s = start().await;
     let (status, html) = page(&s, "/model", None).await;
@@ -626,4 +649,232 @@ async fn html_405s_keep_their_allow_header_in_both_languages() {
             );
         }
     }
+}
+
+/// The header names a response's `Vary` lists, lower-cased.
+fn vary(r: &reqwest::Response) -> Vec<String> {
+    r.headers()
+        .get_all("vary")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|h| h.trim().to_ascii_lowercase())
+        .collect()
+}
+
+#[tokio::test]
+async fn every_answer_in_the_visitors_language_varies_with_accept_language() {
+    let s = start().await;
+    let get = |path: &'static str| s.client.get(s.url(path)).header("accept-language", "es");
+    let form = || {
+        s.client
+            .post(s.url("/predict"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("accept-language", "es")
+    };
+    let requests = [
+        ("the form", get("/"), 200),
+        ("the model card", get("/model"), 200),
+        ("the CSV page", get("/batch"), 200),
+        ("the docs", get("/docs"), 200),
+        ("a result", form().body(FORM), 200),
+        ("a form with errors", form().body("Age=x"), 422),
+        ("a missing page", get("/no/such/page"), 404),
+        ("a missing static file", get("/static/nope.css"), 404),
+        ("a path that does not decode", get("/static/%ff"), 400),
+        (
+            "a method not allowed",
+            s.client.delete(s.url("/model")),
+            405,
+        ),
+        (
+            "a form that is not a form",
+            s.client
+                .post(s.url("/predict"))
+                .header("content-type", "text/plain")
+                .body("x"),
+            415,
+        ),
+    ];
+    for (what, request, status) in requests {
+        let r = request.send().await.unwrap();
+        assert_eq!(r.status(), status, "{what}");
+        assert!(
+            vary(&r).contains(&"accept-language".to_string()),
+            "{what}: {:?}",
+            vary(&r)
+        );
+    }
+}
+
+#[tokio::test]
+async fn batch_answers_vary_with_accept_and_accept_language() {
+    let s = start().await;
+    for accept in ["text/csv", "text/html"] {
+        let r = s
+            .client
+            .post(s.url("/batch"))
+            .header("content-type", "text/csv")
+            .header("accept", accept)
+            .body(CSV)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{accept}");
+        let vary = vary(&r);
+        for name in ["accept", "accept-language"] {
+            assert!(vary.contains(&name.to_string()), "{accept}: {vary:?}");
+        }
+    }
+    // An error page too (a program asking for the CSV would get problem details).
+    let r = s
+        .client
+        .post(s.url("/batch"))
+        .header("content-type", "text/plain")
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 415);
+    let vary = vary(&r);
+    for name in ["accept", "accept-language"] {
+        assert!(vary.contains(&name.to_string()), "{vary:?}");
+    }
+}
+
+#[tokio::test]
+async fn batch_reads_the_q_values_of_accept() {
+    let s = start().await;
+    for (accept, csv) in [
+        ("text/csv;q=0, text/html", false),
+        ("text/html;q=0.5, text/csv", true),
+        ("text/csv", true),
+        ("text/csv, */*;q=0.1", true),
+        (
+            "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+            false,
+        ),
+        ("*/*", false),
+        ("application/json", false),
+    ] {
+        let r = s
+            .client
+            .post(s.url("/batch"))
+            .header("content-type", "text/csv")
+            .header("accept", accept)
+            .body(CSV)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{accept}");
+        let ct = r.headers()["content-type"].to_str().unwrap().to_string();
+        let want = if csv { "text/csv" } else { "text/html" };
+        assert!(ct.starts_with(want), "{accept}: {ct}");
+    }
+}
+
+#[tokio::test]
+async fn a_page_in_a_language_it_does_not_have_falls_back_and_links_to_the_others() {
+    let s = start().await;
+    for (accept, lang, other) in [(None, "en", "es"), (Some("es"), "es", "en")] {
+        let (status, html) = page(&s, "/?lang=fr", accept).await;
+        assert_eq!(status, 200);
+        assert!(
+            html.contains(&format!("<html lang=\"{lang}\">")),
+            "{accept:?}"
+        );
+        // The link to the language it does have; links keep no ?lang=fr.
+        assert!(
+            html.contains(&format!("href=\"?lang={other}\"")),
+            "{accept:?}"
+        );
+        assert!(!html.contains("lang=fr"), "{accept:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_spanish_form_takes_a_decimal_comma_and_an_english_one_says_to_use_a_point() {
+    let s = start().await;
+    let s = &s;
+    let post = |path: &'static str, body: &'static str| async move {
+        parts(
+            s.post(path, "application/x-www-form-urlencoded", body)
+                .await,
+        )
+        .await
+    };
+    // As a browser sends it (the comma percent-encoded) and as typed.
+    let comma = "Pclass=1&Sex=female&Age=29%2C5&SibSp=0&Parch=0&Fare=80,25&Embarked=S";
+    let point = "Pclass=1&Sex=female&Age=29.5&SibSp=0&Parch=0&Fare=80.25&Embarked=S";
+    let (status, _, html) = post("/predict?lang=es", comma).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("El pasajero sobrevive"));
+    assert!(html.contains("<td>29,5 años</td>"), "{html}");
+    // The number inputs get the values back as they take them, with a point.
+    assert!(html.contains("value=\"29.5\"") && html.contains("value=\"80.25\""));
+    let (_, _, same) = post("/predict?lang=es", point).await;
+    assert_eq!(html, same);
+    // In English a comma is not read (not as 29.5, nor as thousands).
+    for (body, value) in [
+        (comma, "29,5"),
+        (
+            "Pclass=1&Sex=female&Age=29&SibSp=0&Parch=0&Fare=1,000&Embarked=S",
+            "1,000",
+        ),
+    ] {
+        let (status, _, html) = post("/predict", body).await;
+        assert_eq!(status, 422, "{body}");
+        assert!(
+            html.contains(&format!(
+                "&quot;{value}&quot; is not a number: write decimals with a point (7.25) and no thousands separators (1000);"
+            )),
+            "{html}"
+        );
+    }
+    // Not in JSON either, whatever the language.
+    let (status, _, body) = parts(
+        s.post(
+            "/api/v1/predict?lang=es",
+            "application/json",
+            r#"{"Pclass":1,"Sex":"female","Age":"29,5","SibSp":0,"Parch":0}"#,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body.contains("escriba los decimales con punto (7.25)"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn downloads_keep_letters_beyond_ascii_in_their_names() {
+    let s = start().await;
+    let upload = |format: &'static str| {
+        // Raw UTF-8 in the part's filename, as browsers send it.
+        let form = reqwest::multipart::Form::new()
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(CSV.as_bytes().to_vec())
+                    .file_name("pasajeros_año_ñandú.csv"),
+            )
+            .percent_encode_noop();
+        s.client
+            .post(s.url(&format!("/batch?format={format}")))
+            .multipart(form)
+            .send()
+    };
+    let r = upload("csv").await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.headers()["content-disposition"],
+        "attachment; filename=\"pasajeros_a_o__and_-scored.csv\"; \
+         filename*=UTF-8''pasajeros_a%C3%B1o_%C3%B1and%C3%BA-scored.csv"
+    );
+    let html = upload("html").await.unwrap().text().await.unwrap();
+    assert!(
+        html.contains("download=\"pasajeros_año_ñandú-scored.csv\""),
+        "{html}"
+    );
 }

@@ -22,6 +22,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::ModelError;
+use crate::quote::quoted;
 use crate::schema::{Cell, FieldKind, Row, Schema};
 
 /// An ONNX graph and how to feed it.
@@ -196,8 +197,8 @@ impl OnnxEstimator {
                     }
                     None => {
                         return Err(format!(
-                            "input {:?} reads feature #{f}, but there are {n}",
-                            input.name()
+                            "input {} reads feature #{f}, but there are {n}",
+                            quoted(input.name())
                         ));
                     }
                 }
@@ -212,14 +213,18 @@ impl OnnxEstimator {
             {
                 if categories.contains(unseen) {
                     return Err(format!(
-                        "input {name:?}: the unseen marker {unseen:?} is a category"
+                        "input {}: the unseen marker {} is a category",
+                        quoted(name),
+                        quoted(unseen)
                     ));
                 }
                 if let Some(m) = missing
                     && categories.contains(m)
                 {
                     return Err(format!(
-                        "input {name:?}: the missing marker {m:?} is a category"
+                        "input {}: the missing marker {} is a category",
+                        quoted(name),
+                        quoted(m)
                     ));
                 }
             }
@@ -248,8 +253,8 @@ impl OnnxEstimator {
             };
             if !ok {
                 return Err(format!(
-                    "the explanation baseline's value {cell:?} does not fit field {:?}",
-                    field.name
+                    "the explanation baseline's value {cell:?} does not fit field {}",
+                    quoted(&field.name)
                 ));
             }
         }

@@ -9,6 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::quote::quoted;
 use crate::schema::{Cell, FieldKind, Row, Schema};
 
 /// The fitted preprocessing of a model.
@@ -145,7 +146,7 @@ impl Column {
 
 /// A preprocessor that does not fit its schema.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("feature column {column:?}: {why}")]
+#[error("feature column {}: {why}", quoted(.column))]
 pub struct PipelineError {
     pub column: String,
     pub why: String,
@@ -193,13 +194,13 @@ impl Preprocessor {
                 let (accepts, produces) = step.flow();
                 if accepts != flow {
                     return Err(err(format!(
-                        "step {step:?} cannot apply to the {} values of field {:?}",
+                        "step {step:?} cannot apply to the {} values of field {}",
                         if flow == Flow::Number {
                             "numeric"
                         } else {
                             "category"
                         },
-                        field.name
+                        quoted(&field.name)
                     )));
                 }
                 if let (Step::ImputeCategory(c), FieldKind::Category(spec))
@@ -212,8 +213,8 @@ impl Preprocessor {
                     && *c as usize >= spec.values.len()
                 {
                     return Err(err(format!(
-                        "refers to category #{c} but field {:?} has {}",
-                        field.name,
+                        "refers to category #{c} but field {} has {}",
+                        quoted(&field.name),
                         spec.values.len()
                     )));
                 }
@@ -228,14 +229,14 @@ impl Preprocessor {
             }
             if flow != Flow::Number {
                 return Err(err(format!(
-                    "category field {:?} is never encoded as a number",
-                    field.name
+                    "category field {} is never encoded as a number",
+                    quoted(&field.name)
                 )));
             }
             if field.optional && !allow_nan && column.passes_missing() {
                 return Err(err(format!(
-                    "field {:?} may be missing, but nothing imputes it and the estimator cannot take missing values",
-                    field.name
+                    "field {} may be missing, but nothing imputes it and the estimator cannot take missing values",
+                    quoted(&field.name)
                 )));
             }
         }

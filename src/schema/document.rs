@@ -31,13 +31,14 @@ use super::{
     Category, CategorySpec, Class, Field, FieldKind, NumberSpec, Schema, SchemaError, Target,
     TargetKind, Text,
 };
+use crate::quote::quoted;
 
 /// A schema document that could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum DocumentError {
     #[error("the schema is not valid TOML or has an unexpected key: {0}")]
     Toml(toml::de::Error),
-    #[error("field {field:?}: {why}")]
+    #[error("field {}: {why}", quoted(.field))]
     Field { field: String, why: String },
     #[error("target: {0}")]
     Target(String),
@@ -216,7 +217,8 @@ impl FieldDoc {
             }),
             other => {
                 return Err(err(format!(
-                    "unknown kind {other:?}; use number, integer, category or boolean"
+                    "unknown kind {}; use number, integer, category or boolean",
+                    quoted(other)
                 )));
             }
         };
@@ -292,7 +294,8 @@ impl Schema {
             }
             (Some(other), _) => {
                 return Err(DocumentError::Target(format!(
-                    "unknown kind {other:?}; use \"classes\" or \"value\""
+                    "unknown kind {}; use \"classes\" or \"value\"",
+                    quoted(other)
                 )));
             }
         };

@@ -15,6 +15,7 @@ use super::{
     Category, CategorySpec, Class, Field, FieldKind, NumberSpec, Schema, Target, TargetKind, Text,
     is_machine_name,
 };
+use crate::quote::quoted;
 
 /// A column with more distinct text values than this is free text, not a category.
 const MAX_CATEGORIES: usize = 30;
@@ -138,7 +139,8 @@ fn such_as(candidates: &[String]) -> String {
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum InferError {
     #[error(
-        "the target column {target:?} is not in the header; the columns are: {}{}",
+        "the target column {} is not in the header; the columns are: {}{}",
+        quoted(.target),
         .columns.join(", "),
         .hints.iter().map(|h| format!("; {h}")).collect::<String>()
     )]
@@ -149,12 +151,17 @@ pub enum InferError {
         hints: Vec<String>,
     },
     #[error(
-        "the header names only the target column {0:?}; the file needs other columns, the inputs to learn from"
+        "the header names only the target column {}; the file needs other columns, the inputs to learn from",
+        quoted(.0)
     )]
     OnlyTarget(String),
-    #[error("the target column {0:?} has no values")]
+    #[error("the target column {} has no values", quoted(.0))]
     EmptyTarget(String),
-    #[error("the target column {0:?} has only one value ({1:?}); there is nothing to predict")]
+    #[error(
+        "the target column {} has only one value ({}); there is nothing to predict",
+        quoted(.0),
+        quoted(.1)
+    )]
     OneClass(String, String),
     #[error(
         "no column besides the target can be an input: {}",
@@ -163,7 +170,8 @@ pub enum InferError {
     NoInputs(Vec<LeftOut>),
     /// A classifier was asked for and the target is not a column of classes.
     #[error(
-        "the target {target:?} {why}; `lifeboat train` trains classifiers, so choose a column of classes{}",
+        "the target {} {why}; `lifeboat train` trains classifiers, so choose a column of classes{}",
+        quoted(.target),
         such_as(.candidates)
     )]
     NotClasses {
@@ -175,7 +183,8 @@ pub enum InferError {
     /// A text target with too many values to be classes (a number could be
     /// predicted as a value; text cannot).
     #[error(
-        "the target {target:?} {why}, and it is text, so it cannot be a number to predict either; choose a column of classes{}",
+        "the target {} {why}, and it is text, so it cannot be a number to predict either; choose a column of classes{}",
+        quoted(.target),
         such_as(.candidates)
     )]
     TextNotClasses {
@@ -282,7 +291,7 @@ impl ColumnStats {
         let mut cells: Vec<String> = self
             .not_numeric_cells
             .iter()
-            .map(|(line, cell)| format!("line {line}: {cell:?}"))
+            .map(|(line, cell)| format!("line {line}: {}", quoted(cell)))
             .collect();
         let shown = cells.len() as u64;
         if self.not_numeric > shown {
@@ -293,7 +302,8 @@ impl ColumnStats {
             n => (format!("{n} cells"), "are"),
         };
         Some(format!(
-            "column {column:?} is drafted from its numbers, but {n} of {} {verb} not a number within ±1e150 ({}); training skips those rows, and predictions reject such values",
+            "column {} is drafted from its numbers, but {n} of {} {verb} not a number within ±1e150 ({}); training skips those rows, and predictions reject such values",
+            quoted(column),
             self.numbers.len() as u64 + self.not_numeric,
             cells.join(", ")
         ))

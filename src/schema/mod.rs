@@ -13,6 +13,7 @@ pub mod infer;
 mod text;
 pub mod validate;
 
+use crate::quote::quoted;
 use serde::{Deserialize, Serialize};
 
 pub use text::{Lang, Text};
@@ -193,7 +194,10 @@ impl Field {
                 let mut seen = std::collections::HashSet::new();
                 for c in &spec.values {
                     if !seen.insert(c.value.as_str()) {
-                        return Err(err(format!("the value {:?} is listed twice", c.value)));
+                        return Err(err(format!(
+                            "the value {} is listed twice",
+                            quoted(&c.value)
+                        )));
                     }
                 }
             }
@@ -203,7 +207,8 @@ impl Field {
             && let Err(problem) = validate::parse_str(self, default)
         {
             return Err(err(format!(
-                "the default {default:?} is not valid: {}",
+                "the default {} is not valid: {}",
+                quoted(default),
                 problem.describe(self, Lang::En)
             )));
         }
@@ -232,22 +237,29 @@ pub fn is_machine_name(name: &str) -> bool {
 #[derive(Debug, Clone, thiserror::Error, PartialEq)]
 pub enum SchemaError {
     #[error(
-        "the model name {0:?} is not valid; use 1 to 64 letters, digits, '-', '_' or '.' (it appears in URLs)"
+        "the model name {} is not valid; use 1 to 64 letters, digits, '-', '_' or '.' (it appears in URLs)",
+        quoted(.0)
     )]
     BadName(String),
     #[error("the schema has no input fields; list at least one under [[fields]]")]
     NoFields,
     #[error("a field has an empty name; every field needs the column name it is read from")]
     EmptyFieldName,
-    #[error("the field {0:?} is listed twice; field names must be unique")]
+    #[error("the field {} is listed twice; field names must be unique", quoted(.0))]
     DuplicateField(String),
-    #[error("{0:?} is both the target and an input field; the target cannot be an input")]
+    #[error(
+        "{} is both the target and an input field; the target cannot be an input",
+        quoted(.0)
+    )]
     TargetIsInput(String),
-    #[error("the target {0:?} has fewer than two classes; a classifier needs at least two")]
+    #[error(
+        "the target {} has fewer than two classes; a classifier needs at least two",
+        quoted(.0)
+    )]
     TooFewClasses(String),
-    #[error("the class {0:?} is listed twice in the target")]
+    #[error("the class {} is listed twice in the target", quoted(.0))]
     DuplicateClass(String),
-    #[error("field {field:?}: {why}")]
+    #[error("field {}: {why}", quoted(.field))]
     BadField { field: String, why: String },
 }
 

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{Field, FieldKind, Lang, NumberSpec, Schema};
+use crate::quote::quoted;
 
 /// One validated input value, ready for the model's preprocessing.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -37,6 +38,14 @@ pub enum Problem {
     /// Absent, empty or null, and the field may not be missing.
     Missing,
     NotANumber(String),
+    /// A number written with a comma where none is taken (`1,000`, or
+    /// `22,5` outside a Spanish form), or with both separators (`1.000,5`):
+    /// never read as some other number. `comma`: whether a decimal comma
+    /// was taken here (see [`Decimals`]).
+    Separators {
+        value: String,
+        comma: bool,
+    },
     NotAWholeNumber(String),
     OutOfRange(f64),
     NotACategory(String),
@@ -175,6 +184,24 @@ impl FieldError {
             (Problem::Missing, true) => format!("es obligatorio; {expected}"),
             (Problem::NotANumber(s), false) => format!("{} is not a number; {expected}", q(s)),
             (Problem::NotANumber(s), true) => format!("{} no es un número; {expected}", q(s)),
+            (Problem::Separators { value, comma }, false) => format!(
+                "{} is not a number: write decimals with {} and no thousands separators (1000); {expected}",
+                q(value),
+                if *comma {
+                    "a comma or a point (7,25 or 7.25)"
+                } else {
+                    "a point (7.25)"
+                }
+            ),
+            (Problem::Separators { value, comma }, true) => format!(
+                "{} no es un número: escriba los decimales con {} y sin separador de miles (1000); {expected}",
+                q(value),
+                if *comma {
+                    "coma o punto (7,25 o 7.25)"
+                } else {
+                    "punto (7.25)"
+                }
+            ),
             (Problem::NotAWholeNumber(s), false) => {
                 format!("{} is not a whole number; {expected}", q(s))
             }
@@ -195,8 +222,8 @@ impl FieldError {
             (Problem::WrongType(found), true) => format!("se recibió {found}; {expected}"),
             (Problem::UnknownField { suggestion }, es) => {
                 let hint = match (suggestion, es) {
-                    (Some(s), false) => format!("did you mean {s:?}? "),
-                    (Some(s), true) => format!("¿quería decir {s:?}? "),
+                    (Some(s), false) => format!("did you mean {}? ", quoted(s)),
+                    (Some(s), true) => format!("¿quería decir {}? ", quoted(s)),
                     (None, _) => String::new(),
                 };
                 if es {
@@ -217,16 +244,17 @@ impl FieldError {
 fn q(s: &str) -> String {
     const MAX: usize = 40;
     if s.chars().count() <= MAX {
-        format!("{s:?}")
+        quoted(s).to_string()
     } else {
         let head: String = s.chars().take(MAX).collect();
-        format!("{head:?}…")
+        format!("{}…", quoted(&head))
     }
 }
 
 impl fmt::Display for FieldError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.field, self.describe(Lang::En))
+        let field = crate::quote::name(&self.field);
+        write!(f, "{field}: {}", self.describe(Lang::En))
     }
 }
 
@@ -258,12 +286,60 @@ impl RowErrors {
 /// Strings that mean "no value" in a number column (as pandas writes and reads them).
 const MISSING_TOKENS: [&str; 6] = ["nan", "na", "n/a", "null", "none", "-"];
 
+/// Whether `s` looks like a number written with separators (`1,000`,
+/// `1.000,5`, `-2,5`): digits, commas and points only, a sign first.
+fn separated_number(s: &str) -> bool {
+    let body = s.strip_prefix(['+', '-']).unwrap_or(s);
+    body.bytes().any(|b| b.is_ascii_digit())
+        && body
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b == b',' || b == b'.')
+}
+
 pub(crate) fn is_missing_token(s: &str) -> bool {
     MISSING_TOKENS.iter().any(|t| s.eq_ignore_ascii_case(t))
 }
 
+/// How text writes a decimal number. A point always works (it is what an
+/// HTML number input, JSON and CSV send); a form in a language that writes
+/// `22,5` takes that too. A comma is never a thousands separator: `1,000`
+/// is refused where the comma is not decimal, never read as 1 or 1000.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Decimals {
+    #[default]
+    Point,
+    PointOrComma,
+}
+
+impl Decimals {
+    /// How a form in `lang` may write decimals: Spanish pages show `22,5`,
+    /// so a Spanish form takes it back.
+    pub fn of(lang: Lang) -> Decimals {
+        match lang {
+            Lang::En => Decimals::Point,
+            Lang::Es => Decimals::PointOrComma,
+        }
+    }
+}
+
+/// `22,5` (digits with one decimal comma, a sign allowed) written with a
+/// point, `22.5`; `None` for anything else.
+pub fn comma_decimal(s: &str) -> Option<String> {
+    let s = s.trim();
+    let (int, frac) = s.split_once(',')?;
+    let digits = int.strip_prefix(['+', '-']).unwrap_or(int);
+    let all_digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
+    (all_digits(digits) && all_digits(frac) && !(digits.is_empty() && frac.is_empty()))
+        .then(|| format!("{int}.{frac}"))
+}
+
 /// Parses one value typed as text (a form input, a CSV cell). Empty means missing.
 pub fn parse_str(field: &Field, raw: &str) -> Result<Cell, Problem> {
+    parse_text(field, raw, Decimals::Point)
+}
+
+/// [`parse_str`], with decimals written as `decimals` says.
+pub fn parse_text(field: &Field, raw: &str, decimals: Decimals) -> Result<Cell, Problem> {
     let s = raw.trim();
     if s.is_empty() {
         return missing(field);
@@ -274,7 +350,23 @@ pub fn parse_str(field: &Field, raw: &str) -> Result<Cell, Problem> {
             match s.parse::<f64>() {
                 Ok(v) if v.is_finite() => check_number(spec, integer, v, || s.to_string()),
                 _ if is_missing_token(s) => missing(field),
-                _ => Err(Problem::NotANumber(s.to_string())),
+                _ => {
+                    let comma = decimals == Decimals::PointOrComma;
+                    let decimal = comma
+                        .then(|| comma_decimal(s))
+                        .flatten()
+                        .and_then(|p| p.parse::<f64>().ok());
+                    match decimal {
+                        Some(v) if v.is_finite() => {
+                            check_number(spec, integer, v, || s.to_string())
+                        }
+                        _ if s.contains(',') && separated_number(s) => Err(Problem::Separators {
+                            value: s.to_string(),
+                            comma,
+                        }),
+                        _ => Err(Problem::NotANumber(s.to_string())),
+                    }
+                }
             }
         }
         FieldKind::Category(spec) => match spec.values.iter().position(|c| c.value == s) {
@@ -486,6 +578,31 @@ impl Schema {
         row.finish()
     }
 
+    /// Validates an HTML form in `lang`: as [`Schema::parse_strings`], and a
+    /// form in a language that writes decimals with a comma takes `22,5`
+    /// ([`Decimals`]).
+    ///
+    /// ```
+    /// # use lifeboat::schema::Lang;
+    /// # let schema = lifeboat::builtin::titanic().unwrap().model.schema;
+    /// let form = [("Pclass", "3"), ("Sex", "male"), ("Age", "22,5"), ("SibSp", "0"), ("Parch", "0")];
+    /// assert!(schema.parse_form(form, Lang::Es).is_ok());
+    /// let errors = schema.parse_form(form, Lang::En).unwrap_err();
+    /// assert!(errors.to_string().contains("write decimals with a point"));
+    /// ```
+    pub fn parse_form<'a>(
+        &self,
+        pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+        lang: Lang,
+    ) -> Result<Row, RowErrors> {
+        let decimals = Decimals::of(lang);
+        let mut row = RowBuilder::new(self);
+        for (name, value) in pairs {
+            row.set(name, |field| parse_text(field, value, decimals));
+        }
+        row.finish()
+    }
+
     /// Validates one JSON object such as `{"Age": 22, "Sex": "male"}`.
     pub fn parse_json_object(
         &self,
@@ -550,7 +667,8 @@ pub enum ColumnError {
         hints: Vec<String>,
     },
     #[error(
-        "the header names {name:?} twice (columns {first} and {second}); give every column its own name"
+        "the header names {} twice (columns {first} and {second}); give every column its own name",
+        quoted(.name)
     )]
     Duplicate {
         name: String,
@@ -561,11 +679,7 @@ pub enum ColumnError {
 }
 
 fn join_quoted(names: &[String]) -> String {
-    names
-        .iter()
-        .map(|n| format!("{n:?}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+    crate::quote::quoted_list(names.iter().map(String::as_str))
 }
 
 impl ColumnMap {
@@ -673,6 +787,78 @@ mod tests {
             ("Embarked", "S"),
             ("Alone", "no"),
         ]
+    }
+
+    #[test]
+    fn a_spanish_form_takes_a_decimal_comma_and_nothing_reads_a_comma_as_thousands() {
+        let schema = titanic_like();
+        let with = |age: &'static str, fare: &'static str| {
+            let mut pairs = good();
+            pairs[2].1 = age;
+            pairs[4].1 = fare;
+            pairs
+        };
+        let es = schema.parse_form(with("22,5", "+0,5"), Lang::Es);
+        let point = schema.parse_form(with("22.5", "+0.5"), Lang::Es);
+        assert_eq!(es, point);
+        assert!(es.is_ok(), "{es:?}");
+        assert_eq!(
+            schema.parse_form(with(",5", "7,"), Lang::Es),
+            schema.parse_strings(with("0.5", "7."))
+        );
+        // English, JSON and CSV: a comma is never read, and the message says why.
+        for (lang, value, comma) in [
+            (Lang::En, "22,5", false),
+            (Lang::En, "1,000", false),
+            (Lang::Es, "1.000,5", true),
+            (Lang::Es, "1,000,5", true),
+        ] {
+            let errors = schema.parse_form(with("22", value), lang).unwrap_err();
+            assert_eq!(errors.0.len(), 1, "{value}");
+            assert_eq!(errors.0[0].field, "Fare");
+            assert_eq!(
+                errors.0[0].problem,
+                Problem::Separators {
+                    value: value.into(),
+                    comma
+                },
+                "{value}"
+            );
+        }
+        let errors = schema
+            .parse_form(with("22", "1,000"), Lang::En)
+            .unwrap_err();
+        assert!(
+            errors.to_string().starts_with(
+                "Fare: \"1,000\" is not a number: write decimals with a point (7.25) and no thousands separators (1000); expected"
+            ),
+            "{errors}"
+        );
+        let errors = schema
+            .parse_form(with("22", "1.000,5"), Lang::Es)
+            .unwrap_err();
+        assert!(
+            errors.0[0].describe(Lang::Es).starts_with(
+                "\"1.000,5\" no es un número: escriba los decimales con coma o punto (7,25 o 7.25) y sin separador de miles (1000)"
+            ),
+            "{errors}"
+        );
+        assert!(matches!(
+            schema.parse_strings(with("22", "1,5")).unwrap_err().0[0].problem,
+            Problem::Separators { comma: false, .. }
+        ));
+        assert!(matches!(
+            schema
+                .parse_form(with("22", "a,b"), Lang::Es)
+                .unwrap_err()
+                .0[0]
+                .problem,
+            Problem::NotANumber(_)
+        ));
+        assert_eq!(comma_decimal("+3,25"), Some("+3.25".into()));
+        assert_eq!(comma_decimal(","), None);
+        assert_eq!(comma_decimal("1,2,3"), None);
+        assert_eq!(comma_decimal("1.2,3"), None);
     }
 
     #[test]

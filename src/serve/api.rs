@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use super::error::{self, ApiError, Problem, Problems};
 use super::{AppState, Routes, i18n};
 use crate::model::{Explanation, Prediction};
+use crate::quote::quoted;
 use crate::schema::validate::JsonRef;
 use crate::schema::{Lang, Row, Schema};
 
@@ -48,13 +49,23 @@ pub fn flag_value(name: &str, value: &str) -> Result<bool, ApiError> {
         "true" | "1" | "" => Ok(true),
         "false" | "0" => Ok(false),
         other => Err(ApiError::BadRequest(format!(
-            "the query parameter {name} is {:?}; use true or false",
-            error::cap(other)
+            "the query parameter {name} is {}; use true or false",
+            quoted(&error::cap(other))
         ))),
     }
 }
 
-async fn predict_json(
+/// `/api/v1/predict`: labels and messages are in the language `?lang=` or
+/// `Accept-Language` asks for, so every answer says it varies with the header.
+async fn predict_json(state: State<AppState>, request: Request) -> Response {
+    let mut response = predict_answer(state, request).await.into_response();
+    response
+        .headers_mut()
+        .insert(header::VARY, super::ui::VARY_LANGUAGE);
+    response
+}
+
+async fn predict_answer(
     State(state): State<AppState>,
     request: Request,
 ) -> Result<Response, Problem> {
@@ -63,6 +74,14 @@ async fn predict_json(
     error::check_encoding(&parts.headers)?;
     let query = parts.uri.query();
     let explain = query_flag(query, "explain")?;
+    // Pages fall back from a language they do not have; a program is told.
+    if let Some(Err(other)) = i18n::query_lang(query) {
+        return Err(ApiError::BadRequest(format!(
+            "the query parameter lang is {}; use en or es (or leave it out: then Accept-Language, else en)",
+            quoted(&error::cap(other))
+        ))
+        .into());
+    }
     let (lang, _) = i18n::negotiate(query, &parts.headers);
     let body = error::read_body(body, state.config.body_limit).await?;
     let input: Input<'_> =

@@ -10,13 +10,16 @@
 use std::marker::PhantomData;
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Request};
+use axum::extract::rejection::PathRejection;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use super::AppState;
 use super::layers::InternalDetail;
+use crate::quote::{name, quoted};
 use crate::schema::{Lang, RowErrors};
 
 /// At most this many field problems are reported in one response.
@@ -179,8 +182,8 @@ impl ApiError {
             }
             UnsupportedMediaType { got, expected } => {
                 format!(
-                    "Content-Type {:?} is not accepted; send {expected}",
-                    cap(got)
+                    "Content-Type {} is not accepted; send {expected}",
+                    quoted(&cap(got))
                 )
             }
             UnsupportedEncoding(coding) => {
@@ -191,8 +194,8 @@ impl ApiError {
                     .iter()
                     .take(10)
                     .map(|p| match p.row {
-                        Some(r) => format!("row {r}: {}: {}", p.field, p.message),
-                        None => format!("{}: {}", p.field, p.message),
+                        Some(r) => format!("row {r}: {}: {}", name(&p.field), p.message),
+                        None => format!("{}: {}", name(&p.field), p.message),
                     })
                     .collect();
                 // Counted from every problem found, not only those listed.
@@ -457,6 +460,86 @@ where
     }
 }
 
+/// Path parameters as axum's `Path` reads them, with a path it cannot read
+/// answered in the protocol's own error `E` instead of axum's plain text:
+/// a percent-encoding that does not decode to UTF-8 (`/static/%ff`) is a
+/// 400 that names the escape.
+pub struct PathParams<T, E>(pub T, pub PhantomData<E>);
+
+impl<T, E, S> FromRequestParts<S> for PathParams<T, E>
+where
+    T: serde::de::DeserializeOwned + Send,
+    E: From<ApiError> + IntoResponse,
+    S: Send + Sync,
+{
+    type Rejection = E;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, E> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(params)) => Ok(PathParams(params, PhantomData)),
+            Err(rejection) => Err(E::from(path_error(parts.uri.path(), &rejection))),
+        }
+    }
+}
+
+/// What is wrong with a path whose parameters cannot be read.
+fn path_error(path: &str, rejection: &PathRejection) -> ApiError {
+    if rejection.status().is_server_error() {
+        // A route and its handler disagree on the parameters: our bug.
+        return ApiError::Internal(rejection.body_text());
+    }
+    match undecodable(path) {
+        Some(escape) => ApiError::BadRequest(format!(
+            "the path has {}, which does not decode to UTF-8 text; percent-encode \
+             names as UTF-8, byte by byte (é is %C3%A9)",
+            cap(escape)
+        )),
+        None => ApiError::BadRequest(format!(
+            "the path {} cannot be read: {}",
+            cap(path),
+            rejection.body_text()
+        )),
+    }
+}
+
+/// The first run of percent-escapes in `path` that is not UTF-8 once
+/// decoded (`%ff`, or `%e2%80` cut short), as written.
+fn undecodable(path: &str) -> Option<&str> {
+    let raw = path.as_bytes();
+    // Decoded bytes, and where in `path` each one starts.
+    let mut bytes = Vec::with_capacity(raw.len());
+    let mut starts = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        let escaped = match (raw[i], raw.get(i + 1), raw.get(i + 2)) {
+            (b'%', Some(&h), Some(&l)) => hex(h).zip(hex(l)).map(|(h, l)| (h * 16 + l) as u8),
+            _ => None,
+        };
+        starts.push(i);
+        match escaped {
+            Some(b) => {
+                bytes.push(b);
+                i += 3;
+            }
+            None => {
+                bytes.push(raw[i]);
+                i += 1;
+            }
+        }
+    }
+    let error = std::str::from_utf8(&bytes).err()?;
+    let from = starts[error.valid_up_to()];
+    let to = match error.error_len() {
+        Some(n) => starts
+            .get(error.valid_up_to() + n)
+            .copied()
+            .unwrap_or(raw.len()),
+        None => raw.len(),
+    };
+    path.get(from..to)
+}
+
 /// Refuses a request body in a content coding (`Content-Encoding: gzip`):
 /// bodies are read as sent, so a compressed one would be misread as JSON or CSV.
 pub fn check_encoding(headers: &axum::http::HeaderMap) -> Result<(), ApiError> {
@@ -473,7 +556,16 @@ pub fn check_encoding(headers: &axum::http::HeaderMap) -> Result<(), ApiError> {
 }
 
 /// Reads a whole body of at most `limit` bytes.
+///
+/// A body whose `Content-Length` is already over the limit is refused
+/// before it is read. hyper sends `100 Continue` to a client that asked
+/// (`Expect: 100-continue`) only when the body is first read, so that
+/// client gets the 413 and never sends the body (RFC 9110 §10.1.1).
 pub async fn read_body(body: axum::body::Body, limit: usize) -> Result<Bytes, ApiError> {
+    use axum::body::HttpBody;
+    if body.size_hint().lower() > limit as u64 {
+        return Err(ApiError::TooLarge { limit });
+    }
     axum::body::to_bytes(body, limit).await.map_err(|e| {
         let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
         while let Some(s) = source {
@@ -815,6 +907,16 @@ mod tests {
             err.detail(),
             "Content-Encoding gzip is not supported; send an uncompressed body"
         );
+    }
+
+    #[test]
+    fn the_escape_that_does_not_decode_is_found() {
+        assert_eq!(undecodable("/static/%ff"), Some("%ff"));
+        assert_eq!(undecodable("/static/%FFabc"), Some("%FF"));
+        assert_eq!(undecodable("/a%C3%A9/%e2%80"), Some("%e2%80"));
+        assert_eq!(undecodable("/%41%c3%28"), Some("%c3"));
+        assert_eq!(undecodable("/caf%C3%A9/%zz/%"), None);
+        assert_eq!(undecodable("/plain"), None);
     }
 
     #[test]

@@ -214,16 +214,34 @@ pub fn get(key: &str, lang: Lang) -> &'static str {
         .unwrap_or("")
 }
 
-/// The language a request asks for, and whether it asked explicitly (`?lang=`).
-pub fn negotiate(query: Option<&str>, headers: &HeaderMap) -> (Lang, bool) {
-    if let Some(q) = query {
-        for pair in q.split('&') {
-            if let Some(v) = pair.strip_prefix("lang=")
-                && let Some(lang) = Lang::from_tag(v)
-            {
-                return (lang, true);
+/// What `?lang=` asks for: the first language it names that lifeboat
+/// speaks, or else the first (non-empty) value it does not, as sent; `None`
+/// without one.
+pub fn query_lang(query: Option<&str>) -> Option<Result<Lang, &str>> {
+    let mut unknown = None;
+    for pair in query?.split('&') {
+        let Some(v) = pair.strip_prefix("lang=") else {
+            continue;
+        };
+        match Lang::from_tag(v) {
+            Some(lang) => return Some(Ok(lang)),
+            None if v.is_empty() => {}
+            None => {
+                unknown.get_or_insert(v);
             }
         }
+    }
+    unknown.map(Err)
+}
+
+/// The language a request asks for, and whether it asked explicitly
+/// (`?lang=`). A `?lang=` lifeboat does not speak falls back, as no
+/// `?lang=` does, to `Accept-Language`, then English: a page is shown
+/// (with its link to the other language) rather than an error. The JSON
+/// API refuses it instead ([`query_lang`]).
+pub fn negotiate(query: Option<&str>, headers: &HeaderMap) -> (Lang, bool) {
+    if let Some(Ok(lang)) = query_lang(query) {
+        return (lang, true);
     }
     let lang = headers
         .get(axum::http::header::ACCEPT_LANGUAGE)
@@ -238,26 +256,20 @@ pub fn from_accept_language(header: &str) -> Lang {
     if header.is_empty() {
         return Lang::default();
     }
-    let mut best: Option<(f32, usize, Lang)> = None;
-    for (i, item) in header.split(',').enumerate().take(20) {
-        let mut parts = item.split(';');
-        let tag = parts.next().unwrap_or("").trim();
-        let q = parts
-            .find_map(|p| p.trim().strip_prefix("q="))
-            .and_then(|q| q.trim().parse::<f32>().ok())
-            .unwrap_or(1.0);
-        let Some(lang) = Lang::from_tag(tag) else {
+    let mut best: Option<(f32, Lang)> = None;
+    for super::accept::Weighted { item, q } in super::accept::weighted(header) {
+        let Some(lang) = Lang::from_tag(item) else {
             continue;
         };
         if q <= 0.0 {
             continue;
         }
         // Higher q wins; on a tie the earlier entry does.
-        if best.is_none_or(|(bq, _, _)| q > bq) {
-            best = Some((q, i, lang));
+        if best.is_none_or(|(bq, _)| q > bq) {
+            best = Some((q, lang));
         }
     }
-    best.map(|(_, _, l)| l).unwrap_or_default()
+    best.map(|(_, l)| l).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -281,6 +293,26 @@ mod tests {
         assert_eq!(negotiate(Some("lang=en"), &h), (Lang::En, true));
         assert_eq!(negotiate(Some("x=1"), &h), (Lang::Es, false));
         assert_eq!(negotiate(None, &HeaderMap::new()), (Lang::En, false));
+        // A language lifeboat does not speak: the header, then English.
+        assert_eq!(negotiate(Some("lang=fr"), &h), (Lang::Es, false));
+        assert_eq!(
+            negotiate(Some("lang=fr"), &HeaderMap::new()),
+            (Lang::En, false)
+        );
+        assert_eq!(
+            negotiate(Some("lang=fr&lang=es"), &HeaderMap::new()),
+            (Lang::Es, true)
+        );
+    }
+
+    #[test]
+    fn the_query_names_a_language_or_one_lifeboat_does_not_speak() {
+        assert_eq!(query_lang(None), None);
+        assert_eq!(query_lang(Some("explain=true")), None);
+        assert_eq!(query_lang(Some("lang=")), None);
+        assert_eq!(query_lang(Some("lang=es-MX")), Some(Ok(Lang::Es)));
+        assert_eq!(query_lang(Some("lang=fr&lang=de")), Some(Err("fr")));
+        assert_eq!(query_lang(Some("lang=fr&lang=EN")), Some(Ok(Lang::En)));
     }
 
     #[test]

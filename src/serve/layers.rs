@@ -20,7 +20,7 @@ use axum::Router;
 use axum::body::{Body, HttpBody};
 use axum::extract::{ConnectInfo, Request};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use tower::{Layer, Service, ServiceExt};
 use tower_http::catch_panic::{CatchPanic, CatchPanicLayer, ResponseForPanic};
 use tower_http::compression::predicate::{And, NotForContentType, Predicate, SizeAbove};
@@ -357,9 +357,14 @@ where
     if let Some(ErrorPage(err)) = response.extensions_mut().remove::<ErrorPage>() {
         let show = state.templates.is_dev() && local;
         let allow = response.headers_mut().remove(header::ALLOW);
+        // What the route said its answer varies with (`/batch`: also Accept).
+        let vary = response.headers_mut().remove(header::VARY);
         response = error_page(state, &err, lang, explicit, show);
         if let Some(allow) = allow {
             response.headers_mut().insert(header::ALLOW, allow);
+        }
+        if let Some(vary) = vary {
+            response.headers_mut().insert(header::VARY, vary);
         }
     }
 
@@ -460,7 +465,8 @@ fn error_page(
         .with("detail", detail)
         .into_value();
     match state.templates.render("error.html", ctx) {
-        Ok(html) => (status, Html(html)).into_response(),
+        // In the visitor's language, so with `Vary: Accept-Language`, as every page.
+        Ok(html) => super::ui::html_response(status, html),
         Err(e) => {
             tracing::error!(error = %super::templates::describe(&e), "cannot render error.html");
             let mut r = (status, format!("{}: {}\n", err.title(), err.detail())).into_response();

@@ -381,8 +381,9 @@ pub fn check_filter(filter: &str) -> Result<String, String> {
         .map(|_| filter.to_string())
         .map_err(|e| {
             format!(
-                "{filter:?} is not a log filter ({e}); use a level (error, warn, info, debug, \
-                 trace) or targets with levels such as warn,lifeboat=debug"
+                "{} is not a log filter ({e}); use a level (error, warn, info, debug, \
+                 trace) or targets with levels such as warn,lifeboat=debug",
+                crate::quote::quoted(filter)
             )
         })
 }

@@ -17,6 +17,7 @@ use serde_json::{Map, Value};
 use super::error::{self, ApiError, Body, MlflowError, Problems};
 use super::{AppState, Routes};
 use crate::model::Prediction;
+use crate::quote::{self, quoted};
 use crate::schema::validate::ColumnMap;
 use crate::schema::{Lang, Row, Schema};
 
@@ -117,8 +118,8 @@ impl<'de> serde::Deserialize<'de> for Unique {
                 while let Some(key) = map.next_key::<String>()? {
                     if object.contains_key(&key) {
                         return Err(de::Error::custom(format!(
-                            "the key {:?} is given more than once in one object; give each key once",
-                            error::cap(&key)
+                            "the key {} is given more than once in one object; give each key once",
+                            quoted(&error::cap(&key))
                         )));
                     }
                     let Unique(value) = map.next_value()?;
@@ -266,8 +267,9 @@ fn json_rows(schema: &Schema, value: Value) -> Result<Vec<Row>, ApiError> {
         .collect();
     if present.len() != 1 || !extra.is_empty() {
         let found: Vec<String> = body.keys().take(10).map(|k| error::cap(k)).collect();
+        let found = quote::quoted_list(found.iter().map(String::as_str));
         return Err(ApiError::BadRequest(format!(
-            "The input must be a JSON dictionary with exactly one of the input fields {{'{keys}'}} (and optionally 'params'). Received dictionary with input fields: {found:?}."
+            "The input must be a JSON dictionary with exactly one of the input fields {{'{keys}'}} (and optionally 'params'). Received dictionary with input fields: [{found}]."
         )));
     }
     let format = present[0];
@@ -311,6 +313,7 @@ fn split_rows(schema: &Schema, data: Value, problems: &mut Problems) -> Result<V
     let Some(Value::Array(data)) = split.remove("data") else {
         return Err(shape_error());
     };
+    check_index(split.remove("index"), data.len())?;
     let columns: Vec<String> = match split.remove("columns") {
         Some(Value::Array(cols)) => cols
             .into_iter()
@@ -328,6 +331,32 @@ fn split_rows(schema: &Schema, data: Value, problems: &mut Problems) -> Result<V
     let map = ColumnMap::new(schema, columns.iter().map(String::as_str))
         .map_err(|e| invalid(e.to_string()))?;
     positional(schema, &map, columns.len(), &data, problems)
+}
+
+/// A `dataframe_split` index, as pandas takes it: left out or null (rows
+/// are numbered), or an array with one label per row. The labels are not
+/// used (predictions come back in row order), but a wrong count means the
+/// client built the table wrong, and pandas refuses it too.
+fn check_index(index: Option<Value>, rows: usize) -> Result<(), ApiError> {
+    let got = match index {
+        None | Some(Value::Null) => return Ok(()),
+        Some(Value::Array(labels)) if labels.len() == rows => return Ok(()),
+        Some(Value::Array(labels)) => {
+            let n = labels.len();
+            return Err(ApiError::BadRequest(format!(
+                "dataframe_split index has {n} label{} for {rows} row{} of data; give one label per row, or leave index out",
+                if n == 1 { "" } else { "s" },
+                if rows == 1 { "" } else { "s" },
+            )));
+        }
+        Some(Value::Bool(_)) => "true or false",
+        Some(Value::Number(_)) => "a number",
+        Some(Value::String(_)) => "a string",
+        Some(Value::Object(_)) => "an object",
+    };
+    Err(ApiError::BadRequest(format!(
+        "dataframe_split index must be an array with one label per row of data ({rows}), or left out; got {got}"
+    )))
 }
 
 /// Rows given as arrays, read through a column map.
@@ -419,8 +448,8 @@ fn tensor_rows(
                     Value::Array(values) => lists.push(values.as_slice()),
                     _ => {
                         return Err(ApiError::BadRequest(format!(
-                            "inputs[{:?}] must be a list with one value per row",
-                            error::cap(name)
+                            "inputs[{}] must be a list with one value per row",
+                            quoted(&error::cap(name))
                         )));
                     }
                 }
@@ -441,11 +470,11 @@ fn tensor_rows(
             Ok(rows)
         }
         _ => Err(ApiError::BadRequest(format!(
-            "{format} must be a list of rows (objects or lists of values in the model's column order{})",
+            "{format} must be a list of rows (objects, or lists of values in the model's column order){}",
             if format == "inputs" {
-                ") or an object of columns"
+                " or an object of columns"
             } else {
-                ")"
+                ""
             }
         ))),
     }

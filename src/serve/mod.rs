@@ -14,6 +14,7 @@
 //! thin wrappers over `Model::predict` / `Model::explain` that count the
 //! predicted class for `/metrics`.
 
+pub mod accept;
 pub mod api;
 pub mod decimal;
 pub mod error;

@@ -11,7 +11,7 @@
 //! The body is parsed as JSON whatever the Content-Type says: tritonclient
 //! sends none.
 
-use axum::extract::{FromRequestParts, Path, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -19,9 +19,10 @@ use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use super::error::{self, ApiError, Body, OipError, Problems};
+use super::error::{self, ApiError, Body, OipError, PathParams, Problems};
 use super::{AppState, Routes};
 use crate::model::Prediction;
+use crate::quote::{self, quoted};
 use crate::schema::{FieldKind, Lang, Row, Schema};
 
 pub fn routes() -> Routes {
@@ -85,7 +86,7 @@ fn check_model(state: &AppState, name: &str, version: Option<&str>) -> Result<()
     if name != schema.name {
         return Err(ApiError::NotFound(format!(
             "Model {} not found; this server serves {}",
-            error::cap(name),
+            quote::name(&error::cap(name)),
             schema.name
         )));
     }
@@ -94,7 +95,7 @@ fn check_model(state: &AppState, name: &str, version: Option<&str>) -> Result<()
     {
         return Err(ApiError::NotFound(format!(
             "Model {name} has no version {}; the version served is {}",
-            error::cap(v),
+            quote::name(&error::cap(v)),
             state.loaded.version()
         )));
     }
@@ -103,14 +104,14 @@ fn check_model(state: &AppState, name: &str, version: Option<&str>) -> Result<()
 
 async fn model_metadata(
     State(state): State<AppState>,
-    Path(name): Path<String>,
+    PathParams(name, ..): PathParams<String, OipError>,
 ) -> Result<Response, OipError> {
     metadata(&state, &name, None)
 }
 
 async fn model_metadata_versioned(
     State(state): State<AppState>,
-    Path((name, version)): Path<(String, String)>,
+    PathParams((name, version), ..): PathParams<(String, String), OipError>,
 ) -> Result<Response, OipError> {
     metadata(&state, &name, Some(&version))
 }
@@ -173,14 +174,14 @@ fn output_metadata(schema: &Schema) -> Vec<Value> {
 
 async fn model_ready(
     State(state): State<AppState>,
-    Path(name): Path<String>,
+    PathParams(name, ..): PathParams<String, OipError>,
 ) -> Result<Response, OipError> {
     model_ready_of(&state, &name, None)
 }
 
 async fn model_ready_versioned(
     State(state): State<AppState>,
-    Path((name, version)): Path<(String, String)>,
+    PathParams((name, version), ..): PathParams<(String, String), OipError>,
 ) -> Result<Response, OipError> {
     model_ready_of(&state, &name, Some(&version))
 }
@@ -200,7 +201,7 @@ fn model_ready_of(
 
 async fn infer(
     State(state): State<AppState>,
-    Path(name): Path<String>,
+    PathParams(name, ..): PathParams<String, OipError>,
     binary: SaysBinary,
     Body(body, ..): Body<OipError>,
 ) -> Result<Response, OipError> {
@@ -209,7 +210,7 @@ async fn infer(
 
 async fn infer_versioned(
     State(state): State<AppState>,
-    Path((name, version)): Path<(String, String)>,
+    PathParams((name, version), ..): PathParams<(String, String), OipError>,
     binary: SaysBinary,
     Body(body, ..): Body<OipError>,
 ) -> Result<Response, OipError> {
@@ -437,8 +438,8 @@ fn requested_outputs(
                 .copied()
                 .ok_or_else(|| {
                     ApiError::BadRequest(format!(
-                        "unknown output {:?}; the outputs are: {}",
-                        error::cap(&o.0.name),
+                        "unknown output {}; the outputs are: {}",
+                        quoted(&error::cap(&o.0.name)),
                         available.join(", ")
                     ))
                 })
@@ -613,8 +614,8 @@ fn elements(t: &InputTensor) -> Result<Vec<&Value>, ApiError> {
             ) => false,
             _ => {
                 return Err(ApiError::BadRequest(format!(
-                    "input {name}: unknown datatype {:?}",
-                    error::cap(dt)
+                    "input {name}: unknown datatype {}",
+                    quoted(&error::cap(dt))
                 )));
             }
         };
@@ -670,8 +671,8 @@ fn rows(schema: &Schema, inputs: &[InputTensor]) -> Result<Vec<Row>, ApiError> {
                     )));
                 }
                 return Err(ApiError::BadRequest(format!(
-                    "unknown input {:?}; send one tensor per input ({}), or one [n, {k}] tensor with the inputs as columns in that order",
-                    error::cap(&t.name),
+                    "unknown input {}; send one tensor per input ({}), or one [n, {k}] tensor with the inputs as columns in that order",
+                    quoted(&error::cap(&t.name)),
                     names.join(", ")
                 )));
             }

@@ -272,7 +272,10 @@ impl Document {
             base
         };
         let lang_param = json!({ "name": "lang", "in": "query", "required": false,
-            "description": "Language of labels and messages: en or es (default: Accept-Language, else en).",
+            "description": "Language of the page: en or es (default: Accept-Language, else en). Another value is not an error: the page falls back to Accept-Language, else en, and links to the other language.",
+            "schema": { "type": "string", "enum": ["en", "es"] } });
+        let api_lang_param = json!({ "name": "lang", "in": "query", "required": false,
+            "description": "Language of labels and messages: en or es (default: Accept-Language, else en). Another value is refused (400).",
             "schema": { "type": "string", "enum": ["en", "es"] } });
 
         // Pages.
@@ -301,7 +304,7 @@ impl Document {
                 "POST",
                 path,
                 "Submit the form: the result page",
-                "The predicted outcome in words, its probability, a chart of why, the values entered and the form again. Invalid values give the form back with a message next to each field (422).",
+                "The predicted outcome in words, its probability, a chart of why, the values entered and the form again. Invalid values give the form back with a message next to each field (422). Numbers take a decimal point; a Spanish form (lang=es) also a decimal comma (22,5). A comma is never a thousands separator: 1,000 is refused, saying to write 1000.",
                 vec![format!("curl -s {} {}", url(path), form.join(" "))],
                 json!({ "parameters": [lang_param], "requestBody": form_body,
                         "responses": with(with(html("The result page"), "422", "The form with a message per invalid field", &json!({ "content": { "text/html": {} } })), "415", "Not a form", &json!({ "content": { "text/html": {} } })) }),
@@ -330,7 +333,7 @@ impl Document {
             "POST",
             "/batch",
             "Score a CSV file",
-            "Upload a CSV file (multipart/form-data field `file`, or a text/csv body). Browsers get a page with a summary, the rejected rows and a download link; with `Accept: text/csv` (or ?format=csv; ?format=html asks for the page) the scored CSV itself comes back, with the number of rejected rows in the X-Rejected-Rows header. ?explain=true adds contribution columns (read as /api/v1/predict reads it).",
+            "Upload a CSV file (multipart/form-data field `file`, or a text/csv body). Browsers get a page with a summary, the rejected rows and a download link; when Accept prefers text/csv to text/html, q-values counted (`Accept: text/csv`; or ?format=csv, and ?format=html asks for the page), the scored CSV itself comes back, with the number of rejected rows in the X-Rejected-Rows header and the uploaded file's name in Content-Disposition (NAME-scored.csv: filename= in ASCII, and filename*= in UTF-8 when the name has other letters). ?explain=true adds contribution columns (read as /api/v1/predict reads it).",
             vec![format!(
                 "printf '{csv}' | curl -s {BASE}/batch -H 'Content-Type: text/csv' -H 'Accept: text/csv' --data-binary @-"
             )],
@@ -342,7 +345,7 @@ impl Document {
                         "text/csv": { "schema": { "type": "string" } } } },
                     "responses": {
                         "200": { "description": "The result page, or the scored CSV", "content": { "text/html": {}, "text/csv": { "schema": { "type": "string" } } } },
-                        "400": { "description": "No file, or a query parameter with a value it does not take (explain=yes, format=xml); as problem details when the scored CSV was asked for (format=csv or Accept: text/csv)", "content": { "text/html": {}, "application/problem+json": { "schema": { "$ref": "#/components/schemas/Problem" } } } },
+                        "400": { "description": "No file, or a query parameter with a value it does not take (explain=yes, format=xml); as problem details when the scored CSV was asked for (format=csv, or an Accept that prefers text/csv)", "content": { "text/html": {}, "application/problem+json": { "schema": { "$ref": "#/components/schemas/Problem" } } } },
                         "413": { "description": "The file is larger than the upload limit", "content": { "text/html": {}, "application/problem+json": { "schema": { "$ref": "#/components/schemas/Problem" } } } },
                         "415": { "description": "Neither a form upload nor CSV, or a compressed body (Content-Encoding)", "content": { "text/html": {}, "application/problem+json": { "schema": { "$ref": "#/components/schemas/Problem" } } } },
                         "422": { "description": "The file cannot be scored (a required column is missing, say): a page, or problem details when the scored CSV was asked for", "content": { "text/html": {}, "application/problem+json": { "schema": { "$ref": "#/components/schemas/Problem" } } } } } }),
@@ -364,7 +367,9 @@ impl Document {
             "Style sheets and icons, embedded in the binary.",
             vec![get("/static/css/style.css")],
             json!({ "parameters": [{ "name": "path", "in": "path", "required": true, "schema": { "type": "string" } }],
-                    "responses": { "200": { "description": "The file" }, "404": { "description": "No such file" } } }),
+                    "responses": { "200": { "description": "The file" },
+                        "400": { "description": "The path does not decode to UTF-8 text (an invalid percent-encoding such as %ff): a page naming the escape", "content": { "text/html": {} } },
+                        "404": { "description": "No such file" } } }),
         );
         op(
             "pages",
@@ -387,7 +392,7 @@ impl Document {
                                    { "type": "array", "items": { "$ref": "#/components/schemas/Prediction" } } ] }),
                         ),
                         "400",
-                        "Malformed JSON, or JSON of the wrong shape",
+                        "Malformed JSON, JSON of the wrong shape, or a query parameter with a value it does not take (explain=yes, lang=fr)",
                         &problem,
                     ),
                     "413",
@@ -412,7 +417,7 @@ impl Document {
                 json_post("/api/v1/predict", &row_json),
                 json_post("/api/v1/predict?explain=true", &json!([row_json])),
             ],
-            json!({ "parameters": [lang_param, { "name": "explain", "in": "query", "required": false,
+            json!({ "parameters": [api_lang_param, { "name": "explain", "in": "query", "required": false,
                         "description": "Add per-field contributions to each prediction.", "schema": { "type": "boolean" } }],
                     "requestBody": { "required": true, "content": { "application/json": {
                         "schema": { "oneOf": [ { "$ref": "#/components/schemas/Input" },
@@ -498,7 +503,14 @@ impl Document {
             }
             json!(p)
         };
-        let not_found = |v: Value| with(v, "404", "No such model or version", &oip_err);
+        let not_found = |v: Value| {
+            with(
+                with(v, "404", "No such model or version", &oip_err),
+                "400",
+                "The path does not decode to UTF-8 text (an invalid percent-encoding such as %ff)",
+                &oip_err,
+            )
+        };
         op(
             "oip",
             "GET",
@@ -562,7 +574,7 @@ impl Document {
                 json!({ "parameters": path_params(v),
                         "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/InferenceRequest" }, "example": oip_request } } },
                         "responses": with(with(with(not_found(json_ok("The outputs", json!({ "$ref": "#/components/schemas/InferenceResponse" }))),
-                            "400", "Malformed request, binary tensors, or invalid values", &oip_err),
+                            "400", "Malformed request, binary tensors, invalid values, or a path that does not decode to UTF-8 text", &oip_err),
                             "413", "The body is larger than the limit", &oip_err),
                             "415", "A compressed body (Content-Encoding)", &oip_err) }),
             );
@@ -753,7 +765,8 @@ fn components(schema: &Schema, classes: &[&str]) -> Value {
                 "dataframe_split": { "type": "object", "required": ["data"], "properties": {
                     "columns": { "type": "array", "items": { "type": "string" } },
                     "data": { "type": "array", "items": { "type": "array" } },
-                    "index": { "type": "array" } } },
+                    "index": { "type": ["array", "null"], "description": "Row labels, as pandas writes them: one per row of data (not used; predictions come in row order)." } },
+                    "additionalProperties": false },
                 "dataframe_records": { "type": "array", "items": { "type": "object" } },
                 "instances": { "type": "array" },
                 "inputs": { "type": ["object", "array"] },

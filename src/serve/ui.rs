@@ -7,9 +7,7 @@
 use std::borrow::Cow;
 
 use axum::body::Bytes;
-use axum::extract::{
-    DefaultBodyLimit, FromRequest, FromRequestParts, Multipart, Path, Request, State,
-};
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Multipart, Request, State};
 use axum::handler::Handler;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -18,11 +16,13 @@ use axum::routing::get;
 use minijinja::Value;
 use minijinja::value::Serde;
 
-use super::error::{self, ApiError, Body, PageError};
+use super::error::{self, ApiError, Body, PageError, PathParams};
 use super::vars::Vars;
 use super::{AppState, Routes, i18n, page_writer, view};
 use crate::batch::{self, BatchOptions};
-use crate::schema::Lang;
+use crate::quote::quoted;
+use crate::schema::validate::{Decimals, comma_decimal};
+use crate::schema::{FieldKind, Lang, Schema};
 
 pub fn routes() -> Routes {
     Routes::new()
@@ -69,12 +69,15 @@ fn render_html(state: &AppState, name: &str, ctx: Value) -> Result<String, ApiEr
 /// Constants, so `from_static` checks their bytes once, in the compiler.
 const HTML: HeaderValue = HeaderValue::from_static("text/html; charset=utf-8");
 pub(super) const VARY_LANGUAGE: HeaderValue = HeaderValue::from_static("Accept-Language");
+/// What a `/batch` answer depends on: whether it is the CSV or a page, and
+/// the language of its labels and messages.
+const VARY_ACCEPT_AND_LANGUAGE: HeaderValue = HeaderValue::from_static("Accept, Accept-Language");
 
 /// Headers a page leaves with: these two, the request id and five security
 /// headers (`layers`).
 const PAGE_HEADERS: usize = 8;
 
-fn html_response(status: StatusCode, html: impl Into<axum::body::Body>) -> Response {
+pub(super) fn html_response(status: StatusCode, html: impl Into<axum::body::Body>) -> Response {
     let mut response = Response::new(html.into());
     *response.status_mut() = status;
     // Room for all of them from the start: a map made for fewer grows and
@@ -250,12 +253,15 @@ async fn predict_form(
     _: IsForm,
     Body(body, ..): Body<PageError>,
 ) -> Result<Response, PageError> {
-    let pairs = form_pairs(&body);
+    let schema = &state.model().schema;
+    let mut pairs = form_pairs(&body);
+    if Decimals::of(page.lang) == Decimals::PointOrComma {
+        with_decimal_points(schema, &mut pairs);
+    }
     let pairs = || pairs.iter().map(|(k, v)| (k.as_ref(), v.as_ref()));
     let views = state.lang_views(page.lang);
     let values = view::kept_values(views.form_fields(), pairs());
-    let schema = &state.model().schema;
-    match schema.parse_strings(pairs()) {
+    match schema.parse_form(pairs(), page.lang) {
         Ok(row) => {
             let (prediction, explanation) = state.explain(&row);
             let answer = view::answer(
@@ -271,6 +277,26 @@ async fn predict_form(
         Err(errors) => {
             let errors = view::field_errors(schema, &errors, page.lang);
             form_page(&state, page, &values, Err(errors))
+        }
+    }
+}
+
+/// A number typed with a decimal comma (`22,5`, in a Spanish form) written
+/// with a point: the form shown again keeps the value, and a number input
+/// only takes a point (a browser would show `22,5` there as empty).
+fn with_decimal_points(schema: &Schema, pairs: &mut [(Cow<'_, str>, Cow<'_, str>)]) {
+    for (name, value) in pairs {
+        if !value.contains(',') {
+            continue;
+        }
+        let number = schema.field_index(name).is_some_and(|i| {
+            matches!(
+                schema.fields[i].kind,
+                FieldKind::Number(_) | FieldKind::Integer(_)
+            )
+        });
+        if let Some(point) = comma_decimal(value).filter(|_| number) {
+            *value = Cow::Owned(point);
         }
     }
 }
@@ -467,7 +493,8 @@ async fn read_upload(state: &AppState, request: Request) -> Result<Upload, ApiEr
 
 /// Whether the client wants the scored CSV itself rather than a page:
 /// `?format=csv` or `?format=html` if given (anything else is refused, naming
-/// both), else whether `Accept` names `text/csv`.
+/// both), else what `Accept` prefers, with its q-values (a page when it
+/// prefers neither, or takes both alike).
 fn wants_csv(headers: &HeaderMap, query: Option<&str>) -> Result<bool, ApiError> {
     let format = query.and_then(|q| {
         form_urlencoded::parse(q.as_bytes())
@@ -479,21 +506,31 @@ fn wants_csv(headers: &HeaderMap, query: Option<&str>) -> Result<bool, ApiError>
         Some("html") => return Ok(false),
         Some(other) => {
             return Err(ApiError::BadRequest(format!(
-                "the query parameter format is {:?}; use csv (the scored file) or html (a page)",
-                error::cap(other)
+                "the query parameter format is {}; use csv (the scored file) or html (a page)",
+                quoted(&error::cap(other))
             )));
         }
         None => {}
     }
-    let accept = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    Ok(accept.contains("text/csv"))
+    // Several Accept headers are one list (RFC 9110 §5.3).
+    let accept: Vec<&str> = (headers.get_all(header::ACCEPT).iter())
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    let accept = accept.join(",");
+    let chosen = super::accept::media_type(Some(&accept), &["text/html", "text/csv"]);
+    Ok(chosen == Some("text/csv"))
 }
 
-async fn batch_score(
-    State(state): State<AppState>,
+async fn batch_score(State(state): State<AppState>, page: Page, request: Request) -> Response {
+    let mut response = batch_answer(state, page, request).await.into_response();
+    response
+        .headers_mut()
+        .insert(header::VARY, VARY_ACCEPT_AND_LANGUAGE);
+    response
+}
+
+async fn batch_answer(
+    state: AppState,
     page: Page,
     request: Request,
 ) -> Result<Response, PageError> {
@@ -587,9 +624,11 @@ async fn batch_score(
 fn scored_name(uploaded: &str) -> String {
     let stem = uploaded.rsplit(['/', '\\']).next().unwrap_or("data");
     let stem = stem.strip_suffix(".csv").unwrap_or(stem);
+    // Letters and digits of any script (not controls, bidirectional or
+    // invisible characters, which are not alphanumeric), and `-_.`.
     let clean: String = stem
         .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || "-_.".contains(*c))
+        .filter(|c| c.is_alphanumeric() || "-_.".contains(*c))
         .take(60)
         .collect();
     let clean = if clean.is_empty() {
@@ -607,13 +646,38 @@ fn csv_response(out: Vec<u8>, filename: &str, failed: u64) -> Response {
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/csv; charset=utf-8"),
     );
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
+    if let Ok(v) = HeaderValue::from_str(&attachment(filename)) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
     if let Ok(v) = HeaderValue::from_str(&failed.to_string()) {
         h.insert("x-rejected-rows", v);
     }
     r
+}
+
+/// `Content-Disposition` for a download named `filename` (letters, digits
+/// and `-_.`, as [`scored_name`] leaves it): `filename=` in ASCII, every
+/// other letter as `_`, for clients that know no more; and when the name is
+/// not ASCII, `filename*=` with the whole name in UTF-8 (RFC 6266 and RFC
+/// 8187), which browsers and curl prefer.
+fn attachment(filename: &str) -> String {
+    let ascii: String = filename
+        .chars()
+        .map(|c| if c.is_ascii() { c } else { '_' })
+        .collect();
+    let mut value = format!("attachment; filename=\"{ascii}\"");
+    if !filename.is_ascii() {
+        value.push_str("; filename*=UTF-8''");
+        for &b in filename.as_bytes() {
+            // RFC 8187's attr-char, as is; every other byte percent-encoded.
+            if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
+                value.push(b as char);
+            } else {
+                value.push_str(&format!("%{b:02X}"));
+            }
+        }
+    }
+    value
 }
 
 fn batch_view(summary: &batch::BatchSummary, out: &[u8], filename: &str) -> BatchView {
@@ -712,8 +776,15 @@ fn origin(headers: &HeaderMap) -> String {
     format!("{proto}://{host}")
 }
 
-async fn static_file(State(state): State<AppState>, Path(path): Path<String>) -> Response {
-    match state.templates.static_file(&path) {
+async fn static_file(
+    State(state): State<AppState>,
+    PathParams(path, ..): PathParams<String, PageError>,
+) -> Response {
+    static_response(&state, &path)
+}
+
+fn static_response(state: &AppState, path: &str) -> Response {
+    match state.templates.static_file(path) {
         Some(file) => {
             let cache = if state.templates.is_dev() {
                 "no-cache"
@@ -730,14 +801,17 @@ async fn static_file(State(state): State<AppState>, Path(path): Path<String>) ->
                 .into_response()
         }
         None => error::render(
-            &ApiError::NotFound(format!("there is no static file {}", error::cap(&path))),
+            &ApiError::NotFound(format!(
+                "there is no static file {}",
+                crate::quote::name(&error::cap(path))
+            )),
             error::Protocol::Html,
         ),
     }
 }
 
 async fn favicon(State(state): State<AppState>) -> Response {
-    static_file(State(state), Path("favicon.svg".to_string())).await
+    static_response(&state, "favicon.svg")
 }
 
 #[cfg(test)]
@@ -999,5 +1073,19 @@ mod tests {
         assert_eq!(scored_name("passengers.csv"), "passengers-scored.csv");
         assert_eq!(scored_name("../../etc/pass\"wd"), "passwd-scored.csv");
         assert_eq!(scored_name(""), "data-scored.csv");
+        assert_eq!(scored_name("año ñandú.csv"), "añoñandú-scored.csv");
+        assert_eq!(scored_name("x\u{202e}vsc.exe"), "xvsc.exe-scored.csv");
+    }
+
+    #[test]
+    fn downloads_are_named_in_ascii_and_in_utf8() {
+        assert_eq!(
+            attachment("data-scored.csv"),
+            "attachment; filename=\"data-scored.csv\""
+        );
+        assert_eq!(
+            attachment("año_日本-scored.csv"),
+            "attachment; filename=\"a_o___-scored.csv\"; filename*=UTF-8''a%C3%B1o_%E6%97%A5%E6%9C%AC-scored.csv"
+        );
     }
 }

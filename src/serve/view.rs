@@ -368,7 +368,7 @@ pub fn field_errors(schema: &Schema, errors: &RowErrors, lang: Lang) -> FormErro
             Some(_) => {}
             None => others.push(format!(
                 "{}: {}",
-                super::error::cap(&e.field),
+                crate::quote::name(&super::error::cap(&e.field)),
                 e.describe(lang)
             )),
         }
