@@ -363,9 +363,9 @@ fn a_bad_value_from_the_environment_names_the_variable() {
         ),
         (
             "LIFEBOAT_DEV",
-            "yes",
-            "invalid value 'yes' in environment variable LIFEBOAT_DEV (for --dev): \
-             use one of true, false",
+            "maybe",
+            "invalid value 'maybe' in environment variable LIFEBOAT_DEV (for --dev): \
+             use 1, true, yes or on to turn it on; 0, false, no or off to leave it off",
         ),
     ] {
         let (code, stderr) = failure(&mut serve(var, value));

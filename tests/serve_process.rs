@@ -184,6 +184,11 @@ fn thp_enabled(pid: &str) -> Option<String> {
 /// Starts `lifeboat serve` on a free port with `env`, waits for its first
 /// line (it is listening by then), and returns it running.
 fn serve_with(env: &[(&str, &str)]) -> Server {
+    serve_with_first_line(env).0
+}
+
+/// [`serve_with`], and the server's first line (its configuration).
+fn serve_with_first_line(env: &[(&str, &str)]) -> (Server, String) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_lifeboat"));
     command
         .args(["serve", "--host", "127.0.0.1"])
@@ -199,7 +204,28 @@ fn serve_with(env: &[(&str, &str)]) -> Server {
     let mut lines = BufReader::new(server.0.stdout.take().unwrap()).lines();
     let first = lines.next().unwrap().unwrap();
     assert!(first.contains("serving"), "{first}");
-    server
+    (server, first)
+}
+
+#[test]
+fn lifeboat_dev_takes_the_switches_platforms_write() {
+    for (value, dev) in [
+        ("1", true),
+        ("true", true),
+        ("yes", true),
+        ("On", true),
+        ("0", false),
+        ("false", false),
+        ("no", false),
+        ("off", false),
+        ("", false),
+    ] {
+        let (_server, first) = serve_with_first_line(&[("LIFEBOAT_DEV", value)]);
+        assert!(
+            first.contains(&format!(" dev={dev} ")),
+            "LIFEBOAT_DEV={value:?}: {first}"
+        );
+    }
 }
 
 #[test]

@@ -52,7 +52,8 @@ pub struct ServeArgs {
     /// Development mode: read templates and static files from disk on every
     /// request (from --templates/--static, else ./templates and ./static) and
     /// show template errors in the page to requests from this machine.
-    #[arg(long, env = "LIFEBOAT_DEV")]
+    /// LIFEBOAT_DEV takes 1, true, yes or on (0, false, no, off: not).
+    #[arg(long, env = "LIFEBOAT_DEV", value_parser = parse_switch)]
     dev: bool,
     /// The largest request body accepted by the form and the JSON APIs.
     #[arg(long, env = "LIFEBOAT_BODY_LIMIT", default_value = "1MB", value_parser = parse_size)]
@@ -96,6 +97,18 @@ pub struct ServeArgs {
     /// Which log lines to write (RUST_LOG syntax: info, warn, lifeboat=debug, ...).
     #[arg(long, env = "LIFEBOAT_LOG", default_value = "info", value_parser = logfmt::check_filter)]
     log: String,
+}
+
+/// An on/off switch from the environment, as platforms' config vars write
+/// them: `LIFEBOAT_DEV=1` as well as `true`.
+fn parse_switch(s: &str) -> Result<bool, String> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" | "" => Ok(false),
+        _ => {
+            Err("use 1, true, yes or on to turn it on; 0, false, no or off to leave it off".into())
+        }
+    }
 }
 
 /// Parses `1048576`, `512KB`, `1MB`, `2MiB`: a whole number of at least 1.
