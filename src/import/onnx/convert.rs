@@ -6,6 +6,7 @@ use crate::model::onnx::{OnnxEstimator, OnnxInput, TensorType, default_baseline}
 use crate::model::report::{Origin, Report};
 use crate::model::{Column, Estimator, Link, Model, ModelError, Preprocessor, Step};
 use crate::onnx::graph;
+use crate::quote::quoted;
 use crate::schema::{
     Category, CategorySpec, Class, Field, FieldKind, NumberSpec, Schema, Target, TargetKind, Text,
 };
@@ -82,7 +83,8 @@ pub fn import(
     for (slot, name) in slots.iter().zip(&names) {
         if slot.elem == Elem::Text && slot.categories.is_empty() {
             return Err(OnnxImportError::Graph(format!(
-                "the string input {name:?} is read by no OneHotEncoder or LabelEncoder, so its values are unknown; give a --schema listing them"
+                "the string input {} is read by no OneHotEncoder or LabelEncoder, so its values are unknown; give a --schema listing them",
+                quoted(name)
             )));
         }
     }
@@ -325,8 +327,9 @@ fn answer(
 fn inputs(g: &tract_onnx::pb::GraphProto) -> Result<Vec<Input>, OnnxImportError> {
     let mut out = Vec::new();
     for info in graph::runtime_inputs(g) {
-        let err =
-            |why: String| OnnxImportError::Graph(format!("graph input {:?} {why}", info.name));
+        let err = |why: String| {
+            OnnxImportError::Graph(format!("graph input {} {why}", quoted(&info.name)))
+        };
         let Some((elem, dims)) = graph::tensor_type(info) else {
             return Err(err("is not a tensor".into()));
         };
@@ -486,8 +489,8 @@ fn estimator(
         }
         if features.contains(&u32::MAX) {
             return Err(OnnxImportError::Schema(format!(
-                "no field feeds a column of the graph input {:?}",
-                input.name
+                "no field feeds a column of the graph input {}",
+                quoted(&input.name)
             )));
         }
         fed.push(match input.elem {

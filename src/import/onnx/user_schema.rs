@@ -2,6 +2,7 @@
 //! position for a bare tensor, else by name), kinds the graph can take, and
 //! the graph's classes; every mismatch is named.
 
+use crate::quote::quoted;
 use crate::schema::{Class, FieldKind, Schema, TargetKind};
 
 use super::OnnxImportError;
@@ -34,8 +35,8 @@ pub(super) fn apply(
         } else {
             derived.field_index(&uf.name).ok_or_else(|| {
                 err(format!(
-                    "field {:?} is not an input of the graph; its inputs are {}",
-                    uf.name,
+                    "field {} is not an input of the graph; its inputs are {}",
+                    quoted(&uf.name),
                     names.join(", ")
                 ))
             })?
@@ -43,8 +44,9 @@ pub(super) fn apply(
         let (df, slot) = (&derived.fields[d], &slots[d]);
         if uf.optional && !df.optional {
             return Err(err(format!(
-                "field {:?} is optional, but the graph cannot take a missing {:?} (nothing imputes it); set optional = false",
-                uf.name, df.name
+                "field {} is optional, but the graph cannot take a missing {} (nothing imputes it); set optional = false",
+                quoted(&uf.name),
+                quoted(&df.name)
             )));
         }
         match (&uf.kind, slot.elem) {
@@ -52,30 +54,32 @@ pub(super) fn apply(
             | (FieldKind::Integer(_) | FieldKind::Boolean, Elem::Numeric(_)) => {
                 if slot.closed {
                     return Err(err(format!(
-                        "field {:?}: the graph accepts only the values {}; make it a category field listing them",
-                        uf.name,
+                        "field {}: the graph accepts only the values {}; make it a category field listing them",
+                        quoted(&uf.name),
                         slot.categories.join(", ")
                     )));
                 }
             }
             (FieldKind::Number(_), Elem::Numeric(_)) => {
                 return Err(err(format!(
-                    "field {:?}: the graph takes whole numbers here; use kind \"integer\"",
-                    uf.name
+                    "field {}: the graph takes whole numbers here; use kind \"integer\"",
+                    quoted(&uf.name)
                 )));
             }
             (FieldKind::Category(spec), Elem::Numeric(dtype)) => {
                 for c in &spec.values {
                     let Ok(v) = c.value.trim().parse::<f64>() else {
                         return Err(err(format!(
-                            "field {:?}: the graph takes a number here, so every category value must be a number, not {:?}",
-                            uf.name, c.value
+                            "field {}: the graph takes a number here, so every category value must be a number, not {}",
+                            quoted(&uf.name),
+                            quoted(&c.value)
                         )));
                     };
                     if matches!(dtype, TensorType::I64 | TensorType::I32) && v.fract() != 0.0 {
                         return Err(err(format!(
-                            "field {:?}: the graph takes whole numbers here, not {:?}",
-                            uf.name, c.value
+                            "field {}: the graph takes whole numbers here, not {}",
+                            quoted(&uf.name),
+                            quoted(&c.value)
                         )));
                     }
                     if slot.closed
@@ -85,17 +89,17 @@ pub(super) fn apply(
                             .any(|k| k.parse::<f64>().ok() == Some(v))
                     {
                         return Err(err(format!(
-                            "field {:?}: the graph does not know the value {:?}; it knows {}",
-                            uf.name,
-                            c.value,
+                            "field {}: the graph does not know the value {}; it knows {}",
+                            quoted(&uf.name),
+                            quoted(&c.value),
                             slot.categories.join(", ")
                         )));
                     }
                 }
                 if spec.open && slot.closed {
                     return Err(err(format!(
-                        "field {:?} is open, but the graph's encoder refuses values it did not see; set open = false",
-                        uf.name
+                        "field {} is open, but the graph's encoder refuses values it did not see; set open = false",
+                        quoted(&uf.name)
                     )));
                 }
             }
@@ -108,33 +112,34 @@ pub(super) fn apply(
                     .collect();
                 if !unknown.is_empty() && slot.closed {
                     return Err(err(format!(
-                        "field {:?} lists {} but the graph knows only {}",
-                        uf.name,
+                        "field {} lists {} but the graph knows only {}",
+                        quoted(&uf.name),
                         unknown.join(", "),
                         slot.categories.join(", ")
                     )));
                 }
                 if spec.open && slot.closed {
                     return Err(err(format!(
-                        "field {:?} is open, but the graph's encoder refuses values it did not see; set open = false",
-                        uf.name
+                        "field {} is open, but the graph's encoder refuses values it did not see; set open = false",
+                        quoted(&uf.name)
                     )));
                 }
                 if let Some(m) = &slot.missing
                     && spec.values.iter().any(|c| &c.value == m)
                 {
                     return Err(err(format!(
-                        "field {:?} lists {m:?}, which the graph reads as missing",
-                        uf.name
+                        "field {} lists {}, which the graph reads as missing",
+                        quoted(&uf.name),
+                        quoted(m)
                     )));
                 }
             }
             (kind, Elem::Text) => {
                 return Err(err(format!(
-                    "field {:?} is a {} field, but the graph reads {:?} as text; make it a category field",
-                    uf.name,
+                    "field {} is a {} field, but the graph reads {} as text; make it a category field",
+                    quoted(&uf.name),
                     kind_name(kind),
-                    df.name
+                    quoted(&df.name)
                 )));
             }
         }

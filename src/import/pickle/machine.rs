@@ -18,6 +18,7 @@ use super::allow;
 use super::error::PickleError;
 use super::limits::Limits;
 use super::value::{Global, Node, NodeId, Object, Pickle};
+use crate::quote::quoted;
 
 /// The decoded values of one load, with the memory they take.
 struct Arena {
@@ -394,7 +395,10 @@ impl<'a> Machine<'a> {
                     "01" => Node::Bool(true),
                     _ => match line.parse::<i64>() {
                         Ok(v) => Node::Int(v),
-                        Err(_) => return self.malformed(format!("INT {line:?} is not an integer")),
+                        Err(_) => {
+                            return self
+                                .malformed(format!("INT {} is not an integer", quoted(line)));
+                        }
                     },
                 };
                 self.push_new(node, 0)?;
@@ -404,7 +408,8 @@ impl<'a> Machine<'a> {
                 match line.trim_end_matches('L').parse::<i64>() {
                     Ok(v) => self.push_new(Node::Int(v), 0)?,
                     Err(_) => {
-                        return self.malformed(format!("LONG {line:?} is not a 64-bit integer"));
+                        return self
+                            .malformed(format!("LONG {} is not a 64-bit integer", quoted(line)));
                     }
                 }
             }
@@ -412,7 +417,9 @@ impl<'a> Machine<'a> {
                 let line = self.line("FLOAT")?;
                 match line.parse::<f64>() {
                     Ok(v) => self.push_new(Node::Float(v), 0)?,
-                    Err(_) => return self.malformed(format!("FLOAT {line:?} is not a number")),
+                    Err(_) => {
+                        return self.malformed(format!("FLOAT {} is not a number", quoted(line)));
+                    }
                 }
             }
             // Text and bytes.
@@ -531,7 +538,9 @@ impl<'a> Machine<'a> {
                 let line = self.line("PUT")?;
                 match line.parse::<u32>() {
                     Ok(i) => self.memo_put(i)?,
-                    Err(_) => return self.malformed(format!("PUT {line:?} is not an index")),
+                    Err(_) => {
+                        return self.malformed(format!("PUT {} is not an index", quoted(line)));
+                    }
                 }
             }
             b'h' => {
@@ -546,7 +555,9 @@ impl<'a> Machine<'a> {
                 let line = self.line("GET")?;
                 match line.parse::<u32>() {
                     Ok(i) => self.memo_get(i)?,
-                    Err(_) => return self.malformed(format!("GET {line:?} is not an index")),
+                    Err(_) => {
+                        return self.malformed(format!("GET {} is not an index", quoted(line)));
+                    }
                 }
             }
             // Globals and objects.

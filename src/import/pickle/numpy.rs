@@ -11,6 +11,7 @@
 //! means to scikit-learn.
 
 use super::value::NodeId;
+use crate::quote::quoted;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -87,7 +88,7 @@ impl Dtype {
         } else {
             digits
                 .parse()
-                .map_err(|_| format!("the numpy type {typestr:?} is not understood"))?
+                .map_err(|_| format!("the numpy type {} is not understood", quoted(typestr)))?
         };
         let (kind, itemsize) = match code {
             'b' => (Kind::Bool, 1),
@@ -100,7 +101,8 @@ impl Dtype {
             'V' => (Kind::Void, size),
             _ => {
                 return Err(format!(
-                    "numpy arrays of type {typestr:?} are not supported (numbers, booleans, text and objects are)"
+                    "numpy arrays of type {} are not supported (numbers, booleans, text and objects are)",
+                    quoted(typestr)
                 ));
             }
         };
@@ -119,7 +121,8 @@ impl Dtype {
         };
         if !valid {
             return Err(format!(
-                "numpy arrays of type {typestr:?} are not supported (16-bit floats and odd sizes are not)"
+                "numpy arrays of type {} are not supported (16-bit floats and odd sizes are not)",
+                quoted(typestr)
             ));
         }
         Ok(Dtype {
@@ -267,8 +270,9 @@ impl Array {
                 .is_none_or(|end| end > dtype.itemsize)
             {
                 return Err(format!(
-                    "the record field {:?} lies outside its {}-byte record",
-                    f.name, dtype.itemsize
+                    "the record field {} lies outside its {}-byte record",
+                    quoted(&f.name),
+                    dtype.itemsize
                 ));
             }
         }

@@ -114,6 +114,23 @@ fn limits_are_enforced() {
 }
 
 #[test]
+fn text_from_the_file_is_quoted_as_json_writes_it() {
+    // A line of a text opcode echoed in a message: a bidirectional override
+    // or a control character stays escaped, as `\u202e`, not Rust's `\u{202e}`.
+    for (bytes, want) in [
+        (
+            "I1\u{202e}2\u{7}\n.",
+            r#"INT "1\u202e2\u0007" is not an integer"#,
+        ),
+        ("F2.5\u{202e}\n.", r#"FLOAT "2.5\u202e" is not a number"#),
+    ] {
+        let e = load_default(bytes.as_bytes()).unwrap_err().to_string();
+        assert!(e.contains(want), "{e}");
+        assert!(!e.contains("\\u{") && !e.contains('\u{202e}'), "{e}");
+    }
+}
+
+#[test]
 fn malformed_streams_are_errors() {
     for bytes in [
         &b""[..],

@@ -5,6 +5,7 @@
 
 use crate::import::pickle::numpy::Kind;
 use crate::import::pickle::{Node, NodeId};
+use crate::quote::quoted;
 
 use super::features::{Col, Fields};
 use super::object::Obj;
@@ -49,7 +50,8 @@ pub fn apply(
             return Err(ct.bad(
                 "transformers_",
                 format!(
-                    "{name:?} selects column {bad}, but there are {} columns",
+                    "{} selects column {bad}, but there are {} columns",
+                    quoted(name),
                     cols.len()
                 ),
             ));
@@ -66,7 +68,8 @@ pub fn apply(
                 return Err(ct.bad(
                     "transformers_",
                     format!(
-                        "transformer {name:?} is {}, not a transformer",
+                        "transformer {} is {}, not a transformer",
+                        quoted(name),
                         other.kind()
                     ),
                 ));
@@ -106,7 +109,8 @@ fn select(
             .and_then(|names| names.iter().position(|n| n == name))
             .ok_or_else(|| {
                 bad(format!(
-                    "selects column {name:?}, which is not among its input columns"
+                    "selects column {}, which is not among its input columns",
+                    quoted(name)
                 ))
             })
     };

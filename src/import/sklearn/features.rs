@@ -8,6 +8,7 @@
 //! indices. Not for: reading scikit-learn objects (the class files do that).
 
 use crate::model::{Column, Preprocessor, Step};
+use crate::quote::quoted;
 
 use super::SklearnError;
 
@@ -215,8 +216,8 @@ impl Fields {
                 return Err(SklearnError::Unsupported {
                     class: class.to_string(),
                     why: format!(
-                        "it encodes column {:?} after the column was scaled; lifeboat encodes categories of input values only",
-                        col.name
+                        "it encodes column {} after the column was scaled; lifeboat encodes categories of input values only",
+                        quoted(&col.name)
                     ),
                 });
             }
@@ -291,8 +292,9 @@ impl Fields {
                 return Err(SklearnError::Unsupported {
                     class: "the pipeline".into(),
                     why: format!(
-                        "input {:?} is used both as categories and, in feature {:?}, as a number",
-                        field.name, col.name
+                        "input {} is used both as categories and, in feature {}, as a number",
+                        quoted(&field.name),
+                        quoted(&col.name)
                     ),
                 });
             }
@@ -305,8 +307,8 @@ impl Fields {
                 return Err(SklearnError::Unsupported {
                     class: "the pipeline".into(),
                     why: format!(
-                        "input {:?} holds text but reaches the estimator without an encoder",
-                        field.name
+                        "input {} holds text but reaches the estimator without an encoder",
+                        quoted(&field.name)
                     ),
                 });
             }

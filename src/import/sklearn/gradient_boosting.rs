@@ -11,6 +11,7 @@
 use crate::import::pickle::Node;
 use crate::model::trees::Combine;
 use crate::model::{Estimator, Link};
+use crate::quote::quoted;
 
 use super::object::Obj;
 use super::tree::{self, numpy_sum};
@@ -90,7 +91,10 @@ fn initial_prediction(
         if s == "zero" {
             return Ok(vec![0.0; k]);
         }
-        return Err(est.bad("init_", format!("{s:?} is not an initial estimator")));
+        return Err(est.bad(
+            "init_",
+            format!("{} is not an initial estimator", quoted(s)),
+        ));
     }
     let init = est.child("init_")?;
     match (init.class(), classifier) {

@@ -14,6 +14,7 @@
 
 use crate::model::trees::{Combine, Node as TreeNode, Split, Tree, TreeEnsemble};
 use crate::model::{Estimator, Link};
+use crate::quote::quoted;
 
 use super::features::{Col, Fields};
 use super::object::Obj;
@@ -151,7 +152,7 @@ fn append(
     let field_f = |name: &str| {
         nodes
             .field_f64(name)
-            .ok_or_else(|| format!("nodes have no field {name:?}"))
+            .ok_or_else(|| format!("nodes have no field {}", quoted(name)))
     };
     let value = field_f("value")?;
     let count = field_f("count")?;

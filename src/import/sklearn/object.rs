@@ -6,6 +6,7 @@
 
 use crate::import::pickle::numpy::{Array, Kind};
 use crate::import::pickle::{Node, NodeId, Object, Pickle};
+use crate::quote::quoted;
 
 use super::SklearnError;
 
@@ -203,7 +204,7 @@ impl<'p> Obj<'p> {
                     Node::Bool(b) => if *b { "True" } else { "False" }.to_string(),
                     Node::Int(i) => i.to_string(),
                     Node::Float(f) => format!("{f}"),
-                    Node::Str(s) if s.len() <= 64 => format!("{s:?}"),
+                    Node::Str(s) if s.len() <= 64 => quoted(s).to_string(),
                     _ => return None,
                 };
                 Some((key.to_string(), value))

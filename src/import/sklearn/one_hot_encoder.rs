@@ -8,6 +8,7 @@ use super::SklearnError;
 use super::categories;
 use super::features::{CatValue, Col, Encoding, Fields, Out};
 use super::object::Obj;
+use crate::quote::quoted;
 
 pub fn apply(encoder: &Obj, cols: Vec<Col>, fields: &mut Fields) -> Result<Vec<Col>, SklearnError> {
     if encoder.has("_infrequent_enabled") && encoder.bool("_infrequent_enabled")? {
@@ -22,7 +23,7 @@ pub fn apply(encoder: &Obj, cols: Vec<Col>, fields: &mut Fields) -> Result<Vec<C
         other => {
             return Err(encoder.bad(
                 "handle_unknown",
-                format!("{other:?} is not known to lifeboat"),
+                format!("{} is not known to lifeboat", quoted(other)),
             ));
         }
     };

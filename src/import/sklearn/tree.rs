@@ -8,6 +8,7 @@
 //! are numbered after their parent and leaves have `left_child == -1`.
 
 use crate::model::trees::{MAX_DEPTH, Node as TreeNode, Split, Tree, TreeEnsemble};
+use crate::quote::quoted;
 
 use super::SklearnError;
 use super::object::Obj;
@@ -32,12 +33,12 @@ pub fn read(estimator: &Obj) -> Result<SkTree, SklearnError> {
     let field_i = |name: &str| {
         nodes
             .field_i64(name)
-            .ok_or_else(|| tree.bad("nodes", format!("has no integer field {name:?}")))
+            .ok_or_else(|| tree.bad("nodes", format!("has no integer field {}", quoted(name))))
     };
     let field_f = |name: &str| {
         nodes
             .field_f64(name)
-            .ok_or_else(|| tree.bad("nodes", format!("has no numeric field {name:?}")))
+            .ok_or_else(|| tree.bad("nodes", format!("has no numeric field {}", quoted(name))))
     };
     let left = field_i("left_child")?;
     let n = left.len();

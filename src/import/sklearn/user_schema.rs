@@ -7,6 +7,7 @@
 //! and by position when it saw a bare array (`x0`, `x1`, ...).
 
 use crate::model::{Model, Step};
+use crate::quote::quoted;
 use crate::schema::{FieldKind, Schema, TargetKind};
 
 use super::SklearnError;
@@ -31,8 +32,8 @@ pub fn apply(mut model: Model, user: Schema, named: bool) -> Result<Model, Sklea
         let d = if named {
             derived.field_index(&f.name).ok_or_else(|| {
                 err(format!(
-                    "field {:?} is not an input of the model; its inputs are {}",
-                    f.name,
+                    "field {} is not an input of the model; its inputs are {}",
+                    quoted(&f.name),
                     derived.field_names().collect::<Vec<_>>().join(", ")
                 ))
             })?
@@ -48,8 +49,9 @@ pub fn apply(mut model: Model, user: Schema, named: bool) -> Result<Model, Sklea
         let df = &derived.fields[d];
         if uf.optional && !df.optional {
             return Err(err(format!(
-                "field {:?} is optional, but the scikit-learn model cannot take a missing {:?} (nothing imputes it); set optional = false",
-                uf.name, df.name
+                "field {} is optional, but the scikit-learn model cannot take a missing {} (nothing imputes it); set optional = false",
+                quoted(&uf.name),
+                quoted(&df.name)
             )));
         }
         let reading: Vec<usize> = (0..columns.len()).filter(|c| original[*c] == d).collect();
@@ -66,8 +68,9 @@ pub fn apply(mut model: Model, user: Schema, named: bool) -> Result<Model, Sklea
                     .map(|c| {
                         c.value.trim().parse::<f64>().map_err(|_| {
                             err(format!(
-                                "field {:?}: the model takes a number here, so every category value must be a number, not {:?}",
-                                uf.name, c.value
+                                "field {}: the model takes a number here, so every category value must be a number, not {}",
+                                quoted(&uf.name),
+                                quoted(&c.value)
                             ))
                         })
                     })
@@ -78,8 +81,8 @@ pub fn apply(mut model: Model, user: Schema, named: bool) -> Result<Model, Sklea
                     if let Some(Step::ImputeNumber(v)) = steps.first().cloned() {
                         let Some(k) = codes.iter().position(|code| *code == v) else {
                             return Err(err(format!(
-                                "field {:?}: the model fills a missing value with {v}, which is not one of its values",
-                                uf.name
+                                "field {}: the model fills a missing value with {v}, which is not one of its values",
+                                quoted(&uf.name)
                             )));
                         };
                         steps.remove(0);
@@ -97,8 +100,8 @@ pub fn apply(mut model: Model, user: Schema, named: bool) -> Result<Model, Sklea
             (FieldKind::Category(dspec), FieldKind::Category(uspec)) => {
                 if uspec.open && !dspec.open {
                     return Err(err(format!(
-                        "field {:?} is open, but the model's encoder refuses values it did not see; set open = false",
-                        uf.name
+                        "field {} is open, but the model's encoder refuses values it did not see; set open = false",
+                        quoted(&uf.name)
                     )));
                 }
                 let dvals: Vec<&str> = dspec.values.iter().map(|c| c.value.as_str()).collect();
@@ -109,8 +112,8 @@ pub fn apply(mut model: Model, user: Schema, named: bool) -> Result<Model, Sklea
                 other.sort_unstable();
                 if same != other {
                     return Err(err(format!(
-                        "field {:?} lists the values {} but the model knows {}",
-                        uf.name,
+                        "field {} lists the values {} but the model knows {}",
+                        quoted(&uf.name),
                         uvals.join(", "),
                         dvals.join(", ")
                     )));
@@ -143,10 +146,10 @@ pub fn apply(mut model: Model, user: Schema, named: bool) -> Result<Model, Sklea
             }
             (dk, uk) => {
                 return Err(err(format!(
-                    "field {:?} is a {} field, but the model reads {:?} as {}",
-                    uf.name,
+                    "field {} is a {} field, but the model reads {} as {}",
+                    quoted(&uf.name),
                     kind_name(uk),
-                    df.name,
+                    quoted(&df.name),
                     match dk {
                         FieldKind::Category(_) => "categories",
                         _ => "a number",

@@ -9,6 +9,7 @@ use crate::import::pickle::allow::{self, Known};
 use crate::import::pickle::error::PickleError;
 use crate::import::pickle::numpy::{Array, Data, Dtype, Kind, RecordField};
 use crate::import::pickle::value::{Global, Node, NodeId, Object};
+use crate::quote::quoted;
 
 impl Machine<'_> {
     /// `REDUCE`: what `callable(*args)` would return, as data.
@@ -258,20 +259,26 @@ impl Machine<'_> {
                 let Some(Node::Tuple(spec)) =
                     self.dict_value(*fields, name).map(|v| self.arena.get(v))
                 else {
-                    return self.numpy_error(format!("the record field {name:?} has no type"));
+                    return self
+                        .numpy_error(format!("the record field {} has no type", quoted(name)));
                 };
                 let (Some(field_dtype), Some(offset)) = (spec.first(), spec.get(1)) else {
                     return self.numpy_error(format!(
-                        "the record field {name:?} needs a type and an offset"
+                        "the record field {} needs a type and an offset",
+                        quoted(name)
                     ));
                 };
                 let Node::Int(offset) = self.arena.get(*offset) else {
-                    return self.numpy_error(format!("the record field {name:?} has no offset"));
+                    return self
+                        .numpy_error(format!("the record field {} has no offset", quoted(name)));
                 };
                 let field_dtype = match self.arena.get(*field_dtype) {
                     Node::Dtype(d) => (**d).clone(),
                     _ => {
-                        return self.numpy_error(format!("the record field {name:?} has no dtype"));
+                        return self.numpy_error(format!(
+                            "the record field {} has no dtype",
+                            quoted(name)
+                        ));
                     }
                 };
                 if !field_dtype.fields.is_empty() {
