@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use clap::Args;
 
+use lifeboat::quote::quoted;
+
 /// Exit 0 if the server on this machine answers /readyz with 200, else 1
 /// (saying why on standard error).
 #[derive(Debug, Args)]
@@ -29,7 +31,8 @@ fn parse_path(path: &str) -> Result<String, String> {
         Ok(path.to_string())
     } else {
         Err(format!(
-            "{path:?} is not a path; use one that starts with / such as /readyz"
+            "{} is not a path; use one that starts with / such as /readyz",
+            quoted(path)
         ))
     }
 }
@@ -41,8 +44,8 @@ pub fn run(args: HealthcheckArgs) -> anyhow::Result<ExitCode> {
         .and_then(|mut addrs| addrs.next())
     else {
         eprintln!(
-            "lifeboat healthcheck: {:?} is not an address of this machine",
-            args.host
+            "lifeboat healthcheck: {} is not an address of this machine",
+            quoted(&args.host)
         );
         return Ok(ExitCode::from(1));
     };
@@ -87,7 +90,7 @@ fn check(addr: SocketAddr, path: &str) -> Result<(), String> {
     } else if status_line.is_empty() {
         Err("the server closed the connection without answering".into())
     } else {
-        Err(format!("answered {status_line:?}, not 200"))
+        Err(format!("answered {}, not 200", quoted(status_line)))
     }
 }
 

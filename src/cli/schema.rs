@@ -9,6 +9,7 @@ use anyhow::Context;
 use clap::Args;
 
 use lifeboat::csvfile::{TableReader, TableRow};
+use lifeboat::quote::quoted;
 use lifeboat::schema::Schema;
 use lifeboat::schema::infer::SchemaDraft;
 
@@ -102,7 +103,7 @@ pub fn infer(data: &Path, target: &str, name: &str, for_training: bool) -> anyho
         draft.finish(name)?
     };
     for l in &drafted.left_out {
-        eprintln!("note: column {:?} left out: {}", l.column, l.why);
+        eprintln!("note: column {} left out: {}", quoted(&l.column), l.why);
     }
     for note in &drafted.notes {
         eprintln!("note: {note}");

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use clap::Args;
 
+use lifeboat::quote::quoted;
 use lifeboat::serve::{self, ServeConfig, logfmt};
 
 /// Serve a model on the web: an HTML form for people, JSON APIs for programs.
@@ -118,10 +119,11 @@ fn parse_size(s: &str) -> Result<usize, String> {
     let (n, unit) = t.split_at(split);
     let n: usize = n
         .parse()
-        .map_err(|_| format!("{s:?} is not a size such as 1MB"))?;
+        .map_err(|_| format!("{} is not a size such as 1MB", quoted(s)))?;
     if unit.starts_with(['.', ',']) {
         return Err(format!(
-            "{s:?}: a size is a whole number; write 1536KB rather than 1.5MB"
+            "{}: a size is a whole number; write 1536KB rather than 1.5MB",
+            quoted(s)
         ));
     }
     if n == 0 {
@@ -132,17 +134,25 @@ fn parse_size(s: &str) -> Result<usize, String> {
         "k" | "kb" | "kib" => 1 << 10,
         "m" | "mb" | "mib" => 1 << 20,
         "g" | "gb" | "gib" => 1 << 30,
-        other => return Err(format!("unknown size unit {other:?}; use KB, MB or GB")),
+        other => {
+            return Err(format!(
+                "unknown size unit {}; use KB, MB or GB",
+                quoted(other)
+            ));
+        }
     };
     n.checked_mul(mult)
-        .ok_or_else(|| format!("{s:?} is too large"))
+        .ok_or_else(|| format!("{} is too large", quoted(s)))
 }
 
 /// Parses a number of seconds from 0 to 3600, such as `20` or `0.5`.
 fn parse_seconds(s: &str) -> Result<Duration, String> {
     match s.trim().parse::<f64>() {
         Ok(v) if v.is_finite() && (0.0..=3600.0).contains(&v) => Ok(Duration::from_secs_f64(v)),
-        _ => Err(format!("{s:?} is not a number of seconds from 0 to 3600")),
+        _ => Err(format!(
+            "{} is not a number of seconds from 0 to 3600",
+            quoted(s)
+        )),
     }
 }
 

@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 use super::table;
 use lifeboat::csvfile::{TableReader, TableRow};
 use lifeboat::model::file;
+use lifeboat::quote::quoted;
 use lifeboat::schema::Schema;
 use lifeboat::train::{self, DatasetBuilder, Learner, Progress, Provenance, TrainOptions};
 
@@ -96,9 +97,9 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("the schema {} is not valid", path.display()))?;
             if schema.target.name != args.target {
                 bail!(
-                    "the schema's target is {:?} but --target is {:?}; make them the same",
-                    schema.target.name,
-                    args.target
+                    "the schema's target is {} but --target is {}; make them the same",
+                    quoted(&schema.target.name),
+                    quoted(&args.target)
                 );
             }
             (schema, None)
@@ -303,7 +304,7 @@ fn report_classes_without_rows(schema: &Schema, dataset: &train::Dataset) {
         .classes_without_rows()
         .into_iter()
         .filter_map(|i| classes.get(i))
-        .map(|c| format!("{:?}", c.value))
+        .map(|c| quoted(&c.value).to_string())
         .collect();
     if missing.is_empty() {
         return;
@@ -314,11 +315,11 @@ fn report_classes_without_rows(schema: &Schema, dataset: &train::Dataset) {
         ("classes", "have", "them")
     };
     eprintln!(
-        "warning: the {noun} {} of {:?} {verb} no rows in the data, so the model will give \
+        "warning: the {noun} {} of {} {verb} no rows in the data, so the model will give \
          {them} a probability near 0 for every input; remove {them} from the schema's classes, \
          or add rows that have {them}",
         missing.join(", "),
-        schema.target.name,
+        quoted(&schema.target.name),
     );
 }
 
@@ -364,10 +365,12 @@ fn file_name(path: &Path) -> String {
 fn created_time() -> anyhow::Result<String> {
     let time = match std::env::var("SOURCE_DATE_EPOCH") {
         Ok(s) => {
-            let secs: i64 = s
-                .trim()
-                .parse()
-                .with_context(|| format!("SOURCE_DATE_EPOCH={s:?} is not a number of seconds"))?;
+            let secs: i64 = s.trim().parse().with_context(|| {
+                format!(
+                    "SOURCE_DATE_EPOCH={} is not a number of seconds",
+                    quoted(&s)
+                )
+            })?;
             time::OffsetDateTime::from_unix_timestamp(secs)
                 .with_context(|| format!("SOURCE_DATE_EPOCH={s} is out of range"))?
         }

@@ -10,6 +10,7 @@ use tract_onnx::pb::{self, AttributeProto, GraphProto, ModelProto, NodeProto};
 use tract_onnx::prelude::Framework;
 
 use super::OnnxError;
+use crate::quote::quoted;
 
 /// Files larger than this are refused (the fixtures are a few kB; a large
 /// forest is a few MB).
@@ -126,17 +127,18 @@ pub fn check(
         for input in node.input.iter().filter(|s| !s.is_empty()) {
             if !defined.contains(input.as_str()) {
                 return Err(OnnxError::Invalid(format!(
-                    "node {:?} ({}) reads {input:?} before anything defines it",
-                    node.name,
-                    op_name(node)
+                    "node {} ({}) reads {} before anything defines it",
+                    quoted(&node.name),
+                    op_name(node),
+                    quoted(input)
                 )));
             }
         }
         for a in &node.attribute {
             if a.g.is_some() || !a.graphs.is_empty() {
                 return Err(OnnxError::Unsupported(format!(
-                    "node {:?} ({}) holds a sub-graph (control flow); lifeboat runs flat graphs only",
-                    node.name,
+                    "node {} ({}) holds a sub-graph (control flow); lifeboat runs flat graphs only",
+                    quoted(&node.name),
                     op_name(node)
                 )));
             }
@@ -151,7 +153,8 @@ pub fn check(
     }
     if !defined.contains(output) {
         return Err(OnnxError::Invalid(format!(
-            "the graph has no tensor named {output:?}"
+            "the graph has no tensor named {}",
+            quoted(output)
         )));
     }
     let mut unsupported: Vec<String> = Vec::new();
@@ -177,8 +180,8 @@ fn check_tensor(t: &pb::TensorProto) -> Result<(), OnnxError> {
         || !t.external_data.is_empty()
     {
         return Err(OnnxError::Unsupported(format!(
-            "tensor {:?} keeps its data in another file; lifeboat reads self-contained ONNX files only",
-            t.name
+            "tensor {} keeps its data in another file; lifeboat reads self-contained ONNX files only",
+            quoted(&t.name)
         )));
     }
     Ok(())

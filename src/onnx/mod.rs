@@ -25,6 +25,7 @@ use std::sync::Arc;
 use tract_onnx::prelude::*;
 
 use crate::model::onnx::{OnnxInput, TensorType};
+use crate::quote::quoted;
 
 /// Why a graph cannot be run.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -116,7 +117,8 @@ impl Engine {
         let mut model = parsed.model;
         let Some(outlet) = parsed.outlets_by_name.get(output).copied() else {
             return Err(OnnxError::Invalid(format!(
-                "the graph has no tensor named {output:?}"
+                "the graph has no tensor named {}",
+                quoted(output)
             )));
         };
         model.select_output_outlets(&[outlet]).map_err(engine)?;
@@ -134,7 +136,8 @@ impl Engine {
             let name = model.node(outlet.node).name.clone();
             let Some(input) = inputs.iter().find(|i| i.name() == name) else {
                 return Err(OnnxError::Invalid(format!(
-                    "the graph input {name:?} is not fed by any field"
+                    "the graph input {} is not fed by any field",
+                    quoted(&name)
                 )));
             };
             let fact = match input {

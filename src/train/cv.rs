@@ -7,6 +7,7 @@ use super::rng::Rng;
 use super::split::stratified_folds;
 use super::{Dataset, TrainError};
 use crate::model::report::Metrics;
+use crate::quote::quoted;
 use crate::schema::Schema;
 
 /// The most folds `lifeboat train --folds` takes.
@@ -39,7 +40,7 @@ pub fn check_folds(
         .filter(|(_, m)| **m > 0)
         .map(|(c, m)| {
             let name = classes.get(c).copied().unwrap_or("?");
-            format!("{} of class {name:?}", plural(*m, "row"))
+            format!("{} of class {}", plural(*m, "row"), quoted(name))
         })
         .collect();
     let mut rows = format!("{} to train on", plural(n as u64, "row"));
@@ -65,7 +66,7 @@ pub fn check_folds(
             .iter()
             .enumerate()
             .filter(|(_, m)| **m == 1)
-            .map(|(c, _)| format!("{:?}", classes.get(c).copied().unwrap_or("?")))
+            .map(|(c, _)| quoted(classes.get(c).copied().unwrap_or("?")).to_string())
             .collect();
         format!(
             "no number of folds works: add rows of the class{} with a single row ({}), \

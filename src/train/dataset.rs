@@ -3,6 +3,7 @@
 //! are skipped and remembered with their line numbers, so the user can see
 //! exactly what was left out.
 
+use crate::quote::quoted;
 use crate::schema::validate::{ColumnError, ColumnMap};
 use crate::schema::{Row, Schema, TargetKind};
 
@@ -32,7 +33,8 @@ pub struct SkippedRow {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum DataError {
     #[error(
-        "the target column {target:?} is not in the file; its columns are: {}{}",
+        "the target column {} is not in the file; its columns are: {}{}",
+        quoted(.target),
         .columns.join(", "),
         .hints.iter().map(|h| format!("; {h}")).collect::<String>()
     )]
@@ -43,7 +45,8 @@ pub enum DataError {
         hints: Vec<String>,
     },
     #[error(
-        "the schema's target {0:?} is of kind \"value\" (a number to predict); `lifeboat train` trains classifiers: list the target's classes under [target] in the schema"
+        "the schema's target {} is of kind \"value\" (a number to predict); `lifeboat train` trains classifiers: list the target's classes under [target] in the schema",
+        quoted(.0)
     )]
     NotClassification(String),
     #[error(transparent)]
@@ -160,11 +163,12 @@ impl<'s> DatasetBuilder<'s> {
             .map(|i| i as u32)
             .ok_or_else(|| {
                 if crate::schema::validate::is_missing_token(raw) {
-                    return format!("{name}: the target is missing ({raw:?})");
+                    return format!("{name}: the target is missing ({})", quoted(raw));
                 }
                 let values: Vec<&str> = classes.iter().map(|c| c.value.as_str()).collect();
                 format!(
-                    "{name}: {raw:?} is not one of the classes {}",
+                    "{name}: {} is not one of the classes {}",
+                    quoted(raw),
                     values.join(", ")
                 )
             })

@@ -18,6 +18,7 @@ pub mod split;
 /// Why training could not run. Each variant says what to change.
 use crate::model::report::{CrossValidation, LearnerResult, Origin};
 use crate::model::{Model, Report};
+use crate::quote::quoted;
 use crate::schema::{Cell, Row, Schema};
 pub use dataset::{Dataset, DatasetBuilder};
 pub use learner::Learner;
@@ -285,9 +286,10 @@ pub enum TrainError {
         value: f64,
     },
     #[error(
-        "the column {column:?} cannot be standardized for logistic regression: its value {value:e} \
+        "the column {} cannot be standardized for logistic regression: its value {value:e} \
          is too far from the column's mean ({mean:e}) for a 64-bit float to hold the difference; \
-         correct or remove that value, or choose a tree learner (--learner tree, forest or gbdt)"
+         correct or remove that value, or choose a tree learner (--learner tree, forest or gbdt)",
+        quoted(.column)
     )]
     CannotStandardize {
         column: String,

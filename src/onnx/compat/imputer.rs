@@ -8,6 +8,7 @@ use tract_onnx::tract_hir::internal::*;
 
 use super::{Compat, CompatOp, Floats, check_columns, per_column};
 use crate::onnx::graph;
+use crate::quote::quoted;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) enum Imputer {
@@ -33,8 +34,8 @@ pub fn build(
             replaced: graph::int(node, "replaced_value_int64").unwrap_or(0),
         },
         _ => bail!(
-            "Imputer {:?} needs exactly one of imputed_value_floats and imputed_value_int64s",
-            node.name
+            "Imputer {} needs exactly one of imputed_value_floats and imputed_value_int64s",
+            quoted(&node.name)
         ),
     };
     Ok((expand(Compat(op)), vec![]))

@@ -11,6 +11,7 @@ use tract_onnx::tract_hir::internal::*;
 
 use super::{Compat, CompatOp, Floats};
 use crate::onnx::graph;
+use crate::quote::quoted;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) enum Keys {
@@ -36,10 +37,10 @@ pub fn build(
     _: &ParsingContext,
     node: &NodeProto,
 ) -> TractResult<(Box<dyn InferenceOp>, Vec<String>)> {
-    let name = &node.name;
+    let name = quoted(&node.name);
     if graph::attr(node, "keys_tensor").is_some() || graph::attr(node, "values_tensor").is_some() {
         bail!(
-            "LabelEncoder {name:?}: keys_tensor/values_tensor (ai.onnx.ml opset 4) are not supported; export with ai.onnx.ml opset 3 or lower"
+            "LabelEncoder {name}: keys_tensor/values_tensor (ai.onnx.ml opset 4) are not supported; export with ai.onnx.ml opset 3 or lower"
         );
     }
     let keys = match (
@@ -51,7 +52,7 @@ pub fn build(
         (None, Some(i), None) => Keys::Ints(i),
         (None, None, Some(f)) => Keys::Floats(Floats(f)),
         _ => bail!(
-            "LabelEncoder {name:?} needs exactly one of keys_strings, keys_int64s and keys_floats"
+            "LabelEncoder {name} needs exactly one of keys_strings, keys_int64s and keys_floats"
         ),
     };
     let values = match (
@@ -71,7 +72,7 @@ pub fn build(
                 .to_bits(),
         ),
         _ => bail!(
-            "LabelEncoder {name:?} needs exactly one of values_strings, values_int64s and values_floats"
+            "LabelEncoder {name} needs exactly one of values_strings, values_int64s and values_floats"
         ),
     };
     let n_keys = match &keys {
@@ -85,7 +86,7 @@ pub fn build(
         Values::Floats(v, _) => v.0.len(),
     };
     if n_keys != n_values {
-        bail!("LabelEncoder {name:?} has {n_keys} keys for {n_values} values");
+        bail!("LabelEncoder {name} has {n_keys} keys for {n_values} values");
     }
     Ok((expand(Compat(LabelEncoder { keys, values })), vec![]))
 }

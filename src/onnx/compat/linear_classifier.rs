@@ -10,6 +10,7 @@ use tract_onnx::tract_hir::internal::*;
 
 use super::{Compat, CompatOp, Floats, Post, parse_post};
 use crate::onnx::graph;
+use crate::quote::quoted;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum Labels {
@@ -30,7 +31,7 @@ pub fn build(
     _: &ParsingContext,
     node: &NodeProto,
 ) -> TractResult<(Box<dyn InferenceOp>, Vec<String>)> {
-    let name = &node.name;
+    let name = quoted(&node.name);
     let coefficients = graph::floats(node, "coefficients").unwrap_or_default();
     let intercepts = graph::floats(node, "intercepts").unwrap_or_default();
     let labels = match (
@@ -40,13 +41,13 @@ pub fn build(
         (Some(i), None) => Labels::Ints(i),
         (None, Some(s)) => Labels::Strings(s),
         _ => bail!(
-            "LinearClassifier {name:?} needs exactly one of classlabels_ints and classlabels_strings"
+            "LinearClassifier {name} needs exactly one of classlabels_ints and classlabels_strings"
         ),
     };
     let classes = intercepts.len();
     if classes == 0 || coefficients.is_empty() || !coefficients.len().is_multiple_of(classes) {
         bail!(
-            "LinearClassifier {name:?} has {} coefficients for {classes} intercepts",
+            "LinearClassifier {name} has {} coefficients for {classes} intercepts",
             coefficients.len()
         );
     }
@@ -57,7 +58,7 @@ pub fn build(
         post: parse_post(node)?,
     };
     if op.width() < 2 {
-        bail!("LinearClassifier {name:?} scores one class");
+        bail!("LinearClassifier {name} scores one class");
     }
     Ok((expand(Compat(op)), vec![]))
 }

@@ -24,6 +24,7 @@ mod one_hot;
 mod scaler;
 mod tree_ensemble;
 
+use crate::quote::quoted;
 use tract_onnx::model::OnnxOpRegister;
 use tract_onnx::tract_hir::internal::*;
 
@@ -126,9 +127,10 @@ pub(crate) fn parse_post(node: &tract_onnx::pb::NodeProto) -> TractResult<Post> 
             Some("SOFTMAX") => Post::Softmax,
             Some("SOFTMAX_ZERO") => Post::SoftmaxZero,
             Some(other) => bail!(
-                "{} {:?}: post_transform {other:?} is not supported (NONE, LOGISTIC, SOFTMAX, SOFTMAX_ZERO are)",
+                "{} {}: post_transform {} is not supported (NONE, LOGISTIC, SOFTMAX, SOFTMAX_ZERO are)",
                 node.op_type,
-                node.name
+                quoted(&node.name),
+                quoted(other)
             ),
         },
     )

@@ -12,6 +12,7 @@ use tract_onnx::tract_hir::internal::*;
 
 use super::{Compat, CompatOp};
 use crate::onnx::graph;
+use crate::quote::quoted;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) enum Categories {
@@ -35,8 +36,8 @@ pub fn build(
         (Some(s), None) => Categories::Strings(s),
         (None, Some(i)) => Categories::Ints(i),
         _ => bail!(
-            "OneHotEncoder {:?} needs exactly one of cats_strings and cats_int64s",
-            node.name
+            "OneHotEncoder {} needs exactly one of cats_strings and cats_int64s",
+            quoted(&node.name)
         ),
     };
     let zeros = graph::int(node, "zeros").unwrap_or(1) != 0;
@@ -66,7 +67,10 @@ impl OneHotEncoder {
             match index {
                 Some(c) => data[i * k + c] = 1.0,
                 None if self.zeros => {}
-                None => bail!("OneHotEncoder: {shown:?} is not one of its categories"),
+                None => bail!(
+                    "OneHotEncoder: {} is not one of its categories",
+                    quoted(&shown)
+                ),
             }
         }
         Ok(tract_ndarray::ArrayD::from_shape_vec(out_shape, data)?.into_tensor())

@@ -8,6 +8,7 @@ use tract_onnx::tract_hir::internal::*;
 
 use super::{Compat, CompatOp, Floats, check_columns, per_column};
 use crate::onnx::graph;
+use crate::quote::quoted;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct Scaler {
@@ -23,8 +24,8 @@ pub fn build(
     let scale = graph::floats(node, "scale").unwrap_or_else(|| vec![1.0]);
     if offset.is_empty() || scale.is_empty() {
         bail!(
-            "Scaler {:?}: offset and scale need at least one value",
-            node.name
+            "Scaler {}: offset and scale need at least one value",
+            quoted(&node.name)
         );
     }
     Ok((

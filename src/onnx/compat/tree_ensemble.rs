@@ -17,6 +17,7 @@ use tract_onnx::tract_hir::internal::*;
 
 use super::{Compat, CompatOp, Floats, Post, logistic, parse_post};
 use crate::onnx::graph;
+use crate::quote::quoted;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Mode {
@@ -97,11 +98,11 @@ pub fn build_regressor(
 
 fn parse(node: &NodeProto, classifier: bool) -> TractResult<TreeEnsemble> {
     let op = &node.op_type;
-    let name = &node.name;
+    let name = quoted(&node.name);
     for a in &node.attribute {
         if a.name.ends_with("_as_tensor") {
             bail!(
-                "{op} {name:?}: attribute {} (double precision trees) is not supported; export with float32 inputs",
+                "{op} {name}: attribute {} (double precision trees) is not supported; export with float32 inputs",
                 a.name
             );
         }
@@ -116,7 +117,7 @@ fn parse(node: &NodeProto, classifier: bool) -> TractResult<TreeEnsemble> {
     let modes = graph::strings(node, "nodes_modes").unwrap_or_default();
     let n = node_ids.len();
     if n == 0 {
-        bail!("{op} {name:?} has no nodes");
+        bail!("{op} {name} has no nodes");
     }
     let tracks = ints("nodes_missing_value_tracks_true");
     for (attr, len) in [
@@ -128,12 +129,12 @@ fn parse(node: &NodeProto, classifier: bool) -> TractResult<TreeEnsemble> {
         ("nodes_modes", modes.len()),
     ] {
         if len != n {
-            bail!("{op} {name:?}: {attr} has {len} entries for {n} nodes");
+            bail!("{op} {name}: {attr} has {len} entries for {n} nodes");
         }
     }
     if !tracks.is_empty() && tracks.len() != n {
         bail!(
-            "{op} {name:?}: nodes_missing_value_tracks_true has {} entries for {n} nodes",
+            "{op} {name}: nodes_missing_value_tracks_true has {} entries for {n} nodes",
             tracks.len()
         );
     }
@@ -141,7 +142,7 @@ fn parse(node: &NodeProto, classifier: bool) -> TractResult<TreeEnsemble> {
     for i in 0..n {
         if index.insert((tree_ids[i], node_ids[i]), i).is_some() {
             bail!(
-                "{op} {name:?}: tree {} has node {} twice",
+                "{op} {name}: tree {} has node {} twice",
                 tree_ids[i],
                 node_ids[i]
             );
@@ -157,12 +158,15 @@ fn parse(node: &NodeProto, classifier: bool) -> TractResult<TreeEnsemble> {
             "BRANCH_EQ" => Mode::Eq,
             "BRANCH_NEQ" => Mode::Neq,
             "LEAF" => Mode::Leaf,
-            other => bail!("{op} {name:?}: node mode {other:?} is not an ONNX node mode"),
+            other => bail!(
+                "{op} {name}: node mode {} is not an ONNX node mode",
+                quoted(other)
+            ),
         };
         let child = |id: i64| -> TractResult<usize> {
             if id <= node_ids[i] {
                 bail!(
-                    "{op} {name:?}: tree {} node {} has child {id}, which does not come after it",
+                    "{op} {name}: tree {} node {} has child {id}, which does not come after it",
                     tree_ids[i],
                     node_ids[i]
                 );
@@ -170,14 +174,13 @@ fn parse(node: &NodeProto, classifier: bool) -> TractResult<TreeEnsemble> {
             index
                 .get(&(tree_ids[i], id))
                 .copied()
-                .ok_or_else(|| format_err!("{op} {name:?}: tree {} has no node {id}", tree_ids[i]))
+                .ok_or_else(|| format_err!("{op} {name}: tree {} has no node {id}", tree_ids[i]))
         };
         let (if_true, if_false, feature) = if mode == Mode::Leaf {
             (0, 0, 0)
         } else {
-            let f = usize::try_from(features[i]).map_err(|_| {
-                format_err!("{op} {name:?}: feature id {} is negative", features[i])
-            })?;
+            let f = usize::try_from(features[i])
+                .map_err(|_| format_err!("{op} {name}: feature id {} is negative", features[i]))?;
             (child(true_ids[i])?, child(false_ids[i])?, f)
         };
         nodes.push(Node {
@@ -209,7 +212,7 @@ fn parse(node: &NodeProto, classifier: bool) -> TractResult<TreeEnsemble> {
     let w_value = graph::floats(node, &format!("{prefix}_weights")).unwrap_or_default();
     let m = w_id.len();
     if w_tree.len() != m || w_node.len() != m || w_value.len() != m {
-        bail!("{op} {name:?}: the {prefix}_* weight attributes differ in length");
+        bail!("{op} {name}: the {prefix}_* weight attributes differ in length");
     }
     let (kind, n_outputs) = if classifier {
         let labels = match (
@@ -218,9 +221,9 @@ fn parse(node: &NodeProto, classifier: bool) -> TractResult<TreeEnsemble> {
         ) {
             (Some(i), None) => Labels::Ints(i),
             (None, Some(s)) => Labels::Strings(s),
-            _ => bail!(
-                "{op} {name:?} needs exactly one of classlabels_int64s and classlabels_strings"
-            ),
+            _ => {
+                bail!("{op} {name} needs exactly one of classlabels_int64s and classlabels_strings")
+            }
         };
         let k = match &labels {
             Labels::Ints(v) => v.len(),
@@ -242,14 +245,15 @@ fn parse(node: &NodeProto, classifier: bool) -> TractResult<TreeEnsemble> {
             Some("MIN") => Aggregate::Min,
             Some("MAX") => Aggregate::Max,
             Some(other) => bail!(
-                "{op} {name:?}: aggregate_function {other:?} is not one of SUM, AVERAGE, MIN, MAX"
+                "{op} {name}: aggregate_function {} is not one of SUM, AVERAGE, MIN, MAX",
+                quoted(other)
             ),
         };
         let targets = graph::int(node, "n_targets").unwrap_or(1);
         let targets = usize::try_from(targets)
             .ok()
             .filter(|t| (1..=4096).contains(t))
-            .ok_or_else(|| format_err!("{op} {name:?}: n_targets is {targets}"))?;
+            .ok_or_else(|| format_err!("{op} {name}: n_targets is {targets}"))?;
         (Kind::Regressor { aggregate }, targets)
     };
     // Leaf weights, grouped by node.
@@ -257,14 +261,14 @@ fn parse(node: &NodeProto, classifier: bool) -> TractResult<TreeEnsemble> {
     for j in 0..m {
         let at = index.get(&(w_tree[j], w_node[j])).copied().ok_or_else(|| {
             format_err!(
-                "{op} {name:?}: a weight is for tree {} node {}, which does not exist",
+                "{op} {name}: a weight is for tree {} node {}, which does not exist",
                 w_tree[j],
                 w_node[j]
             )
         })?;
         if nodes[at].mode != Mode::Leaf {
             bail!(
-                "{op} {name:?}: a weight is for tree {} node {}, which is not a leaf",
+                "{op} {name}: a weight is for tree {} node {}, which is not a leaf",
                 w_tree[j],
                 w_node[j]
             );
@@ -274,7 +278,7 @@ fn parse(node: &NodeProto, classifier: bool) -> TractResult<TreeEnsemble> {
             .filter(|id| *id < n_outputs)
             .ok_or_else(|| {
                 format_err!(
-                    "{op} {name:?}: a weight is for output {} of {n_outputs}",
+                    "{op} {name}: a weight is for output {} of {n_outputs}",
                     w_id[j]
                 )
             })?;
@@ -293,7 +297,7 @@ fn parse(node: &NodeProto, classifier: bool) -> TractResult<TreeEnsemble> {
     let base = graph::floats(node, "base_values").unwrap_or_default();
     if !base.is_empty() && base.len() != n_outputs && base.len() != 1 {
         bail!(
-            "{op} {name:?}: {} base values for {n_outputs} outputs",
+            "{op} {name}: {} base values for {n_outputs} outputs",
             base.len()
         );
     }
