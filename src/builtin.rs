@@ -37,9 +37,9 @@ pub fn titanic() -> Result<Loaded, BuiltinError> {
 
 #[derive(Debug, thiserror::Error)]
 pub enum BuiltinError {
-    #[error("there is no built-in model {0:?}; the built-in models are: {names}", names = names().join(", "))]
+    #[error("there is no built-in model {}; the built-in models are: {names}", crate::quote::quoted(.0), names = names().join(", "))]
     Unknown(String),
-    #[error("the built-in model {0:?} does not load ({1}); this build of lifeboat is broken")]
+    #[error("the built-in model {name} does not load ({cause}); this build of lifeboat is broken", name = crate::quote::quoted(.0), cause = .1)]
     Broken(String, LoadError),
 }
 

@@ -35,7 +35,7 @@ pub enum OnnxError {
     #[error(
         "the ONNX graph uses {} lifeboat cannot run: {}. lifeboat runs the standard ONNX operators tract supports and, from ai.onnx.ml: {}",
         if .0.len() == 1 { "an operator" } else { "operators" },
-        .0.join(", "),
+        crate::quote::quoted_list(.0.iter().map(String::as_str)),
         graph::ML_OPERATORS.join(", ")
     )]
     Operators(Vec<String>),

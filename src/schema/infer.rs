@@ -367,8 +367,9 @@ impl ColumnStats {
                 n => (format!("{n} cells"), "are"),
             };
             notes.push(format!(
-                "target column {column:?} takes its classes from its numbers; {n} of {} {verb} \
+                "target column {} takes its classes from its numbers; {n} of {} {verb} \
                  not a number ({}), so no class: training skips {}",
+                quoted(column),
                 self.numbers.len() as u64 + self.not_numeric,
                 cells(&self.not_numeric_cells, self.not_numeric),
                 if self.not_numeric == 1 {
@@ -381,7 +382,8 @@ impl ColumnStats {
         let missing = self.missing + self.missing_tokens;
         if missing > 0 {
             notes.push(format!(
-                "target column {column:?} has no value in {} of {} ({}): training skips {}",
+                "target column {} has no value in {} of {} ({}): training skips {}",
+                quoted(column),
                 rows(missing),
                 self.rows,
                 cells(&self.missing_cells, missing),

@@ -148,7 +148,7 @@ impl<'s> DatasetBuilder<'s> {
 
     fn class_of(&self, raw: &str) -> Result<u32, String> {
         let classes = self.schema.classes();
-        let name = &self.schema.target.name;
+        let name = crate::quote::name(&self.schema.target.name);
         if raw.is_empty() {
             return Err(format!("{name}: the target is empty"));
         }

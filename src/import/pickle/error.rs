@@ -5,7 +5,8 @@
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum PickleError {
     #[error(
-        "the file names the Python global `{module}.{name}` (at byte {offset}), which lifeboat does not allow: loading this file with Python would import or run it. Nothing was run. lifeboat reads only {allowed}; if this is a model you trust, re-save it with only supported scikit-learn objects"
+        "the file names the Python global `{}` (at byte {offset}), which lifeboat does not allow: loading this file with Python would import or run it. Nothing was run. lifeboat reads only {allowed}; if this is a model you trust, re-save it with only supported scikit-learn objects",
+        crate::quote::name(&format!("{}.{}", .module, .name))
     )]
     Forbidden {
         module: String,

@@ -131,6 +131,19 @@ fn text_from_the_file_is_quoted_as_json_writes_it() {
 }
 
 #[test]
+fn a_forbidden_global_with_hidden_characters_is_shown_escaped() {
+    // A hostile file's global name is shown, but a bidirectional override
+    // in it cannot turn the message around.
+    let mut raw = b"\x80\x02c".to_vec();
+    raw.extend_from_slice("os\u{202e}\nsystem\n.".as_bytes());
+    let e = load_default(&raw).unwrap_err();
+    assert!(matches!(e, PickleError::Forbidden { .. }), "{e}");
+    let e = e.to_string();
+    assert!(e.contains(r#"`"os\u202e.system"`"#), "{e}");
+    assert!(!e.contains('\u{202e}'), "{e}");
+}
+
+#[test]
 fn malformed_streams_are_errors() {
     for bytes in [
         &b""[..],

@@ -103,7 +103,7 @@ fn parse(node: &NodeProto, classifier: bool) -> TractResult<TreeEnsemble> {
         if a.name.ends_with("_as_tensor") {
             bail!(
                 "{op} {name}: attribute {} (double precision trees) is not supported; export with float32 inputs",
-                a.name
+                crate::quote::name(&a.name)
             );
         }
     }
