@@ -234,7 +234,15 @@ async fn stopping_refuses_new_connections_and_finishes_the_request_in_flight() {
     })
     .await
     .unwrap();
-    assert_eq!(refused, std::io::ErrorKind::ConnectionRefused);
+    // A connection attempt that races the listener's close may be reset
+    // rather than refused: either way it is not accepted.
+    assert!(
+        matches!(
+            refused,
+            std::io::ErrorKind::ConnectionRefused | std::io::ErrorKind::ConnectionReset
+        ),
+        "a new connection after stopping failed with {refused:?}, not refused or reset"
+    );
     assert_eq!(
         tokio::task::spawn_blocking(move || read_to_close(&mut idle))
             .await
