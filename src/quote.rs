@@ -40,6 +40,29 @@ pub fn name(s: &str) -> Cow<'_, str> {
     }
 }
 
+/// Several names separated by `, ` (`PassengerId, Survived, Age`), each as
+/// [`name`] shows it; a name a reader could not tell apart in the list (one
+/// with a comma, an empty one, or one with a space at either end) is
+/// [`quoted`] as well.
+pub fn name_list<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
+    let mut out = String::new();
+    for (i, item) in items.into_iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        let blurred = item.is_empty()
+            || item.contains(',')
+            || item.starts_with(char::is_whitespace)
+            || item.ends_with(char::is_whitespace);
+        if blurred {
+            let _ = write!(out, "{}", quoted(item));
+        } else {
+            out.push_str(&name(item));
+        }
+    }
+    out
+}
+
 /// The [`Display`](fmt::Display) of [`quoted`].
 #[derive(Debug, Clone, Copy)]
 pub struct Quoted<'a>(&'a str);
@@ -170,5 +193,15 @@ mod tests {
     fn lists_are_quoted_one_by_one() {
         assert_eq!(quoted_list(["Sex", "Age"]), r#""Sex", "Age""#);
         assert_eq!(quoted_list([]), "");
+    }
+
+    #[test]
+    fn name_lists_quote_only_names_that_would_blur() {
+        assert_eq!(name_list(["Sex", "Age", "Año"]), "Sex, Age, Año");
+        assert_eq!(
+            name_list(["a, b", "", " x", "y ", "z\u{202e}"]),
+            r#""a, b", "", " x", "y ", "z\u202e""#
+        );
+        assert_eq!(name_list([]), "");
     }
 }

@@ -561,3 +561,28 @@ fn odd_target_cells_are_skipped_rows_not_classes() {
     let draft = std::fs::read_to_string(dir.path().join("m.schema.toml")).unwrap();
     assert!(!draft.contains("abc"), "{draft}");
 }
+
+#[test]
+fn column_names_in_messages_show_hidden_characters_and_commas() {
+    let dir = tempfile::tempdir().unwrap();
+    // A header that hides a right-to-left override in one name and has a
+    // comma in another (quoted, as CSV allows).
+    let data = write(
+        dir.path(),
+        "d.csv",
+        "x,\"a, b\",co\u{202e}lor,y\n1,2,red,0\n2,3,blue,1\n",
+    );
+    let (code, stderr) = failure(
+        lifeboat()
+            .args(["train", "--target", "survived", "--data"])
+            .arg(&data)
+            .arg("--out")
+            .arg(dir.path().join("m.lifeboat")),
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains(r#"x, "a, b", "co\u202elor", y"#),
+        "each column is told apart and the override is shown escaped: {stderr}"
+    );
+    assert!(!stderr.contains('\u{202e}'), "{stderr}");
+}

@@ -59,7 +59,10 @@ pub fn run(args: ConvertArgs) -> anyhow::Result<ExitCode> {
         model.report.learner,
         model.estimator.family()
     )?;
-    outln!("inputs: {}", fields.join(", "))?;
+    outln!(
+        "inputs: {}",
+        lifeboat::quote::name_list(fields.iter().copied())
+    )?;
     let classes: Vec<&str> = model
         .schema
         .classes()
@@ -67,7 +70,10 @@ pub fn run(args: ConvertArgs) -> anyhow::Result<ExitCode> {
         .map(|c| c.value.as_str())
         .collect();
     if !classes.is_empty() {
-        outln!("classes: {}", classes.join(", "))?;
+        outln!(
+            "classes: {}",
+            lifeboat::quote::name_list(classes.iter().copied())
+        )?;
     }
     outln!("wrote {} ({} bytes)", args.out.display(), bytes.len())?;
     Ok(ExitCode::SUCCESS)

@@ -96,7 +96,13 @@ pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
     let classes: Vec<String> = schema
         .classes()
         .iter()
-        .map(|c| format!("{} = {}", c.value, c.label.en))
+        .map(|c| {
+            format!(
+                "{} = {}",
+                lifeboat::quote::name(&c.value),
+                lifeboat::quote::name(&c.label.en)
+            )
+        })
         .collect();
     outln!(
         "predicts  {}: {}",

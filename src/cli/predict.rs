@@ -129,7 +129,7 @@ pub fn run(args: PredictArgs) -> anyhow::Result<ExitCode> {
     if !summary.unused_columns.is_empty() {
         eprintln!(
             "note: columns the model does not use (copied through): {}",
-            summary.unused_columns.join(", ")
+            lifeboat::quote::name_list(summary.unused_columns.iter().map(String::as_str))
         );
     }
     eprintln!(

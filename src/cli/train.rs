@@ -190,7 +190,7 @@ fn train_and_write(
     if !dataset.unused_columns.is_empty() {
         eprintln!(
             "note: columns not in the schema, so not used: {}",
-            dataset.unused_columns.join(", ")
+            lifeboat::quote::name_list(dataset.unused_columns.iter().map(String::as_str))
         );
     }
 

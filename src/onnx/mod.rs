@@ -111,7 +111,7 @@ impl Engine {
         if !parsed.unresolved_inputs.is_empty() {
             return Err(OnnxError::Invalid(format!(
                 "the graph reads tensors nothing defines: {}",
-                parsed.unresolved_inputs.join(", ")
+                crate::quote::name_list(parsed.unresolved_inputs.iter().map(String::as_str))
             )));
         }
         let mut model = parsed.model;

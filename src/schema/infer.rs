@@ -131,8 +131,12 @@ impl fmt::Display for NotClasses {
 fn such_as(candidates: &[String]) -> String {
     match candidates {
         [] => format!(" (a column with 2 to {MAX_CLASSES} different values)"),
-        [one] => format!(" such as {one}"),
-        [init @ .., last] => format!(" such as {} or {last}", init.join(", ")),
+        [one] => format!(" such as {}", crate::quote::name(one)),
+        [init @ .., last] => format!(
+            " such as {} or {}",
+            crate::quote::name_list(init.iter().map(String::as_str)),
+            crate::quote::name_list([last.as_str()])
+        ),
     }
 }
 
@@ -141,7 +145,7 @@ pub enum InferError {
     #[error(
         "the target column {} is not in the header; the columns are: {}{}",
         quoted(.target),
-        .columns.join(", "),
+        crate::quote::name_list(.columns.iter().map(String::as_str)),
         .hints.iter().map(|h| format!("; {h}")).collect::<String>()
     )]
     NoTarget {
@@ -349,7 +353,7 @@ impl ColumnStats {
                 .iter()
                 .map(|(line, cell)| match cell.as_str() {
                     "" => format!("line {line}"),
-                    cell => format!("line {line}: {cell:?}"),
+                    cell => format!("line {line}: {}", quoted(cell)),
                 })
                 .collect();
             if total > shown.len() as u64 {

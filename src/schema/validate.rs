@@ -145,7 +145,7 @@ impl Expected {
                 }
             }
             Expected::OneOf { values, open } => {
-                let list = values.join(", ");
+                let list = crate::quote::name_list(values.iter().map(String::as_str));
                 match (open, es) {
                     (false, false) => format!("expected one of: {list}"),
                     (false, true) => format!("se espera uno de: {list}"),
@@ -155,8 +155,14 @@ impl Expected {
             }
             Expected::Boolean if es => "se espera true o false (también 1/0, sí/no)".into(),
             Expected::Boolean => "expected true or false (or 1/0, yes/no)".into(),
-            Expected::Fields(names) if es => format!("los campos son: {}", names.join(", ")),
-            Expected::Fields(names) => format!("the fields are: {}", names.join(", ")),
+            Expected::Fields(names) if es => format!(
+                "los campos son: {}",
+                crate::quote::name_list(names.iter().map(String::as_str))
+            ),
+            Expected::Fields(names) => format!(
+                "the fields are: {}",
+                crate::quote::name_list(names.iter().map(String::as_str))
+            ),
         }
     }
 }
@@ -657,7 +663,7 @@ pub enum ColumnError {
         "the required column{} {} missing; the model needs: {}{}",
         if .missing.len() == 1 { "" } else { "s" },
         join_quoted(.missing) + if .missing.len() == 1 { " is" } else { " are" },
-        .needed.join(", "),
+        crate::quote::name_list(.needed.iter().map(String::as_str)),
         .hints.iter().map(|h| format!("; {h}")).collect::<String>()
     )]
     Missing {

@@ -160,7 +160,7 @@ fn content_kind(headers: &HeaderMap) -> Result<Kind, ApiError> {
         return Err(ApiError::UnsupportedMediaType {
             got: format!(
                 "{essence} with parameters {}",
-                error::cap(&unknown.join(", "))
+                error::cap(&crate::quote::name_list(unknown.iter().copied()))
             ),
             expected: "application/json or text/csv with no parameters but charset (the MLflow 2 protocol: put the format in the JSON body, e.g. {\"dataframe_split\": ...})",
         });

@@ -440,7 +440,7 @@ fn requested_outputs(
                     ApiError::BadRequest(format!(
                         "unknown output {}; the outputs are: {}",
                         quoted(&error::cap(&o.0.name)),
-                        available.join(", ")
+                        crate::quote::name_list(available.iter().copied())
                     ))
                 })
         })
@@ -665,15 +665,15 @@ fn rows(schema: &Schema, inputs: &[InputTensor]) -> Result<Vec<Row>, ApiError> {
                     // Whole rows, in a shape other than [n, k].
                     return Err(ApiError::BadRequest(format!(
                         "input {}: shape {} is not [n, {k}]; one tensor of whole rows must have shape [n, {k}] (n rows of {}), e.g. [1, {k}] for one row",
-                        error::cap(&t.name),
+                        crate::quote::name(&error::cap(&t.name)),
                         shape_text(&t.shape),
-                        names.join(", ")
+                        crate::quote::name_list(names.iter().copied())
                     )));
                 }
                 return Err(ApiError::BadRequest(format!(
                     "unknown input {}; send one tensor per input ({}), or one [n, {k}] tensor with the inputs as columns in that order",
                     quoted(&error::cap(&t.name)),
-                    names.join(", ")
+                    crate::quote::name_list(names.iter().copied())
                 )));
             }
             let rows_here = match t.shape.as_slice() {

@@ -35,7 +35,7 @@ pub enum DataError {
     #[error(
         "the target column {} is not in the file; its columns are: {}{}",
         quoted(.target),
-        .columns.join(", "),
+        crate::quote::name_list(.columns.iter().map(String::as_str)),
         .hints.iter().map(|h| format!("; {h}")).collect::<String>()
     )]
     NoTarget {
@@ -169,7 +169,7 @@ impl<'s> DatasetBuilder<'s> {
                 format!(
                     "{name}: {} is not one of the classes {}",
                     quoted(raw),
-                    values.join(", ")
+                    crate::quote::name_list(values.iter().copied())
                 )
             })
     }

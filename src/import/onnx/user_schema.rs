@@ -2,7 +2,7 @@
 //! position for a bare tensor, else by name), kinds the graph can take, and
 //! the graph's classes; every mismatch is named.
 
-use crate::quote::quoted;
+use crate::quote::{name_list, quoted};
 use crate::schema::{Class, FieldKind, Schema, TargetKind};
 
 use super::OnnxImportError;
@@ -26,7 +26,7 @@ pub(super) fn apply(
             "it lists {} fields but the graph takes {} inputs ({})",
             user.fields.len(),
             derived.fields.len(),
-            names.join(", ")
+            name_list(names.iter().copied())
         )));
     }
     for (i, uf) in user.fields.iter().enumerate() {
@@ -37,7 +37,7 @@ pub(super) fn apply(
                 err(format!(
                     "field {} is not an input of the graph; its inputs are {}",
                     quoted(&uf.name),
-                    names.join(", ")
+                    name_list(names.iter().copied())
                 ))
             })?
         };
@@ -56,7 +56,7 @@ pub(super) fn apply(
                     return Err(err(format!(
                         "field {}: the graph accepts only the values {}; make it a category field listing them",
                         quoted(&uf.name),
-                        slot.categories.join(", ")
+                        name_list(slot.categories.iter().map(String::as_str))
                     )));
                 }
             }
@@ -92,7 +92,7 @@ pub(super) fn apply(
                             "field {}: the graph does not know the value {}; it knows {}",
                             quoted(&uf.name),
                             quoted(&c.value),
-                            slot.categories.join(", ")
+                            name_list(slot.categories.iter().map(String::as_str))
                         )));
                     }
                 }
@@ -114,8 +114,8 @@ pub(super) fn apply(
                     return Err(err(format!(
                         "field {} lists {} but the graph knows only {}",
                         quoted(&uf.name),
-                        unknown.join(", "),
-                        slot.categories.join(", ")
+                        name_list(unknown.iter().copied()),
+                        name_list(slot.categories.iter().map(String::as_str))
                     )));
                 }
                 if spec.open && slot.closed {
