@@ -17,6 +17,11 @@
 //! Both save about 4,000 of a 100-tree forest's 57,000 instructions per JSON
 //! prediction, in safe code.
 //!
+//! Where every tree has at most 64 leaves (boosting's usual trees), one
+//! row does not walk at all: `exit_leaves` finds each tree's leaf from the
+//! splits the row fails, which takes the built-in boosted model's
+//! prediction from about 1.25 to 0.87 µs.
+//!
 //! Answers are bit-identical to [`TreeEnsemble::raw_plain`]: the same
 //! comparisons (on the same, possibly f32-rounded, inputs), the same leaves,
 //! and the leaf values added in the same order, tree by tree.
@@ -26,7 +31,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use super::shap_table::LeafTable;
+
+mod exit_leaves;
 use super::trees::{Combine, MAX_DEPTH, Split, TreeEnsemble};
+use exit_leaves::ExitLeaves;
 
 /// The node is a leaf (`feature & FEATURE` is then 0, so reading it is harmless).
 const LEAF: u32 = 1 << 31;
@@ -93,6 +101,9 @@ pub(crate) struct Compact {
     /// The ensemble's expected raw score (TreeSHAP's base value): a walk of
     /// every node, so it is worked out here once rather than per explanation.
     expected: Vec<f64>,
+    /// One row's exit leaves found from the splits it fails, for ensembles
+    /// of small numeric trees (see `exit_leaves`); else one row walks.
+    exit: Option<ExitLeaves>,
 }
 
 fn shape(e: &TreeEnsemble) -> Shape {
@@ -127,6 +138,7 @@ impl Compact {
             n_outputs: e.n_outputs as usize,
             shape: shape(e),
             expected: e.expected_value_walk(),
+            exit: None,
         };
         for tree in &e.trees {
             let output = match tree.output {
@@ -144,6 +156,8 @@ impl Compact {
             });
         }
         u32::try_from(c.values.len()).ok()?;
+        let depths = e.trees.iter().map(|t| t.depth as usize).sum();
+        c.exit = ExitLeaves::build(&c, c.nodes.len()).filter(|x| x.cheaper_than_walking(depths));
         // Pad to a power of two (see `nodes`) with leaves no node points to.
         let padded = c.nodes.len().max(1).checked_next_power_of_two()?;
         u32::try_from(padded).ok()?;
@@ -349,9 +363,21 @@ impl Compact {
         }
     }
 
-    /// [`TreeEnsemble::raw`] of one prepared feature vector: `LANES` trees
-    /// at a time walk together.
+    /// [`TreeEnsemble::raw`] of one prepared feature vector: from the
+    /// splits it fails where the trees are small enough, else walked.
     pub(crate) fn raw(&self, e: &TreeEnsemble, x: &[f64], out: &mut [f64]) {
+        match &self.exit {
+            Some(exit) => {
+                out.fill(0.0);
+                exit.add(self, &x[..self.n_features], out);
+                finish(e, out);
+            }
+            None => self.raw_walk(e, x, out),
+        }
+    }
+
+    /// [`Compact::raw`] by walking: `LANES` trees at a time walk together.
+    fn raw_walk(&self, e: &TreeEnsemble, x: &[f64], out: &mut [f64]) {
         let x = &x[..self.n_features];
         let missing = x.iter().any(|v| v.is_nan());
         let mut padded = [0.0; PADDED];
@@ -633,18 +659,24 @@ mod tests {
         let n = x.len() / nf;
         let mut plain = vec![0.0; n * no];
         let mut one = vec![0.0; n * no];
+        let mut walked = vec![0.0; n * no];
         let mut blocked = vec![0.0; n * no];
-        for ((x, p), o) in x
+        let compact = e.runtime.get(e).unwrap();
+        let mut prepared = Vec::new();
+        for (((x, p), o), w) in x
             .chunks(nf)
             .zip(plain.chunks_mut(no))
             .zip(one.chunks_mut(no))
+            .zip(walked.chunks_mut(no))
         {
             e.raw_plain(x, p);
             e.raw(x, o);
+            compact.raw_walk(e, e.prepare(x, &mut prepared), w);
         }
         e.raw_batch(x, &mut blocked);
         let bits = |v: &[f64]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
         assert_eq!(bits(&plain), bits(&one), "one row at a time");
+        assert_eq!(bits(&plain), bits(&walked), "one row at a time, walked");
         assert_eq!(bits(&plain), bits(&blocked), "in blocks");
     }
 
@@ -667,6 +699,126 @@ mod tests {
                 .collect();
             assert_same(&e, &x);
         }
+    }
+
+    /// Exit leaves, used or not, give the plain walk's answers bit for bit.
+    fn assert_exit_same(e: &TreeEnsemble, exit: &ExitLeaves, x: &[f64]) {
+        let c = e.runtime.get(e).unwrap();
+        let (nf, no) = (e.n_features as usize, e.n_outputs as usize);
+        let mut prepared = Vec::new();
+        for x in x.chunks(nf) {
+            let (mut plain, mut found) = (vec![0.0; no], vec![0.0; no]);
+            e.raw_plain(x, &mut plain);
+            exit.add(c, e.prepare(x, &mut prepared), &mut found);
+            finish(e, &mut found);
+            let bits = |v: &[f64]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&plain), bits(&found), "row {x:?}");
+        }
+    }
+
+    #[test]
+    fn exit_leaves_are_the_walks() {
+        let mut rng = Lcg(31);
+        let (mut found, mut checkpoints, mut wide, mut used) = (0, 0, 0, 0);
+        for case in 0..80 {
+            let n_trees = [1, 2, 9, 40][case % 4];
+            let categorical = case % 5 == 0;
+            let mut e = random_ensemble(&mut rng, 3, n_trees, case % 2 == 0, categorical);
+            if case % 3 == 1 {
+                // Trees of hundreds of leaves, whose bits span several words.
+                let width = e.n_outputs as usize;
+                let root = grow(&mut e, &mut rng, 10, width, false);
+                let depth = e.depth_of(root as usize);
+                e.trees.push(Tree {
+                    root,
+                    output: None,
+                    depth,
+                });
+                // A fresh runtime: the old one saw the ensemble change.
+                e.runtime = Runtime::default();
+                e.check().unwrap();
+            }
+            let numeric = !e
+                .nodes
+                .iter()
+                .any(|n| matches!(n.split, Split::Categorical { .. }));
+            let c = Compact::build(&e).unwrap();
+            let exit = ExitLeaves::build(&c, e.nodes.len());
+            assert_eq!(exit.is_some(), numeric, "case {case}");
+            used += usize::from(c.exit.is_some());
+            assert_same(&e, &rows(&mut rng, 3, 50));
+            if let Some(exit) = exit {
+                found += 1;
+                checkpoints += usize::from(exit.has_checkpoints());
+                wide += usize::from(exit.spans_words());
+                assert_exit_same(&e, &exit, &rows(&mut rng, 3, 200));
+            }
+        }
+        assert!(found > 40, "{found} of 80 ensembles had exit leaves");
+        assert!(checkpoints > 10, "{checkpoints} of them had checkpoints");
+        assert!(wide > 10, "{wide} of them had trees of several words");
+        assert!(used > 10, "{used} of them used exit leaves");
+        // Trees of one word, exactly, and of two.
+        for leaves in [64, 65, 129] {
+            let mut e = TreeEnsemble::empty(1, 1, Combine::Sum, vec![0.0], false);
+            let root = comb(&mut e, leaves);
+            e.trees.push(Tree {
+                root,
+                output: Some(0),
+                depth: e.depth_of(root as usize),
+            });
+            e.check().unwrap();
+            let exit = ExitLeaves::build(&Compact::build(&e).unwrap(), e.nodes.len()).unwrap();
+            let x: Vec<f64> = (0..=2 * leaves).map(|i| i as f64 * 0.5 - 0.25).collect();
+            assert_exit_same(&e, &exit, &x);
+            assert_exit_same(&e, &exit, &[f64::NAN]);
+        }
+    }
+
+    #[test]
+    fn ensembles_of_huge_trees_walk() {
+        let mut rng = Lcg(5);
+        let mut e = TreeEnsemble::empty(8, 1, Combine::Sum, vec![0.0], false);
+        for _ in 0..8 {
+            let root = grow(&mut e, &mut rng, 16, 1, false);
+            let depth = e.depth_of(root as usize);
+            e.trees.push(Tree {
+                root,
+                output: Some(0),
+                depth,
+            });
+        }
+        e.check().unwrap();
+        let c = Compact::build(&e).unwrap();
+        let exit = ExitLeaves::build(&c, e.nodes.len()).unwrap();
+        assert!(c.exit.is_none(), "{} nodes", e.nodes.len());
+        assert_exit_same(&e, &exit, &rows(&mut rng, 8, 100));
+    }
+
+    /// A tree of `leaves` leaves in a chain to the right: split `k` sends
+    /// `x <= k` to leaf `k` (whose value is `k`).
+    fn comb(e: &mut TreeEnsemble, leaves: usize) -> u32 {
+        let first = e.nodes.len() as u32;
+        for k in 0..leaves - 1 {
+            let split = e.nodes.len() as u32;
+            e.nodes.push(Node {
+                split: Split::Numeric {
+                    feature: 0,
+                    threshold: k as f64,
+                },
+                left: split + 1,
+                right: split + 2,
+                missing_left: k % 2 == 0,
+                cover: 1.0,
+            });
+            e.leaf_values.push(k as f64);
+            e.nodes
+                .push(Node::leaf(e.leaf_values.len() as u32 - 1, 1.0));
+        }
+        e.leaf_values.push((leaves - 1) as f64);
+        e.nodes
+            .push(Node::leaf(e.leaf_values.len() as u32 - 1, 1.0));
+        first
     }
 
     #[test]
