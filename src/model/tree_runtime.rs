@@ -20,7 +20,8 @@
 //! Where every tree has at most 64 leaves (boosting's usual trees), one
 //! row does not walk at all: `exit_leaves` finds each tree's leaf from the
 //! splits the row fails, which takes the built-in boosted model's
-//! prediction from about 1.25 to 0.87 µs.
+//! prediction from about 1.25 to 0.87 µs, and its JSON predict from 54.1 k to
+//! 41.0 k instructions under callgrind.
 //!
 //! Answers are bit-identical to [`TreeEnsemble::raw_plain`]: the same
 //! comparisons (on the same, possibly f32-rounded, inputs), the same leaves,

@@ -32,9 +32,9 @@ const STRIDE: usize = 32;
 /// The checkpoints of an ensemble take at most this many bytes; larger
 /// ensembles space them further apart.
 const MOST_CHECKPOINT_BYTES: usize = 8 << 20;
-/// Up to this many words, a row's leaf bits live on the stack (4 KB, set
-/// for every row): a 100-tree scikit-learn forest on the Titanic takes 321.
-const STACK_WORDS: usize = 512;
+/// Up to this many words, a row's leaf bits live on the stack (1 KB, set
+/// for every row: a larger array would cost more to set for every row).
+const STACK_WORDS: usize = 128;
 
 #[derive(Debug, Clone, PartialEq)]
 pub(super) struct ExitLeaves {
