@@ -410,8 +410,24 @@ impl Compact {
     }
 
     /// Raw scores of the rows in `x` (prepared, `n_features` each) into `out`
-    /// (`n_outputs` each): tree by tree over blocks of rows.
+    /// (`n_outputs` each): row by row from the splits they fail where the
+    /// trees are small enough (1 M rows of the built-in gradient boosting
+    /// through `lifeboat predict` took 1.12 to 1.17 s so, 1.45 to 1.65 s
+    /// walked), else walked.
     pub(crate) fn raw_batch(&self, e: &TreeEnsemble, x: &[f64], out: &mut [f64]) {
+        let (nf, no) = (self.n_features, self.n_outputs);
+        let Some(exit) = &self.exit else {
+            return self.raw_batch_walk(e, x, out);
+        };
+        for (x, o) in x.chunks(nf).zip(out.chunks_mut(no)) {
+            o.fill(0.0);
+            exit.add(self, x, o);
+            finish(e, o);
+        }
+    }
+
+    /// [`Compact::raw_batch`] by walking: tree by tree over blocks of rows.
+    fn raw_batch_walk(&self, e: &TreeEnsemble, x: &[f64], out: &mut [f64]) {
         let (nf, no) = (self.n_features, self.n_outputs);
         out.fill(0.0);
         for (xb, ob) in x.chunks(BLOCK * nf).zip(out.chunks_mut(BLOCK * no)) {
@@ -662,6 +678,7 @@ mod tests {
         let mut one = vec![0.0; n * no];
         let mut walked = vec![0.0; n * no];
         let mut blocked = vec![0.0; n * no];
+        let mut blocks_walked = vec![0.0; n * no];
         let compact = e.runtime.get(e).unwrap();
         let mut prepared = Vec::new();
         for (((x, p), o), w) in x
@@ -675,9 +692,15 @@ mod tests {
             compact.raw_walk(e, e.prepare(x, &mut prepared), w);
         }
         e.raw_batch(x, &mut blocked);
+        let prepared: Vec<f64> = x
+            .chunks(nf)
+            .flat_map(|x| e.prepare(x, &mut Vec::new()).to_vec())
+            .collect();
+        compact.raw_batch_walk(e, &prepared, &mut blocks_walked);
         let bits = |v: &[f64]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
         assert_eq!(bits(&plain), bits(&one), "one row at a time");
         assert_eq!(bits(&plain), bits(&walked), "one row at a time, walked");
+        assert_eq!(bits(&plain), bits(&blocks_walked), "in blocks, walked");
         assert_eq!(bits(&plain), bits(&blocked), "in blocks");
     }
 
@@ -794,6 +817,7 @@ mod tests {
         let exit = ExitLeaves::build(&c, e.nodes.len()).unwrap();
         assert!(c.exit.is_none(), "{} nodes", e.nodes.len());
         assert_exit_same(&e, &exit, &rows(&mut rng, 8, 100));
+        assert_same(&e, &rows(&mut rng, 8, 100));
     }
 
     /// A tree of `leaves` leaves in a chain to the right: split `k` sends
