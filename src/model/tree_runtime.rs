@@ -158,7 +158,10 @@ impl Compact {
         }
         u32::try_from(c.values.len()).ok()?;
         let depths = e.trees.iter().map(|t| t.depth as usize).sum();
-        c.exit = ExitLeaves::build(&c, c.nodes.len()).filter(|x| x.cheaper_than_walking(depths));
+        let emitted = c.nodes.len();
+        if ExitLeaves::one_word_trees(&c, emitted) {
+            c.exit = ExitLeaves::build(&c, emitted).filter(|x| x.cheaper_than_walking(depths));
+        }
         // Pad to a power of two (see `nodes`) with leaves no node points to.
         let padded = c.nodes.len().max(1).checked_next_power_of_two()?;
         u32::try_from(padded).ok()?;
@@ -816,6 +819,7 @@ mod tests {
         let c = Compact::build(&e).unwrap();
         let exit = ExitLeaves::build(&c, e.nodes.len()).unwrap();
         assert!(c.exit.is_none(), "{} nodes", e.nodes.len());
+        assert!(!ExitLeaves::one_word_trees(&c, e.nodes.len()));
         assert_exit_same(&e, &exit, &rows(&mut rng, 8, 100));
         assert_same(&e, &rows(&mut rng, 8, 100));
     }
