@@ -172,9 +172,7 @@ fn score_in_blocks<'a>(
     callbacks: Callbacks<'a>,
 ) -> Result<BatchSummary, BatchError> {
     let mut blocks = Blocks::new(input, block_size.unwrap_or(BLOCK_FIRST));
-    let header_bytes = blocks
-        .header()
-        .map_err(|e| BatchError::Header(csv::Error::from(e).to_string()))?;
+    let header_bytes = blocks.header()?;
     if let Some(line) = csvfile::unclosed_quote_line(&header_bytes) {
         return Err(TableError::UnclosedQuote { line }.into());
     }
@@ -477,6 +475,10 @@ impl<R: Read, W: Write> Run<'_, R, W> {
             let _ = self.output.flush();
             let line = self.line + newlines;
             return Err(TableError::UnclosedQuote { line }.into());
+        }
+        if let Some(overlong) = self.blocks.overlong() {
+            let _ = self.output.flush();
+            return Err(overlong.error(self.line).into());
         }
         self.output.flush().map_err(io_write_err)?;
         (self.callbacks.on_progress)(BatchProgress {

@@ -2,7 +2,9 @@
 //! through [`crate::batch`], `lifeboat train` and `lifeboat schema` through
 //! [`TableReader`]): the quoting rules of the parser, followed byte by byte
 //! so that a quote that never closes is reported instead of swallowing the
-//! rest of the file into one cell; the checks on a header (an empty file, a
+//! rest of the file into one cell (and no record is read past 16 MB, so that
+//! a quote left open early in a large file is reported before the rest of
+//! the file is in memory); the checks on a header (an empty file, a
 //! name given twice, hints when the columns do not match) and on a row (one
 //! cell per column, UTF-8 text); and their messages, so that every command
 //! says the same thing about the same file.
@@ -17,6 +19,12 @@ use std::io::{self, Read};
 /// The UTF-8 byte-order mark, which the parser skips at the start of a file.
 pub(crate) const BOM: &[u8] = b"\xef\xbb\xbf";
 
+/// The longest record read, in MB. A longer one is refused rather than held:
+/// a quote that never closes early in a large file would otherwise take the
+/// rest of the file into memory as one cell before it could be reported.
+const MOST_RECORD_MB: u64 = 16;
+pub(crate) const MOST_RECORD_BYTES: u64 = MOST_RECORD_MB << 20;
+
 /// A file that cannot be read as a table, as a whole.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum TableError {
@@ -28,6 +36,18 @@ pub enum TableError {
         "line {line}: a quote (\") opens a cell that never closes, so the rest of the file would be read as one cell; end the quoted cell with a quote, and write a quote inside a quoted cell as two (\"\")"
     )]
     UnclosedQuote { line: u64 },
+    #[error(
+        "line {line}: a quote (\") opens a cell that is still open {} MB later, so it most likely never closes (no row is read past {} MB); end the quoted cell with a quote, and write a quote inside a quoted cell as two (\"\")",
+        MOST_RECORD_MB,
+        MOST_RECORD_MB
+    )]
+    QuoteTooLong { line: u64 },
+    #[error(
+        "line {line}: a row runs on for more than {} MB without a line end (no row is read past {} MB); end each row with a line feed (LF or CRLF): one row per line",
+        MOST_RECORD_MB,
+        MOST_RECORD_MB
+    )]
+    RowTooLong { line: u64 },
     #[error(
         "the header names {} twice (columns {first} and {second}); give every column its own name",
         quoted(.name)
@@ -173,8 +193,10 @@ pub(crate) struct Quotes {
     seen: u64,
     /// Line feeds seen.
     newlines: u64,
-    /// The offset of the first byte of the last record begun.
+    /// The offset of the first byte of the last record begun, and the line
+    /// feeds before it.
     record_start: u64,
+    record_newlines: u64,
     /// The last quote that opened a field: its offset, and the line feeds
     /// before it.
     opened: (u64, u64),
@@ -196,6 +218,7 @@ impl Default for Quotes {
             seen: 0,
             newlines: 0,
             record_start: 0,
+            record_newlines: 0,
             opened: (0, 0),
         }
     }
@@ -217,6 +240,7 @@ impl Quotes {
             }
             if before == Scan::RecordStart && after != Scan::RecordStart {
                 self.record_start = self.seen;
+                self.record_newlines = self.newlines;
                 record_begins(self.newlines + 1);
             }
             self.newlines += u64::from(byte == b'\n');
@@ -231,6 +255,46 @@ impl Quotes {
             record_start: self.record_start,
             newlines: self.opened.1,
         })
+    }
+
+    /// The record being read, if it has run on for more than `most` bytes.
+    pub(crate) fn overlong(&self, most: u64) -> Option<Overlong> {
+        if self.state == Scan::RecordStart || self.seen - self.record_start <= most {
+            return None;
+        }
+        Some(if self.state == Scan::Quoted {
+            Overlong {
+                newlines: self.opened.1,
+                quote: true,
+            }
+        } else {
+            Overlong {
+                newlines: self.record_newlines,
+                quote: false,
+            }
+        })
+    }
+}
+
+/// A record that runs on past the longest one read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Overlong {
+    /// Line feeds before the quote still open in it, if one is, or else
+    /// before its start.
+    pub newlines: u64,
+    pub quote: bool,
+}
+
+impl Overlong {
+    /// The error, with the lines counted from `first_line`, the line of the
+    /// first byte the scan saw.
+    pub(crate) fn error(self, first_line: u64) -> TableError {
+        let line = first_line + self.newlines;
+        if self.quote {
+            TableError::QuoteTooLong { line }
+        } else {
+            TableError::RowTooLong { line }
+        }
     }
 }
 
@@ -254,6 +318,9 @@ struct Watch<R> {
     /// record position is where the previous record ended: at the CR of a
     /// CRLF, before any blank lines, so a line early in a Windows file.
     record_lines: std::collections::VecDeque<u64>,
+    /// The longest record read, in bytes, and the record that ran past it.
+    most_record: u64,
+    overlong: Option<Overlong>,
 }
 
 impl<R: Read> Read for Watch<R> {
@@ -272,6 +339,11 @@ impl<R: Read> Read for Watch<R> {
         let lines = &mut self.record_lines;
         self.quotes
             .feed_noting_records(bytes, |line| lines.push_back(line));
+        if let Some(overlong) = self.quotes.overlong(self.most_record) {
+            // Stop the parser before it holds more of the record.
+            self.overlong = Some(overlong);
+            return Err(io::Error::other("the row is too long"));
+        }
         Ok(n)
     }
 }
@@ -320,12 +392,19 @@ impl<R: Read> TableReader<R> {
     /// Reads the header: refused if the file is empty, not UTF-8, names a
     /// column twice, or opens a quote it never closes.
     pub fn new(input: R) -> Result<Self, TableError> {
+        Self::with_most_record(input, MOST_RECORD_BYTES)
+    }
+
+    /// [`TableReader::new`] refusing records longer than `most_record` bytes.
+    fn with_most_record(input: R, most_record: u64) -> Result<Self, TableError> {
         let watch = Watch {
             inner: input,
             quotes: Quotes::default(),
             started: false,
             ended: false,
             record_lines: std::collections::VecDeque::new(),
+            most_record,
+            overlong: None,
         };
         let reader = csv::ReaderBuilder::new()
             .flexible(true)
@@ -378,18 +457,19 @@ impl<R: Read> TableReader<R> {
     }
 
     /// Reads the next record; an error if it is the one a quote that never
-    /// closes ran to the end of the file.
+    /// closes ran to the end of the file, or one too long to read.
     fn read(&mut self) -> Result<bool, TableError> {
-        let read = self
-            .reader
-            .read_byte_record(&mut self.record)
-            .map_err(|e| TableError::Read {
-                line: self.reader.position().line(),
-                message: match e.into_kind() {
-                    csv::ErrorKind::Io(e) => e.to_string(),
-                    other => format!("{other:?}"),
-                },
-            })?;
+        let read = self.reader.read_byte_record(&mut self.record);
+        if let Some(overlong) = self.reader.get_ref().overlong {
+            return Err(overlong.error(1));
+        }
+        let read = read.map_err(|e| TableError::Read {
+            line: self.reader.position().line(),
+            message: match e.into_kind() {
+                csv::ErrorKind::Io(e) => e.to_string(),
+                other => format!("{other:?}"),
+            },
+        })?;
         let watch = self.reader.get_ref();
         if watch.ended
             && let Some(open) = watch.quotes.open()
@@ -557,6 +637,59 @@ mod tests {
             reader.next_row().err(),
             Some(TableError::UnclosedQuote { line: 3 })
         );
+    }
+
+    #[test]
+    fn a_row_longer_than_any_read_is_refused_where_it_starts() {
+        /// Hands out a few bytes at a time, as a large file is read a buffer at a time.
+        struct Trickle<'a>(&'a [u8]);
+        impl Read for Trickle<'_> {
+            fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+                let n = out.len().min(self.0.len()).min(3);
+                out[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        fn first_error(csv: &[u8]) -> TableError {
+            let mut reader = match TableReader::with_most_record(Trickle(csv), 64) {
+                Ok(reader) => reader,
+                Err(e) => return e,
+            };
+            loop {
+                match reader.next_row() {
+                    Ok(Some(_)) => {}
+                    Ok(None) => panic!("no error in {}", String::from_utf8_lossy(csv)),
+                    Err(e) => return e,
+                }
+            }
+        }
+        let long = "x".repeat(100);
+        let quote = format!("a,b\n1,2\n\n3,\"{long}\n{long}\n4,5\n");
+        assert_eq!(
+            first_error(quote.as_bytes()),
+            TableError::QuoteTooLong { line: 4 }
+        );
+        let quote_later = format!("a,b\n1,2\n3,\"x\ny\"{long}\n");
+        assert_eq!(
+            first_error(quote_later.as_bytes()),
+            TableError::RowTooLong { line: 3 }
+        );
+        let header = format!("a,\"{long}\n");
+        assert_eq!(
+            first_error(header.as_bytes()),
+            TableError::QuoteTooLong { line: 1 }
+        );
+        let err = TableError::QuoteTooLong { line: 4 }.to_string();
+        assert!(
+            err.starts_with("line 4: a quote (\") opens a cell that is still open 16 MB later"),
+            "{err}"
+        );
+        // Up to the limit, rows are read.
+        let fits = format!("a,b\n1,\"{}\"\n", "x".repeat(56));
+        let mut reader = TableReader::with_most_record(fits.as_bytes(), 64).unwrap();
+        assert!(matches!(reader.next_row(), Ok(Some(TableRow::Cells(_)))));
+        assert!(matches!(reader.next_row(), Ok(None)));
     }
 
     #[test]

@@ -576,6 +576,36 @@ fn a_quote_that_never_closes_is_an_error_in_every_command() {
 }
 
 #[test]
+fn a_quote_still_open_16_mb_later_stops_every_command_without_reading_on() {
+    let dir = tempfile::tempdir().unwrap();
+    // 20 MB after the quote: read to the end, the whole file would become one cell.
+    let mut csv = String::from(
+        "Pclass,Sex,Age,SibSp,Parch,Fare,Embarked\n1,female,29,0,0,80,S\n3,male,22,1,0,7.25,\"oops\n",
+    );
+    let row = "1,female,38,1,0,71.3,C\n";
+    csv.push_str(&row.repeat((20 << 20) / row.len()));
+    let passengers = write(dir.path(), "p.csv", &csv);
+    let (stderr, stdout) = run_on("predict", &passengers, 2);
+    assert!(
+        stderr.contains("line 3: a quote (\") opens a cell that is still open 16 MB later"),
+        "{stderr}"
+    );
+    assert_eq!(stdout.lines().count(), 2, "the header and the row before");
+    let mut training = synthetic_csv(40);
+    training.push_str("41,1.5,2,\"red,note,1\n");
+    let row = "42,2.5,1,blue,note,0\n";
+    training.push_str(&row.repeat((20 << 20) / row.len()));
+    let training = write(dir.path(), "t.csv", &training);
+    for command in ["train", "schema"] {
+        let (stderr, _) = run_on(command, &training, 2);
+        assert!(
+            stderr.contains("line 42: a quote (\") opens a cell that is still open 16 MB later"),
+            "{command}: {stderr}"
+        );
+    }
+}
+
+#[test]
 fn bad_rows_are_skipped_in_training_and_drafting_with_their_line() {
     let dir = tempfile::tempdir().unwrap();
     let mut csv = synthetic_csv(60).into_bytes();

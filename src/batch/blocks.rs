@@ -11,7 +11,8 @@
 
 use std::io::{self, Read};
 
-use crate::csvfile::{BOM, Quotes, Scan, is_terminator};
+use super::BatchError;
+use crate::csvfile::{BOM, MOST_RECORD_BYTES, Overlong, Quotes, Scan, is_terminator};
 
 /// Bytes asked of the input at most at once.
 const READ_STEP: usize = 64 << 10;
@@ -79,6 +80,10 @@ pub(super) struct Blocks<R> {
     /// blocks handed out (the start of the record the quote is in) to the
     /// quote. That record is not handed out.
     unclosed: Option<u64>,
+    /// The longest record read, in bytes, and the record that ran on past
+    /// it (its line feeds counted from the end of the blocks handed out).
+    most_record: u64,
+    overlong: Option<Overlong>,
 }
 
 impl<R: Read> Blocks<R> {
@@ -91,12 +96,23 @@ impl<R: Read> Blocks<R> {
             ended: false,
             error: None,
             unclosed: None,
+            most_record: MOST_RECORD_BYTES,
+            overlong: None,
+        }
+    }
+
+    /// [`Blocks::new`] refusing records longer than `most_record` bytes.
+    #[cfg(test)]
+    fn with_most_record(input: R, size: usize, most_record: u64) -> Self {
+        Blocks {
+            most_record,
+            ..Blocks::new(input, size)
         }
     }
 
     /// The bytes up to the end of the header record: a byte-order mark and
     /// blank lines before it included, all of the input if it has no line end.
-    pub(super) fn header(&mut self) -> io::Result<Vec<u8>> {
+    pub(super) fn header(&mut self) -> Result<Vec<u8>, BatchError> {
         let mut bytes = std::mem::take(&mut self.carry);
         let mut want = self.size;
         loop {
@@ -105,11 +121,14 @@ impl<R: Read> Blocks<R> {
             let end = match first_record_end(&bytes[skip..]) {
                 Some(end) => skip + end,
                 None if self.ended => match self.error.take() {
-                    Some(e) => return Err(e),
+                    Some(e) => return Err(BatchError::Header(csv::Error::from(e).to_string())),
                     None => bytes.len(),
                 },
                 None => {
-                    want = bytes.len().max(want).saturating_mul(2);
+                    if let Some(overlong) = self.runs_on(&bytes[skip..]) {
+                        return Err(overlong.error(1).into());
+                    }
+                    want = self.grown(bytes.len(), want);
                     continue;
                 }
             };
@@ -145,8 +164,39 @@ impl<R: Read> Blocks<R> {
                 block.clear();
                 return None;
             }
-            // One record longer than a block: read on until it ends.
-            want = block.len().max(want).saturating_mul(2);
+            // One record longer than a block: read on until it ends, or until
+            // it is longer than any record read.
+            if let Some(overlong) = self.runs_on(block) {
+                self.overlong = Some(overlong);
+                self.ended = true;
+                block.clear();
+                return None;
+            }
+            want = self.grown(block.len(), want);
+        }
+    }
+
+    /// The record `bytes` (which start between records and hold no record
+    /// end) begin, if it runs on past the longest record read.
+    fn runs_on(&self, bytes: &[u8]) -> Option<Overlong> {
+        if bytes.len() as u64 <= self.most_record {
+            return None;
+        }
+        let mut quotes = Quotes::default();
+        quotes.feed(bytes);
+        quotes.overlong(self.most_record)
+    }
+
+    /// How much to read for a record not yet ended in `len` bytes: twice as
+    /// much, but no more than one byte past the longest record read, until
+    /// blank lines before it are past that.
+    fn grown(&self, len: usize, want: usize) -> usize {
+        let twice = len.max(want).saturating_mul(2);
+        let most = usize::try_from(self.most_record).unwrap_or(usize::MAX);
+        if len <= most && twice > most {
+            most + 1
+        } else {
+            twice
         }
     }
 
@@ -170,6 +220,12 @@ impl<R: Read> Blocks<R> {
     /// blocks handed out to the quote that never closes.
     pub(super) fn unclosed(&self) -> Option<u64> {
         self.unclosed
+    }
+
+    /// If a record ran on past the longest record read: where it is, its
+    /// line feeds counted from the end of the blocks handed out.
+    pub(super) fn overlong(&self) -> Option<Overlong> {
+        self.overlong
     }
 
     /// Sets the size of the next blocks.
@@ -212,6 +268,7 @@ impl<R: Read> Blocks<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::csvfile::TableError;
     use proptest::prelude::*;
 
     /// Where a csv reader (batch's settings) returns records that ended on a
@@ -364,6 +421,79 @@ mod tests {
             .collect();
         assert_eq!(rest, b"a,\"b\nc\"");
         assert_eq!(blocks.unclosed(), None);
+    }
+
+    #[test]
+    fn a_record_longer_than_any_read_stops_the_blocks() {
+        // The quote on line 5 never closes; the record holding it starts on line 4.
+        let mut input = b"h\na\n\nb,\"c\nd\",\"e\n".to_vec();
+        input.extend(std::iter::repeat_n(b'x', 40));
+        input.extend_from_slice(b"\nd\n");
+        // Blocks up to the longest record: a block that reads to the end of
+        // the input finds the quote left open there instead (tested above).
+        for size in 1..=12 {
+            let mut blocks = Blocks::with_most_record(&input[..], size, 12);
+            let mut joined = blocks.header().unwrap();
+            for (block, last) in all_blocks(&mut blocks) {
+                assert!(!last);
+                joined.extend_from_slice(&block);
+            }
+            assert_eq!(joined, b"h\na\n", "size {size}");
+            let overlong = blocks.overlong().unwrap();
+            assert_eq!(
+                (overlong.newlines, overlong.quote),
+                (2, true),
+                "size {size}"
+            );
+            assert_eq!(blocks.unclosed(), None);
+        }
+        // Without a quote: the record's own line, after the blank lines.
+        let mut input = b"h\na\n\r\n\n".to_vec();
+        input.extend(std::iter::repeat_n(b'y', 40));
+        let mut blocks = Blocks::with_most_record(&input[..], 4, 12);
+        blocks.header().unwrap();
+        all_blocks(&mut blocks);
+        let overlong = blocks.overlong().unwrap();
+        assert_eq!((overlong.newlines, overlong.quote), (2, false));
+        // Blank lines are not a record: many of them before a short record are read.
+        let mut input = b"h\n".to_vec();
+        input.extend(std::iter::repeat_n(b'\n', 40));
+        input.extend_from_slice(b"short\n");
+        let mut blocks = Blocks::with_most_record(&input[..], 4, 12);
+        blocks.header().unwrap();
+        let rest: Vec<u8> = all_blocks(&mut blocks)
+            .into_iter()
+            .flat_map(|(b, _)| b)
+            .collect();
+        assert!(rest.ends_with(b"short\n"));
+        assert_eq!(blocks.overlong(), None);
+        // The longest record read is read, up to its end or the file's.
+        let input = b"h\n\"0123456789\"\n0123456789ab";
+        let mut blocks = Blocks::with_most_record(&input[..], 2, 12);
+        blocks.header().unwrap();
+        assert_eq!(all_blocks(&mut blocks).len(), 2);
+        assert_eq!(blocks.overlong(), None);
+    }
+
+    #[test]
+    fn a_header_longer_than_any_record_read_is_refused() {
+        let mut input = b"\xef\xbb\xbf\n\"h".to_vec();
+        input.extend(std::iter::repeat_n(b'\n', 40));
+        let err = Blocks::with_most_record(&input[..], 4, 12)
+            .header()
+            .unwrap_err();
+        assert!(
+            matches!(err, BatchError::Table(TableError::QuoteTooLong { line: 2 })),
+            "{err:?}"
+        );
+        let input = [b'h'; 40];
+        let err = Blocks::with_most_record(&input[..], 4, 12)
+            .header()
+            .unwrap_err();
+        assert!(
+            matches!(err, BatchError::Table(TableError::RowTooLong { line: 1 })),
+            "{err:?}"
+        );
     }
 
     #[test]
