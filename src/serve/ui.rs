@@ -625,18 +625,42 @@ fn scored_name(uploaded: &str) -> String {
     let stem = uploaded.rsplit(['/', '\\']).next().unwrap_or("data");
     let stem = stem.strip_suffix(".csv").unwrap_or(stem);
     // Letters and digits of any script (not controls, bidirectional or
-    // invisible characters, which are not alphanumeric), and `-_.`.
-    let clean: String = stem
-        .chars()
-        .filter(|c| c.is_alphanumeric() || "-_.".contains(*c))
-        .take(60)
-        .collect();
+    // invisible characters, which are not alphanumeric), and `-_.`; accents
+    // written as marks after their letter (macOS names files so: `n` and a
+    // combining tilde for `ñ`) stay with it, two at most.
+    let mut clean = String::new();
+    let mut marks = 0;
+    let mut after_letter = false;
+    for c in stem.chars().take(120) {
+        if is_combining_mark(c) {
+            if after_letter && marks < 2 {
+                clean.push(c);
+                marks += 1;
+            }
+            continue;
+        }
+        after_letter = c.is_alphanumeric();
+        marks = 0;
+        if after_letter || "-_.".contains(c) {
+            clean.push(c);
+        }
+    }
+    let clean: String = clean.chars().take(60).collect();
     let clean = if clean.is_empty() {
         "data".into()
     } else {
         clean
     };
     format!("{clean}-scored.csv")
+}
+
+/// A combining accent (U+0300–U+036F and the other blocks of combining
+/// diacritical marks): a letter's accent in decomposed text.
+fn is_combining_mark(c: char) -> bool {
+    matches!(
+        u32::from(c),
+        0x0300..=0x036F | 0x1AB0..=0x1AFF | 0x1DC0..=0x1DFF | 0x20D0..=0x20FF | 0xFE20..=0xFE2F
+    )
 }
 
 fn csv_response(out: Vec<u8>, filename: &str, failed: u64) -> Response {
@@ -661,8 +685,10 @@ fn csv_response(out: Vec<u8>, filename: &str, failed: u64) -> Response {
 /// not ASCII, `filename*=` with the whole name in UTF-8 (RFC 6266 and RFC
 /// 8187), which browsers and curl prefer.
 fn attachment(filename: &str) -> String {
+    // A decomposed accent is left out rather than made a `_` of its own.
     let ascii: String = filename
         .chars()
+        .filter(|&c| !is_combining_mark(c))
         .map(|c| if c.is_ascii() { c } else { '_' })
         .collect();
     let mut value = format!("attachment; filename=\"{ascii}\"");
@@ -1075,6 +1101,17 @@ mod tests {
         assert_eq!(scored_name(""), "data-scored.csv");
         assert_eq!(scored_name("año ñandú.csv"), "añoñandú-scored.csv");
         assert_eq!(scored_name("x\u{202e}vsc.exe"), "xvsc.exe-scored.csv");
+        // Decomposed accents (as macOS writes names) stay on their letter,
+        // two at most; a mark after no letter goes.
+        assert_eq!(scored_name("an\u{303}o.csv"), "an\u{303}o-scored.csv");
+        assert_eq!(
+            scored_name("e\u{301}\u{302}\u{303}\u{304}-\u{301}x"),
+            "e\u{301}\u{302}-x-scored.csv"
+        );
+        assert_eq!(
+            attachment("an\u{303}o-scored.csv"),
+            "attachment; filename=\"ano-scored.csv\"; filename*=UTF-8''an%CC%83o-scored.csv"
+        );
     }
 
     #[test]
