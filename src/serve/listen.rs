@@ -7,6 +7,13 @@
 //! long as it likes (the "slowloris" attack). Heroku's router shields a dyno
 //! from such clients; a bare container host does not. So we run the loop
 //! ourselves, with hyper's HTTP/1 builder and `TokioTimer`.
+//!
+//! When the deadline passes, hyper closes the connection without a word. A
+//! connection that was idle between requests is closed so, as every server
+//! does; one that had sent part of a request head gets a `408 Request
+//! Timeout` first, saying what was late (hyper keeps the bytes it read, so
+//! we can tell the two apart). The drain is ours too, since hyper-util's
+//! would keep the connection from us until it ends.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -20,9 +27,9 @@ use axum::response::Response;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
-use tokio::net::TcpListener;
+use tokio::io::AsyncWriteExt as _;
+use tokio::net::{TcpListener, TcpStream};
 use tower::{Service, ServiceExt as _};
 
 /// How connections are served.
@@ -56,7 +63,9 @@ pub async fn serve_connections<S>(
     } else {
         http.header_read_timeout(None);
     }
-    let graceful = GracefulShutdown::new();
+    // Each connection holds a receiver; stopping sends on it, and waits
+    // until every receiver is dropped, that is every connection closed.
+    let (stop, stopping) = tokio::sync::watch::channel(());
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
@@ -80,20 +89,60 @@ pub async fn serve_connections<S>(
                 }
                 request
             }));
-        let connection = http.serve_connection(TokioIo::new(stream), service);
-        let connection = graceful.watch(connection);
+        let mut connection = http.serve_connection(TokioIo::new(stream), service);
+        let mut stopping = stopping.clone();
+        let timeout = rules.header_timeout;
         tokio::spawn(async move {
-            // A client that goes away or sends garbage ends its own
-            // connection; hyper has already answered what deserved an answer.
-            if let Err(error) = connection.await {
-                tracing::debug!(%peer, %error, "connection ended with an error");
+            let ended = tokio::select! {
+                // The connection first: no random order to draw per request.
+                biased;
+                ended = &mut connection => ended,
+                _ = stopping.changed() => {
+                    // Finish the request being answered, then close.
+                    std::pin::Pin::new(&mut connection).graceful_shutdown();
+                    (&mut connection).await
+                }
+            };
+            match ended {
+                Ok(()) => {}
+                Err(error) if error.is_timeout() => {
+                    let parts = connection.into_parts();
+                    if !parts.read_buf.is_empty() {
+                        tracing::debug!(%peer, "a request head came too slowly: 408");
+                        answer_late_head(parts.io.into_inner(), timeout).await;
+                    }
+                }
+                // A client that goes away or sends garbage ends its own
+                // connection; hyper has already answered what deserved an answer.
+                Err(error) => tracing::debug!(%peer, %error, "connection ended with an error"),
             }
         });
     }
     // Refuse new connections at once: the platform's router tries another
     // dyno rather than waiting on one that is going away.
     drop(listener);
-    graceful.shutdown().await;
+    drop(stopping);
+    stop.send_replace(());
+    stop.closed().await;
+}
+
+/// Tells a client whose request head did not all arrive within `timeout`
+/// why the connection closes (`408 Request Timeout`), if it is still reading
+/// within a second.
+async fn answer_late_head(mut stream: TcpStream, timeout: Option<Duration>) {
+    let seconds = timeout.map_or(0.0, |t| t.as_secs_f64());
+    let body = format!(
+        "the request line and headers did not arrive within {seconds} s; send a request's head (its line and headers) at once\n"
+    );
+    let answer = format!(
+        "HTTP/1.1 408 Request Timeout\r\nconnection: close\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let write = async {
+        stream.write_all(answer.as_bytes()).await?;
+        stream.shutdown().await
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(1), write).await;
 }
 
 /// Accepting fails for two kinds of reasons. A client that gave up while
