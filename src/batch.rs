@@ -177,6 +177,8 @@ fn score_in_blocks<'a>(
         return Err(TableError::UnclosedQuote { line }.into());
     }
     let header = read_header(&header_bytes)?;
+    csvfile::refuse_utf16(&header)?;
+    // Names that are not UTF-8 can only be columns the model does not use.
     let names: Vec<String> = header
         .iter()
         .map(|h| {

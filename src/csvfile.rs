@@ -60,6 +60,10 @@ pub enum TableError {
     },
     #[error("the header's column {column} is not valid UTF-8 text; save the file as UTF-8")]
     HeaderNotUtf8 { column: usize },
+    #[error(
+        "the file looks like UTF-16 text (as Excel's \"Unicode Text\" saves it), not UTF-8; save it as \"CSV UTF-8 (comma delimited)\", or convert it (iconv -f UTF-16 -t UTF-8)"
+    )]
+    Utf16,
     #[error("line {line}: the file cannot be read: {message}")]
     Read { line: u64, message: String },
 }
@@ -90,6 +94,20 @@ pub fn check_record(record: &csv::ByteRecord, width: usize) -> Result<(), String
         Some(i) => Err(format!("cell {} is not valid UTF-8 text", i + 1)),
         None => Ok(()),
     }
+}
+
+/// Refuses a header record that looks like UTF-16 text (what Excel's
+/// "Unicode Text" and some Windows tools save): it starts with a UTF-16
+/// byte-order mark, or every other byte of ASCII names is zero. Read as
+/// UTF-8, no column would match and the message would not say why.
+pub(crate) fn refuse_utf16(record: &csv::ByteRecord) -> Result<(), TableError> {
+    let mark = record
+        .get(0)
+        .is_some_and(|first| first.starts_with(b"\xff\xfe") || first.starts_with(b"\xfe\xff"));
+    if mark || record.iter().any(|cell| cell.contains(&0)) {
+        return Err(TableError::Utf16);
+    }
+    Ok(())
 }
 
 /// The first name the header gives twice (names compared without the spaces
@@ -419,6 +437,7 @@ impl<R: Read> TableReader<R> {
             return Err(TableError::Empty);
         }
         table.reader.get_mut().record_lines.pop_front();
+        refuse_utf16(&table.record)?;
         let mut header = Vec::with_capacity(table.record.len());
         for (i, cell) in table.record.iter().enumerate() {
             let name = std::str::from_utf8(cell)
@@ -690,6 +709,25 @@ mod tests {
         let mut reader = TableReader::with_most_record(fits.as_bytes(), 64).unwrap();
         assert!(matches!(reader.next_row(), Ok(Some(TableRow::Cells(_)))));
         assert!(matches!(reader.next_row(), Ok(None)));
+    }
+
+    #[test]
+    fn utf16_files_are_named_as_such() {
+        let text = "a,b\n1,2\n";
+        let le: Vec<u8> = "\u{feff}a,b\n1,2\n"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        let be: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+        for bytes in [le, be] {
+            assert_eq!(TableReader::new(&bytes[..]).err(), Some(TableError::Utf16));
+        }
+        assert!(TableReader::new(text.as_bytes()).is_ok());
+        // Latin-1 is not UTF-16: its own message.
+        assert_eq!(
+            TableReader::new(&b"a,caf\xe9\n1,2\n"[..]).err(),
+            Some(TableError::HeaderNotUtf8 { column: 2 })
+        );
     }
 
     #[test]

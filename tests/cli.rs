@@ -606,6 +606,24 @@ fn a_quote_still_open_16_mb_later_stops_every_command_without_reading_on() {
 }
 
 #[test]
+fn a_utf16_file_is_named_as_such_in_every_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "\u{feff}Pclass,Sex,Age,SibSp,Parch,Fare,Embarked\r\n1,female,29,0,0,80,S\r\n";
+    let utf16: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    let file = dir.path().join("unicode.csv");
+    std::fs::write(&file, utf16).unwrap();
+    for command in ["predict", "train", "schema"] {
+        let (stderr, _) = run_on(command, &file, 2);
+        assert!(
+            stderr.contains(
+                "the file looks like UTF-16 text (as Excel's \"Unicode Text\" saves it), not UTF-8"
+            ),
+            "{command}: {stderr}"
+        );
+    }
+}
+
+#[test]
 fn bad_rows_are_skipped_in_training_and_drafting_with_their_line() {
     let dir = tempfile::tempdir().unwrap();
     let mut csv = synthetic_csv(60).into_bytes();
