@@ -23,6 +23,7 @@ use crate::csvfile::{self, TableError};
 use crate::model::{Estimator, Model, Prediction, Scratch};
 use crate::schema::validate::{ColumnError, ColumnMap};
 use crate::schema::{Lang, Row, RowErrors};
+use crate::semicolons::{CsvInput, CsvOutput, Separator};
 
 use blocks::Blocks;
 use worker::{Block, BlockError, Worker};
@@ -52,6 +53,8 @@ pub struct BatchSummary {
     pub errors: Vec<RowFailure>,
     /// Input columns the model does not use (kept in the output).
     pub unused_columns: Vec<String>,
+    /// What separated the input's cells, and so the output's.
+    pub separator: Separator,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -165,12 +168,17 @@ struct Callbacks<'a> {
 fn score_in_blocks<'a>(
     model: &Model,
     input: impl Read,
-    mut output: impl Write,
+    output: impl Write,
     options: &'a BatchOptions,
     threads: usize,
     block_size: Option<usize>,
     callbacks: Callbacks<'a>,
 ) -> Result<BatchSummary, BatchError> {
+    // A file saved with semicolons and decimal commas is read as the comma
+    // file it stands for, and its output written back as it came.
+    let input = CsvInput::new(input).map_err(|e| BatchError::Header(e.to_string()))?;
+    let separator = input.separator();
+    let mut output = CsvOutput::new(output, separator);
     let mut blocks = Blocks::new(input, block_size.unwrap_or(BLOCK_FIRST));
     let header_bytes = blocks.header()?;
     if let Some(line) = csvfile::unclosed_quote_line(&header_bytes) {
@@ -207,6 +215,7 @@ fn score_in_blocks<'a>(
         read: (0, 0),
         summary: BatchSummary {
             unused_columns: columns.unused.iter().map(|(_, n)| n.clone()).collect(),
+            separator,
             ..Default::default()
         },
         options,

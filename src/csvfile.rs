@@ -12,8 +12,11 @@
 //! The settings are csv's defaults, as every reader here uses them: comma,
 //! double quotes, a doubled quote inside quotes, CR, LF or CRLF ending a
 //! record, blank lines skipped, a UTF-8 byte-order mark at the start skipped.
+//! A file separated by semicolons, with decimal commas, reaches them recoded
+//! into the comma file it stands for ([`crate::semicolons`]).
 
 use crate::quote::quoted;
+use crate::semicolons::{CsvInput, Separator};
 use std::io::{self, Read};
 
 /// The UTF-8 byte-order mark, which the parser skips at the start of a file.
@@ -144,7 +147,8 @@ pub fn header_hints<'a>(
         .find(|(c, _)| header.clone().into_iter().any(|h| h.contains(*c)))
     {
         hints.push(format!(
-            "the header looks separated by {name}; lifeboat reads comma-separated files"
+            "the header looks separated by {name}; lifeboat reads files separated by commas, \
+             or by semicolons when the first line has no comma"
         ));
     }
     for want in wanted {
@@ -370,7 +374,7 @@ impl<R: Read> Read for Watch<R> {
 /// header is read and checked when the reader is made, and each row comes
 /// with its line, or with why it cannot be used.
 pub struct TableReader<R> {
-    reader: csv::Reader<Watch<R>>,
+    reader: csv::Reader<Watch<CsvInput<R>>>,
     header: Vec<String>,
     record: csv::ByteRecord,
 }
@@ -415,6 +419,10 @@ impl<R: Read> TableReader<R> {
 
     /// [`TableReader::new`] refusing records longer than `most_record` bytes.
     fn with_most_record(input: R, most_record: u64) -> Result<Self, TableError> {
+        let input = CsvInput::new(input).map_err(|e| TableError::Read {
+            line: 1,
+            message: e.to_string(),
+        })?;
         let watch = Watch {
             inner: input,
             quotes: Quotes::default(),
@@ -447,6 +455,12 @@ impl<R: Read> TableReader<R> {
         check_header(header.iter().map(String::as_str))?;
         table.header = header;
         Ok(table)
+    }
+
+    /// What separates the file's cells (a file of semicolons is read with
+    /// decimal commas, as the comma file it stands for).
+    pub fn separator(&self) -> Separator {
+        self.reader.get_ref().inner.separator()
     }
 
     /// The column names, as the header gives them.
@@ -752,11 +766,15 @@ mod tests {
         let wanted = ["Pclass".to_string(), "Sex".to_string()];
         assert_eq!(
             header_hints(["Pclass;Sex;Age"], &wanted),
-            ["the header looks separated by ';'; lifeboat reads comma-separated files"]
+            [
+                "the header looks separated by ';'; lifeboat reads files separated by commas, \
+             or by semicolons when the first line has no comma"
+            ]
         );
         assert_eq!(
             header_hints(["Pclass\tSex"], &wanted)[0],
-            "the header looks separated by a tab; lifeboat reads comma-separated files"
+            "the header looks separated by a tab; lifeboat reads files separated by commas, \
+             or by semicolons when the first line has no comma"
         );
         assert_eq!(
             header_hints(["pclass", "Sex", " SEX "], &wanted),

@@ -321,6 +321,128 @@ fn train_drafts_a_schema_and_the_model_works() {
 }
 
 #[test]
+fn a_file_of_semicolons_and_decimal_commas_works_as_its_comma_twin() {
+    // As a spreadsheet set to Spanish, French or German saves a CSV file.
+    let dir = tempfile::tempdir().unwrap();
+    let commas = synthetic_csv(120).replace("note 7", "\"note 7, with a comma\"");
+    let semicolons: String = commas
+        .lines()
+        .map(|line| {
+            let mut cells = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .from_reader(line.as_bytes())
+                .into_records()
+                .next()
+                .unwrap()
+                .unwrap()
+                .iter()
+                .map(str::to_string)
+                .collect::<Vec<_>>();
+            cells[1] = cells[1].replace('.', ",");
+            cells.join(";") + "\r\n"
+        })
+        .collect();
+    assert!(semicolons.contains(";note 7, with a comma;"));
+    let twins = [("c", commas.as_str()), ("s", semicolons.as_str())];
+    let mut reports = Vec::new();
+    for (name, text) in twins {
+        let sub = dir.path().join(name);
+        std::fs::create_dir(&sub).unwrap();
+        let data = write(&sub, "d.csv", text);
+        let out = lifeboat()
+            .args(["train", "--learner", "logistic", "--target", "y", "--data"])
+            .arg(&data)
+            .arg("--out")
+            .arg(sub.join("m.lifeboat"))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{stderr}");
+        assert_eq!(
+            stderr.contains("separated by semicolons"),
+            name == "s",
+            "{stderr}"
+        );
+        let draft = std::fs::read_to_string(sub.join("m.schema.toml")).unwrap();
+        // Less the file's size, which its time of writing changes.
+        let report: Vec<String> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|line| {
+                line.split(" (")
+                    .next()
+                    .unwrap_or_default()
+                    .replace(sub.to_str().unwrap(), "DIR")
+            })
+            .collect();
+        reports.push((report, draft));
+    }
+    // The same schema drafted, the same cross-validation: the same data.
+    assert_eq!(reports[0], reports[1]);
+    assert!(
+        reports[0].1.contains("name = \"x\"\nkind = \"number\""),
+        "{}",
+        reports[0].1
+    );
+
+    // Scored, the file comes back in its own separator and decimal mark.
+    let model = dir.path().join("c").join("m.lifeboat");
+    let score = |input: &Path| {
+        let out = lifeboat()
+            .arg("predict")
+            .arg("--model")
+            .arg(&model)
+            .arg("--input")
+            .arg(input)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (from_commas, _) = score(&dir.path().join("c").join("d.csv"));
+    let (from_semicolons, note) = score(&dir.path().join("s").join("d.csv"));
+    assert!(
+        note.contains("the output is written the same way"),
+        "{note}"
+    );
+    let parse = |text: &str, delimiter: u8| -> Vec<Vec<String>> {
+        csv::ReaderBuilder::new()
+            .delimiter(delimiter)
+            .from_reader(text.as_bytes())
+            .records()
+            .map(|r| r.unwrap().iter().map(str::to_string).collect())
+            .collect()
+    };
+    let (a, b) = (parse(&from_commas, b','), parse(&from_semicolons, b';'));
+    assert_eq!(a.len(), 120);
+    // Cells of text keep their commas; numbers change their mark only.
+    let unmark = |rows: Vec<Vec<String>>| -> Vec<Vec<String>> {
+        rows.into_iter()
+            .map(|row| row.into_iter().map(|c| c.replace(',', ".")).collect())
+            .collect()
+    };
+    assert_eq!(unmark(a), unmark(b));
+    assert!(
+        from_semicolons.contains(";\"note 7, with a comma\";"),
+        "{from_semicolons}"
+    );
+    let probability = from_semicolons
+        .lines()
+        .nth(1)
+        .unwrap()
+        .rsplit(';')
+        .next()
+        .unwrap();
+    assert!(probability.starts_with("0,"), "{from_semicolons}");
+}
+
+#[test]
 fn train_errors_name_the_problem() {
     let dir = tempfile::tempdir().unwrap();
     let data = write(dir.path(), "d.csv", &synthetic_csv(50));
@@ -686,8 +808,9 @@ fn headers_that_cannot_be_used_are_named() {
     assert!(stderr.contains("the file is empty"), "{stderr}");
     let hints = [
         (
-            "Pclass;Sex;Age;SibSp;Parch\n1;male;3;0;0\n",
-            "the header looks separated by ';'; lifeboat reads comma-separated files",
+            "Pclass\tSex\tAge\tSibSp\tParch\n1\tmale\t3\t0\t0\n",
+            "the header looks separated by a tab; lifeboat reads files separated by commas, \
+             or by semicolons when the first line has no comma",
         ),
         (
             "pclass,Sex,Age,SibSp,Parch\n1,male,3,0,0\n",

@@ -308,6 +308,12 @@ async fn mlflow_accepts_all_four_json_forms_and_csv() {
         assert_eq!(status, 200, "{ct}: {text}");
         assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), want);
     }
+    // As a spreadsheet in Spanish saves it: semicolons and decimal commas.
+    let semicolons = "Pclass;Sex;Age;SibSp;Parch;Fare;Embarked\n\
+                      3;male;22;1;0;7,25;S\n1;female;38;1;0;71,2833;C\n";
+    let (status, _, text) = parts(s.post("/invocations", "text/csv", semicolons).await).await;
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), want);
 }
 
 #[tokio::test]
@@ -1451,7 +1457,8 @@ async fn mlflow_messages_close_each_parenthesis_once() {
     for csv in [
         "Pclass,Sex\n3\n",
         "pclass,sex,age,sibsp,parch\n3,male,22,1,0\n",
-        "Pclass;Sex;Age;SibSp;Parch\n3;male;22;1;0\n",
+        "Pclass\tSex\tAge\tSibSp\tParch\n3\tmale\t22\t1\t0\n",
+        "Pclass;Sex,Age;SibSp;Parch\n3;male,22;1;0\n",
     ] {
         let (st, _, got) = parts(s.post("/invocations", "text/csv", csv).await).await;
         assert_eq!(st, 400, "{csv}: {got}");

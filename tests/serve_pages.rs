@@ -593,6 +593,57 @@ async fn batch_reads_its_query_as_the_json_api_does() {
 }
 
 #[tokio::test]
+async fn a_file_of_semicolons_comes_back_as_it_went() {
+    let s = start().await;
+    let post = |body: String, query: &'static str| {
+        s.client
+            .post(s.url(&format!("/batch?{query}")))
+            .header("content-type", "text/csv")
+            .body(body)
+            .send()
+    };
+    // The tutorial's two passengers, as a spreadsheet in Spanish saves them.
+    let semicolons = CSV
+        .lines()
+        .map(|line| line.replace(',', ";").replace('.', ","))
+        .collect::<Vec<_>>()
+        .join("\r\n");
+    assert!(semicolons.contains("1;0;7,25;S"), "{semicolons}");
+    let (status, _, commas) = parts(post(CSV.to_string(), "format=csv").await.unwrap()).await;
+    assert_eq!(status, 200, "{commas}");
+    let (status, _, out) = parts(post(semicolons, "format=csv").await.unwrap()).await;
+    assert_eq!(status, 200, "{out}");
+    // Every cell the comma file gets, with the separator and mark swapped.
+    let swapped: Vec<String> = commas
+        .lines()
+        .map(|line| line.replace(',', ";").replace('.', ","))
+        .collect();
+    assert_eq!(out.lines().collect::<Vec<_>>(), swapped, "{out}");
+    assert!(
+        out.lines()
+            .nth(1)
+            .unwrap()
+            .contains(";0;Passenger dies;0,9"),
+        "{out}"
+    );
+    // The page says so, and its preview reads the cells.
+    let r = post(
+        "Pclass;Sex;Age;SibSp;Parch;Fare;Embarked\n3;male;22,5;1;0;7,25;S\n".into(),
+        "format=html",
+    )
+    .await
+    .unwrap();
+    let (status, _, html) = parts(r).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("separated by semicolons"), "{html}");
+    assert!(html.contains("<td>22,5</td>"), "{html}");
+    assert!(
+        html.contains("<th scope=\"col\">probability_1</th>"),
+        "{html}"
+    );
+}
+
+#[tokio::test]
 async fn a_program_asking_batch_for_csv_gets_problem_details() {
     let s = start().await;
     let ask = |query: &'static str, accept: &'static str, body: &'static str| {

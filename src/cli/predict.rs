@@ -10,6 +10,7 @@ use clap::Args;
 
 use lifeboat::batch::{self, BatchError, BatchOptions};
 use lifeboat::schema::Lang;
+use lifeboat::semicolons::{self, Separator};
 use lifeboat::source;
 
 /// Failures printed one by one before the rest are only counted.
@@ -108,7 +109,8 @@ pub fn run(args: PredictArgs) -> anyhow::Result<ExitCode> {
             printed += 1;
         },
         &mut |progress| {
-            bar.set_position(progress.bytes);
+            // A recoded file of semicolons can run a little past its size.
+            bar.set_position(size.map_or(progress.bytes, |n| progress.bytes.min(n)));
             bar.set_message(format!("{} rows", progress.rows));
         },
     )
@@ -125,6 +127,12 @@ pub fn run(args: PredictArgs) -> anyhow::Result<ExitCode> {
     bar.finish_and_clear();
     if printed > PRINT_FAILURES {
         eprintln!("... and {} more rejected rows", printed - PRINT_FAILURES);
+    }
+    if summary.separator == Separator::Semicolon {
+        eprintln!(
+            "note: {}; the output is written the same way",
+            semicolons::READ_NOTE
+        );
     }
     if !summary.unused_columns.is_empty() {
         eprintln!(

@@ -12,6 +12,7 @@ use lifeboat::csvfile::{TableReader, TableRow};
 use lifeboat::quote::quoted;
 use lifeboat::schema::Schema;
 use lifeboat::schema::infer::SchemaDraft;
+use lifeboat::semicolons::{self, Separator};
 
 /// Draft a schema (TOML) from a CSV file: which columns are numbers and which
 /// categories, their observed ranges and values, and which columns were left
@@ -71,6 +72,9 @@ pub fn infer(data: &Path, target: &str, name: &str, for_training: bool) -> anyho
     let file = File::open(data).with_context(|| format!("cannot open {}", data.display()))?;
     let mut table = TableReader::new(BufReader::new(file))
         .with_context(|| format!("cannot read {}", data.display()))?;
+    if !for_training && table.separator() == Separator::Semicolon {
+        eprintln!("note: {}", semicolons::READ_NOTE);
+    }
     let mut draft = SchemaDraft::new(table.header().to_vec(), target)?;
     let mut skipped = Vec::new();
     let mut n_skipped = 0u64;

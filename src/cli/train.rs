@@ -14,6 +14,7 @@ use lifeboat::csvfile::{TableReader, TableRow};
 use lifeboat::model::file;
 use lifeboat::quote::quoted;
 use lifeboat::schema::Schema;
+use lifeboat::semicolons::{self, Separator};
 use lifeboat::train::{self, DatasetBuilder, Learner, Progress, Provenance, TrainOptions};
 
 /// Train a model on a CSV file and write it as one self-checking model file.
@@ -170,6 +171,9 @@ fn train_and_write(
     let dataset = {
         let cannot_read = || format!("cannot read {}", args.data.display());
         let mut table = TableReader::new(&mut hashing).with_context(cannot_read)?;
+        if table.separator() == Separator::Semicolon {
+            eprintln!("note: {}", semicolons::READ_NOTE);
+        }
         let header: Vec<&str> = table.header().iter().map(String::as_str).collect();
         let mut builder = DatasetBuilder::new(&schema, &header)
             .with_context(|| format!("{} does not fit the schema", args.data.display()))?;

@@ -1026,7 +1026,8 @@ mod tests {
         let err = ColumnMap::new(&schema, ["Pclass;Sex;SibSp"]).unwrap_err();
         assert!(
             err.to_string().ends_with(
-                "Alone; the header looks separated by ';'; lifeboat reads comma-separated files"
+                "Alone; the header looks separated by ';'; lifeboat reads files separated by \
+                 commas, or by semicolons when the first line has no comma"
             ),
             "{err}"
         );

@@ -136,6 +136,11 @@ const STRINGS: &[(&str, &str, &str)] = &[
         "Columns the model does not use (copied through)",
         "Columnas que el modelo no usa (se copian)",
     ),
+    (
+        "batch_semicolons",
+        "The file is separated by semicolons, so its numbers were read with a decimal comma (14,23) as well as a decimal point, and the scored file is written the same way.",
+        "El archivo está separado por punto y coma, así que sus números se leyeron con coma decimal (14,23) o con punto decimal, y el archivo evaluado se escribe de la misma forma.",
+    ),
     ("batch_preview", "First rows", "Primeras filas"),
     ("batch_errors", "Rejected rows", "Filas rechazadas"),
     (

@@ -23,6 +23,7 @@ use crate::batch::{self, BatchOptions};
 use crate::quote::quoted;
 use crate::schema::validate::{Decimals, comma_decimal};
 use crate::schema::{FieldKind, Lang, Schema};
+use crate::semicolons::Separator;
 
 pub fn routes() -> Routes {
     Routes::new()
@@ -375,6 +376,8 @@ struct BatchView {
     errors: Vec<view::Choice>,
     more_errors: bool,
     unused: Vec<String>,
+    /// The file was separated by semicolons, and so is the output.
+    semicolons: bool,
     header: Vec<String>,
     preview: Vec<Vec<String>>,
     download: String,
@@ -707,9 +710,11 @@ fn attachment(filename: &str) -> String {
 }
 
 fn batch_view(summary: &batch::BatchSummary, out: &[u8], filename: &str) -> BatchView {
+    let semicolons = summary.separator == Separator::Semicolon;
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .has_headers(true)
+        .delimiter(if semicolons { b';' } else { b',' })
         .from_reader(out);
     let header = reader
         .headers()
@@ -735,6 +740,7 @@ fn batch_view(summary: &batch::BatchSummary, out: &[u8], filename: &str) -> Batc
             .collect(),
         more_errors: summary.failed > summary.errors.len() as u64,
         unused: summary.unused_columns.clone(),
+        semicolons,
         header,
         preview,
         download: format!("data:text/csv;charset=utf-8;base64,{}", base64(out)),
