@@ -11,6 +11,9 @@
 //! per class (regression: `prediction` only); with explanations, `base` and
 //! one `contribution_<field>` column per field. A row that fails validation
 //! is reported with its line number and left out, unless the run is strict.
+//! A file in Windows-1252, or separated by semicolons, is read as the UTF-8
+//! comma file it stands for ([`crate::spreadsheet`]); a file of semicolons
+//! is written back with semicolons and decimal commas.
 
 mod blocks;
 mod worker;
@@ -23,7 +26,7 @@ use crate::csvfile::{self, TableError};
 use crate::model::{Estimator, Model, Prediction, Scratch};
 use crate::schema::validate::{ColumnError, ColumnMap};
 use crate::schema::{Lang, Row, RowErrors};
-use crate::semicolons::{CsvInput, CsvOutput, Separator};
+use crate::spreadsheet::{CsvInput, CsvOutput, Separator};
 
 use blocks::Blocks;
 use worker::{Block, BlockError, Worker};
@@ -55,6 +58,9 @@ pub struct BatchSummary {
     pub unused_columns: Vec<String>,
     /// What separated the input's cells, and so the output's.
     pub separator: Separator,
+    /// Whether bytes of the input were not UTF-8, and so were read as
+    /// Windows-1252 (the output is UTF-8).
+    pub windows1252: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -174,8 +180,8 @@ fn score_in_blocks<'a>(
     block_size: Option<usize>,
     callbacks: Callbacks<'a>,
 ) -> Result<BatchSummary, BatchError> {
-    // A file saved with semicolons and decimal commas is read as the comma
-    // file it stands for, and its output written back as it came.
+    // A file as a spreadsheet saves it is read as the UTF-8 comma file it
+    // stands for, and a file of semicolons written back as it came.
     let input = CsvInput::new(input).map_err(|e| BatchError::Header(e.to_string()))?;
     let separator = input.separator();
     let mut output = CsvOutput::new(output, separator);
@@ -228,7 +234,13 @@ fn score_in_blocks<'a>(
         options,
     };
     match run.score_all(&scorer, threads) {
-        Ok(()) => run.finish(),
+        Ok(()) => {
+            let windows1252 = run.blocks.input().windows1252();
+            run.finish().map(|summary| BatchSummary {
+                windows1252,
+                ..summary
+            })
+        }
         Err(e) => {
             // Rows written before the stop stay written, as a buffered writer's drop would leave them.
             let _ = run.output.flush();
@@ -1178,9 +1190,10 @@ mod tests {
             [
                 "the row has 5 cells but the header names 7 columns; an empty value still needs its comma",
                 "the row has 8 cells but the header names 7 columns; a cell with a comma in it must be in double quotes",
-                "cell 3 is not valid UTF-8 text",
+                "Age: \"ÿ\" is not a number; expected a number from 0 to 100",
             ]
         );
+        assert!(summary.windows1252);
         assert_eq!(String::from_utf8(out).unwrap().lines().count(), 2);
     }
 

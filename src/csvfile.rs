@@ -13,10 +13,10 @@
 //! double quotes, a doubled quote inside quotes, CR, LF or CRLF ending a
 //! record, blank lines skipped, a UTF-8 byte-order mark at the start skipped.
 //! A file separated by semicolons, with decimal commas, reaches them recoded
-//! into the comma file it stands for ([`crate::semicolons`]).
+//! into the comma file it stands for ([`crate::spreadsheet`]).
 
 use crate::quote::quoted;
-use crate::semicolons::{CsvInput, Separator};
+use crate::spreadsheet::{CsvInput, Separator};
 use std::io::{self, Read};
 
 /// The UTF-8 byte-order mark, which the parser skips at the start of a file.
@@ -463,6 +463,12 @@ impl<R: Read> TableReader<R> {
         self.reader.get_ref().inner.separator()
     }
 
+    /// Whether a byte read so far was not UTF-8, and so was read as
+    /// Windows-1252.
+    pub fn windows1252(&self) -> bool {
+        self.reader.get_ref().inner.windows1252()
+    }
+
     /// The column names, as the header gives them.
     pub fn header(&self) -> &[String] {
         &self.header
@@ -605,7 +611,7 @@ mod tests {
     }
 
     #[test]
-    fn rows_of_the_wrong_width_or_not_utf8_are_rejected_with_their_line() {
+    fn rows_of_the_wrong_width_are_rejected_with_their_line() {
         let (header, rows) =
             table(b"\xef\xbb\xbfa,b,c\n1,2,3\n4,5\n6,7,8,9\n\"x\ny\",\xff,z\n10,11,12").unwrap();
         assert_eq!(header, ["a", "b", "c"]);
@@ -629,9 +635,10 @@ mod tests {
                     .into()
             )
         );
+        // A byte that is not UTF-8 is read as Windows-1252.
         assert_eq!(
             rows[3],
-            Err("line 5: cell 2 is not valid UTF-8 text".into())
+            Ok(vec!["5".into(), "x\ny".into(), "ÿ".into(), "z".into()])
         );
         assert_eq!(rows[4].as_ref().unwrap()[0], "7");
         assert_eq!(rows.len(), 5);
@@ -737,11 +744,11 @@ mod tests {
             assert_eq!(TableReader::new(&bytes[..]).err(), Some(TableError::Utf16));
         }
         assert!(TableReader::new(text.as_bytes()).is_ok());
-        // Latin-1 is not UTF-16: its own message.
-        assert_eq!(
-            TableReader::new(&b"a,caf\xe9\n1,2\n"[..]).err(),
-            Some(TableError::HeaderNotUtf8 { column: 2 })
-        );
+        // Windows-1252 is not UTF-16: it is read.
+        let table = TableReader::new(&b"a,caf\xe9\n1,2\n"[..]).unwrap();
+        assert_eq!(table.header(), ["a", "café"]);
+        assert!(table.windows1252());
+        assert!(!TableReader::new(text.as_bytes()).unwrap().windows1252());
     }
 
     #[test]
@@ -755,10 +762,7 @@ mod tests {
         );
         // Unnamed columns are no names.
         assert!(table(b",a,,b\n1,2,3,4\n").is_ok());
-        assert_eq!(
-            table(b"a,\xffb\n").unwrap_err(),
-            "the header's column 2 is not valid UTF-8 text; save the file as UTF-8"
-        );
+        assert_eq!(table(b"a,\xffb\n").unwrap().0, ["a", "ÿb"]);
     }
 
     #[test]

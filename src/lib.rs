@@ -14,7 +14,7 @@ pub mod model;
 pub mod onnx;
 pub mod quote;
 pub mod schema;
-pub mod semicolons;
 pub mod serve;
 pub mod source;
+pub mod spreadsheet;
 pub mod train;

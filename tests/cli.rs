@@ -443,6 +443,69 @@ fn a_file_of_semicolons_and_decimal_commas_works_as_its_comma_twin() {
 }
 
 #[test]
+fn a_spanish_excel_file_in_windows_1252_trains_and_scores() {
+    // Excel on Windows set to Spanish saves "CSV (delimitado por comas)" in
+    // Windows-1252, with semicolons and decimal commas.
+    let dir = tempfile::tempdir().unwrap();
+    let mut data = b"Ciudad;Edad;Sobrevive\r\n".to_vec();
+    for i in 0..80 {
+        let city: &[u8] = [&b"M\xe1laga"[..], b"C\xe1diz", b"Le\xf3n"][i % 3];
+        let age = format!("{},5", 20 + i % 50);
+        let survives: &[u8] = if (i % 3 == 0) ^ (i % 7 == 0) {
+            b"s\xed"
+        } else {
+            b"no"
+        };
+        data.extend_from_slice(&[city, b";", age.as_bytes(), b";", survives, b"\r\n"].concat());
+    }
+    let file = dir.path().join("pasajeros.csv");
+    std::fs::write(&file, &data).unwrap();
+    let model = dir.path().join("m.lifeboat");
+    let out = lifeboat()
+        .args([
+            "train",
+            "--learner",
+            "logistic",
+            "--target",
+            "Sobrevive",
+            "--data",
+        ])
+        .arg(&file)
+        .arg("--out")
+        .arg(&model)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("read as Windows-1252"), "{stderr}");
+    assert!(stderr.contains("separated by semicolons"), "{stderr}");
+    let draft = std::fs::read_to_string(dir.path().join("m.schema.toml")).unwrap();
+    for want in [
+        "{ value = \"Málaga\", label = \"Málaga\" }",
+        "{ value = \"León\", label = \"León\" }",
+        "{ value = \"sí\", label = \"Sobrevive = sí\" }",
+        "help = \"Seen in the data: 20.5 to 69.5.\"",
+    ] {
+        assert!(draft.contains(want), "{want}: {draft}");
+    }
+    let out = lifeboat()
+        .arg("predict")
+        .arg("--model")
+        .arg(&model)
+        .arg("--input")
+        .arg(&file)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("the output is UTF-8"), "{stderr}");
+    let scored = String::from_utf8(out.stdout).unwrap();
+    let row = scored.lines().nth(1).unwrap();
+    assert!(row.starts_with("Málaga;20,5;no;"), "{row}");
+    assert_eq!(scored.lines().count(), 81);
+}
+
+#[test]
 fn train_errors_name_the_problem() {
     let dir = tempfile::tempdir().unwrap();
     let data = write(dir.path(), "d.csv", &synthetic_csv(50));
@@ -749,7 +812,7 @@ fn a_utf16_file_is_named_as_such_in_every_command() {
 fn bad_rows_are_skipped_in_training_and_drafting_with_their_line() {
     let dir = tempfile::tempdir().unwrap();
     let mut csv = synthetic_csv(60).into_bytes();
-    // A short row, a long one, one not UTF-8, one with a number that is not one.
+    // A short row, a long one, one in Windows-1252, one with a number that is not one.
     csv.extend_from_slice(b"61,1.5,2\n62,1.5,2,red,note,1,extra\n63,1.5,2,r\xe9d,note,1\n");
     csv.extend_from_slice(b"64,abc,2,red,note,1\n");
     let data = dir.path().join("d.csv");
@@ -758,14 +821,18 @@ fn bad_rows_are_skipped_in_training_and_drafting_with_their_line() {
     for want in [
         "line 62: the row has 3 cells but the header names 6 columns",
         "line 63: the row has 7 cells but the header names 6 columns",
-        "line 64: cell 4 is not valid UTF-8 text",
-        "note: column \"x\" is drafted from its numbers, but 1 cell of 61 is not a number within ±1e150 (line 65: \"abc\")",
+        "note: the file is not all UTF-8 text, so the bytes that are not were read as Windows-1252",
+        "note: column \"x\" is drafted from its numbers, but 1 cell of 62 is not a number within ±1e150 (line 65: \"abc\")",
     ] {
         assert!(stderr.contains(want), "{want}: {stderr}");
     }
     // The short row did not make the columns it lacks optional; x is a number.
     let schema = lifeboat::schema::Schema::from_toml(&toml).unwrap();
     assert!(schema.fields.iter().all(|f| !f.optional), "{toml}");
+    assert!(
+        toml.contains("{ value = \"réd\", label = \"réd\" }"),
+        "{toml}"
+    );
     let x = &schema.fields[schema.field_index("x").unwrap()];
     assert!(
         matches!(x.kind, lifeboat::schema::FieldKind::Number(_)),
@@ -773,16 +840,16 @@ fn bad_rows_are_skipped_in_training_and_drafting_with_their_line() {
     );
 
     let (stderr, stdout) = run_on("train", &data, 0);
-    assert!(stderr.contains("skipped 4 row(s)"), "{stderr}");
+    assert!(stderr.contains("skipped 3 row(s)"), "{stderr}");
     for want in [
         "  line 62: the row has 3 cells but the header names 6 columns",
         "  line 63: the row has 7 cells but the header names 6 columns",
-        "  line 64: cell 4 is not valid UTF-8 text",
+        "note: the file is not all UTF-8 text",
         "  line 65: x: \"abc\" is not a number",
     ] {
         assert!(stderr.contains(want), "{want}: {stderr}");
     }
-    assert!(stdout.contains("60 rows, 2-fold"), "{stdout}");
+    assert!(stdout.contains("61 rows, 2-fold"), "{stdout}");
 }
 
 #[test]

@@ -641,6 +641,20 @@ async fn a_file_of_semicolons_comes_back_as_it_went() {
         html.contains("<th scope=\"col\">probability_1</th>"),
         "{html}"
     );
+    assert!(!html.contains("Windows-1252"), "{html}");
+    // And as Excel saves it on Windows: in Windows-1252 (ñ is 0xF1).
+    let r = s
+        .client
+        .post(s.url("/batch?format=html"))
+        .header("content-type", "text/csv")
+        .body(&b"Pclass;Sex;Age;SibSp;Parch;Fare;Embarked;Nombre\n3;male;22;1;0;7,25;S;Mu\xf1oz\n"[..])
+        .send()
+        .await
+        .unwrap();
+    let (status, _, html) = parts(r).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("read as Windows-1252"), "{html}");
+    assert!(html.contains("<td>Muñoz</td>"), "{html}");
 }
 
 #[tokio::test]

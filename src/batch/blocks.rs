@@ -234,6 +234,11 @@ impl<R: Read> Blocks<R> {
     }
 
     /// The input's byte offset after the blocks handed out so far.
+    /// The reader the blocks are cut from.
+    pub(super) fn input(&self) -> &R {
+        &self.input
+    }
+
     pub(super) fn position(&self) -> u64 {
         self.offset
     }

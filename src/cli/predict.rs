@@ -10,8 +10,8 @@ use clap::Args;
 
 use lifeboat::batch::{self, BatchError, BatchOptions};
 use lifeboat::schema::Lang;
-use lifeboat::semicolons::{self, Separator};
 use lifeboat::source;
+use lifeboat::spreadsheet::{self, Separator};
 
 /// Failures printed one by one before the rest are only counted.
 const PRINT_FAILURES: u64 = 50;
@@ -128,10 +128,16 @@ pub fn run(args: PredictArgs) -> anyhow::Result<ExitCode> {
     if printed > PRINT_FAILURES {
         eprintln!("... and {} more rejected rows", printed - PRINT_FAILURES);
     }
+    if summary.windows1252 {
+        eprintln!(
+            "note: {}; the output is UTF-8",
+            spreadsheet::WINDOWS_1252_NOTE
+        );
+    }
     if summary.separator == Separator::Semicolon {
         eprintln!(
             "note: {}; the output is written the same way",
-            semicolons::READ_NOTE
+            spreadsheet::SEMICOLONS_NOTE
         );
     }
     if !summary.unused_columns.is_empty() {

@@ -12,7 +12,7 @@ use lifeboat::csvfile::{TableReader, TableRow};
 use lifeboat::quote::quoted;
 use lifeboat::schema::Schema;
 use lifeboat::schema::infer::SchemaDraft;
-use lifeboat::semicolons::{self, Separator};
+use lifeboat::spreadsheet::{self, Separator};
 
 /// Draft a schema (TOML) from a CSV file: which columns are numbers and which
 /// categories, their observed ranges and values, and which columns were left
@@ -73,7 +73,7 @@ pub fn infer(data: &Path, target: &str, name: &str, for_training: bool) -> anyho
     let mut table = TableReader::new(BufReader::new(file))
         .with_context(|| format!("cannot read {}", data.display()))?;
     if !for_training && table.separator() == Separator::Semicolon {
-        eprintln!("note: {}", semicolons::READ_NOTE);
+        eprintln!("note: {}", spreadsheet::SEMICOLONS_NOTE);
     }
     let mut draft = SchemaDraft::new(table.header().to_vec(), target)?;
     let mut skipped = Vec::new();
@@ -91,6 +91,9 @@ pub fn infer(data: &Path, target: &str, name: &str, for_training: bool) -> anyho
                 }
             }
         }
+    }
+    if !for_training && table.windows1252() {
+        eprintln!("note: {}", spreadsheet::WINDOWS_1252_NOTE);
     }
     if !for_training && n_skipped > 0 {
         eprintln!("skipped {n_skipped} row(s) that cannot be read:");

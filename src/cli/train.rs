@@ -14,7 +14,7 @@ use lifeboat::csvfile::{TableReader, TableRow};
 use lifeboat::model::file;
 use lifeboat::quote::quoted;
 use lifeboat::schema::Schema;
-use lifeboat::semicolons::{self, Separator};
+use lifeboat::spreadsheet::{self, Separator};
 use lifeboat::train::{self, DatasetBuilder, Learner, Progress, Provenance, TrainOptions};
 
 /// Train a model on a CSV file and write it as one self-checking model file.
@@ -172,7 +172,7 @@ fn train_and_write(
         let cannot_read = || format!("cannot read {}", args.data.display());
         let mut table = TableReader::new(&mut hashing).with_context(cannot_read)?;
         if table.separator() == Separator::Semicolon {
-            eprintln!("note: {}", semicolons::READ_NOTE);
+            eprintln!("note: {}", spreadsheet::SEMICOLONS_NOTE);
         }
         let header: Vec<&str> = table.header().iter().map(String::as_str).collect();
         let mut builder = DatasetBuilder::new(&schema, &header)
@@ -182,6 +182,9 @@ fn train_and_write(
                 TableRow::Cells(cells) => builder.push(cells.line, |i| cells.get(i)),
                 TableRow::Rejected { line, reason } => builder.skip(line, reason),
             }
+        }
+        if table.windows1252() {
+            eprintln!("note: {}", spreadsheet::WINDOWS_1252_NOTE);
         }
         builder.finish()
     };

@@ -141,6 +141,11 @@ const STRINGS: &[(&str, &str, &str)] = &[
         "The file is separated by semicolons, so its numbers were read with a decimal comma (14,23) as well as a decimal point, and the scored file is written the same way.",
         "El archivo está separado por punto y coma, así que sus números se leyeron con coma decimal (14,23) o con punto decimal, y el archivo evaluado se escribe de la misma forma.",
     ),
+    (
+        "batch_windows1252",
+        "The file is not all UTF-8 text, so the bytes that are not were read as Windows-1252 (as Excel saves CSV files on Windows); the scored file is UTF-8.",
+        "El archivo no es todo texto UTF-8, así que los bytes que no lo son se leyeron como Windows-1252 (como Excel guarda los CSV en Windows); el archivo evaluado está en UTF-8.",
+    ),
     ("batch_preview", "First rows", "Primeras filas"),
     ("batch_errors", "Rejected rows", "Filas rechazadas"),
     (

@@ -195,8 +195,8 @@ fn prediction_value(schema: &Schema, p: &Prediction) -> Value {
 }
 
 fn csv_rows(schema: &Schema, body: &[u8]) -> Result<Vec<Row>, ApiError> {
-    // As every CSV lifeboat reads: semicolons with decimal commas too.
-    let body = &*crate::semicolons::comma_separated(body);
+    // As every CSV lifeboat reads: Windows-1252 text and semicolons too.
+    let body = &*crate::spreadsheet::as_read(body);
     let bad = |what: String| {
         ApiError::BadRequest(format!(
             "Failed to parse input as a Pandas DataFrame: {what}. The first line must name the columns."

@@ -23,7 +23,7 @@ use crate::batch::{self, BatchOptions};
 use crate::quote::quoted;
 use crate::schema::validate::{Decimals, comma_decimal};
 use crate::schema::{FieldKind, Lang, Schema};
-use crate::semicolons::Separator;
+use crate::spreadsheet::Separator;
 
 pub fn routes() -> Routes {
     Routes::new()
@@ -378,6 +378,8 @@ struct BatchView {
     unused: Vec<String>,
     /// The file was separated by semicolons, and so is the output.
     semicolons: bool,
+    /// Bytes of the file were read as Windows-1252.
+    windows1252: bool,
     header: Vec<String>,
     preview: Vec<Vec<String>>,
     download: String,
@@ -741,6 +743,7 @@ fn batch_view(summary: &batch::BatchSummary, out: &[u8], filename: &str) -> Batc
         more_errors: summary.failed > summary.errors.len() as u64,
         unused: summary.unused_columns.clone(),
         semicolons,
+        windows1252: summary.windows1252,
         header,
         preview,
         download: format!("data:text/csv;charset=utf-8;base64,{}", base64(out)),

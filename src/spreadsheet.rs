@@ -1,21 +1,30 @@
-//! CSV files as spreadsheets save them where the decimal mark is a comma
-//! (Excel or LibreOffice set to Spanish, French, German…): cells separated
-//! by semicolons, numbers written `14,23`.
+//! CSV files as spreadsheets save them: in Windows-1252 rather than UTF-8
+//! (Excel's "CSV (Comma delimited)" on Windows), and, where the decimal mark
+//! is a comma (Excel or LibreOffice set to Spanish, French, German…), with
+//! cells separated by semicolons and numbers written `14,23`.
 //!
-//! Every reader in lifeboat takes commas. A file whose first line is
-//! separated by semicolons, with no comma outside quotes, is recoded as it
-//! is read into the comma-separated file it stands for: `;` becomes `,`,
-//! `14,23` becomes `14.23` (`1.065,5` becomes `1065.5`), and a cell with a
-//! comma in its text is quoted. Scored output goes back the other way
-//! ([`CsvOutput`]), so that the spreadsheet opens it as it saved the
-//! input.
+//! Every reader in lifeboat takes UTF-8 separated by commas, and
+//! [`CsvInput`] hands them that:
+//! - A byte that is not part of UTF-8 text is read as the Windows-1252
+//!   character it is (`0xE1` is `á`), and the commands say so. Text in
+//!   Windows-1252 is almost never also valid UTF-8 (that takes a letter such
+//!   as `Ã` followed by a symbol such as `©`), so UTF-8 reads as it always
+//!   did, and a file that mixes the two reads right in both parts.
+//! - A file whose first line is separated by semicolons, with no comma
+//!   outside quotes, is recoded into the comma-separated file it stands
+//!   for: `;` becomes `,`, `14,23` becomes `14.23` (`1.065,5` becomes
+//!   `1065.5`), and a cell with a comma in its text is quoted. Scored output
+//!   goes back the other way ([`CsvOutput`]), so that the spreadsheet opens
+//!   it as it saved the input.
 //!
 //! Recoding goes a cell at a time and never holds more than [`SHORT_CELL`]
 //! bytes: a longer cell is no number, so it streams through (quoted, if it
 //! was not), and a quote left open reaches the readers' own checks as it
 //! would have. Line ends are untouched, so every line number stays the
-//! file's own.
+//! file's own. A file in UTF-16 is handed on as it is, for the readers to
+//! name.
 
+use std::borrow::Cow;
 use std::io::{self, Read, Write};
 
 /// What separates the cells of a file.
@@ -28,8 +37,13 @@ pub enum Separator {
 }
 
 /// What the commands say of a file they read as separated by semicolons.
-pub const READ_NOTE: &str = "the file is separated by semicolons, so numbers are read with a \
-     decimal comma (14,23) as well as a decimal point";
+pub const SEMICOLONS_NOTE: &str = "the file is separated by semicolons, so numbers are read with \
+     a decimal comma (14,23) as well as a decimal point";
+
+/// What the commands say of a file with bytes that are not UTF-8.
+pub const WINDOWS_1252_NOTE: &str = "the file is not all UTF-8 text, so the bytes that are not \
+     were read as Windows-1252 (as Excel's \"CSV (Comma delimited)\" saves text on Windows: \
+     0xE1 is á)";
 
 /// The most bytes of the first line read to tell the separator.
 const SNIFF_BYTES: usize = 64 << 10;
@@ -59,15 +73,31 @@ pub fn separator_of(bytes: &[u8]) -> Separator {
     }
 }
 
-/// `bytes`, a whole file in memory, as the readers take it: as it is, or
-/// recoded into commas if it is separated by semicolons.
-pub fn comma_separated(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
-    if separator_of(bytes) == Separator::Comma {
+/// Whether `bytes`, the start of a file, look like UTF-16: a UTF-16 mark,
+/// or a zero byte on the first line. Such a file is not decoded or
+/// recoded, so that the readers can name it.
+fn looks_utf16(bytes: &[u8]) -> bool {
+    let first_line = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
+    bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") || first_line.contains(&0)
+}
+
+/// `bytes`, a whole file in memory, as the readers take it (see the module
+/// documentation): as it is, if it is UTF-8 separated by commas.
+pub fn as_read(bytes: &[u8]) -> Cow<'_, [u8]> {
+    let separator = separator_of(bytes);
+    let utf16 = looks_utf16(bytes);
+    if utf16 || (separator == Separator::Comma && std::str::from_utf8(bytes).is_ok()) {
         return bytes.into();
     }
-    let (bom, rest) = match bytes.strip_prefix(BOM) {
+    let mut decoder = Decoder::default();
+    let mut text = Vec::with_capacity(bytes.len());
+    decoder.decode(bytes, true, &mut text);
+    if separator == Separator::Comma {
+        return text.into();
+    }
+    let (bom, rest) = match text.strip_prefix(BOM) {
         Some(rest) => (BOM, rest),
-        None => (&bytes[..0], bytes),
+        None => (&text[..0], &text[..]),
     };
     let mut out = bom.to_vec();
     let mut recode = Recode::new(READING);
@@ -76,20 +106,26 @@ pub fn comma_separated(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
     out.into()
 }
 
-/// A CSV input as the readers take it: comma-separated, recoded if the file
-/// is separated by semicolons.
+/// A CSV input as the readers take it: UTF-8 separated by commas, decoded
+/// and recoded as it is read if the file is not.
 pub struct CsvInput<R> {
     inner: R,
     separator: Separator,
-    /// Bytes read to tell the separator, not yet handed on (as they are, or
-    /// recoded into `out`).
+    /// `None` for a file that looks like UTF-16.
+    decoder: Option<Decoder>,
+    /// `None` for a file separated by commas.
+    recode: Option<Recode>,
+    /// Bytes read to tell the separator, not yet handed on.
     peeked: Vec<u8>,
-    /// Recoded bytes not yet handed on, from `out_pos`.
+    /// Decoded (and recoded) bytes not yet handed on, from `out_pos`.
     out: Vec<u8>,
     out_pos: usize,
-    recode: Recode,
-    /// Raw bytes read from `inner`, to recode.
+    /// Raw bytes read from `inner`, and decoded ones, to recode.
     raw: Vec<u8>,
+    text: Vec<u8>,
+    /// Whether the first bytes handed on are still to come: the mark of a
+    /// file of semicolons is passed on before the recoding starts.
+    started: bool,
     ended: bool,
 }
 
@@ -113,36 +149,82 @@ impl<R: Read> CsvInput<R> {
                 break;
             }
         }
-        let separator = separator_of(&peeked);
-        let mut csv = CsvInput {
+        let utf16 = looks_utf16(&peeked);
+        let separator = if utf16 {
+            Separator::Comma
+        } else {
+            separator_of(&peeked)
+        };
+        Ok(CsvInput {
             inner: input,
             separator,
-            peeked: Vec::new(),
+            decoder: (!utf16).then(Decoder::default),
+            recode: (separator == Separator::Semicolon).then(|| Recode::new(READING)),
+            peeked,
             out: Vec::new(),
             out_pos: 0,
-            recode: Recode::new(READING),
             raw: Vec::new(),
+            text: Vec::new(),
+            started: false,
             ended: false,
-        };
-        match separator {
-            Separator::Comma => csv.peeked = peeked,
-            Separator::Semicolon => {
-                // The mark is the file's, not the first cell's.
-                let rest = match peeked.strip_prefix(BOM) {
-                    Some(rest) => {
-                        csv.out.extend_from_slice(BOM);
-                        rest
-                    }
-                    None => &peeked,
-                };
-                csv.recode.feed(rest, &mut csv.out);
-            }
-        }
-        Ok(csv)
+        })
     }
 
     pub fn separator(&self) -> Separator {
         self.separator
+    }
+
+    /// Whether a byte read so far was not UTF-8, and so was read as
+    /// Windows-1252.
+    pub fn windows1252(&self) -> bool {
+        self.decoder.as_ref().is_some_and(|d| d.windows1252)
+    }
+
+    /// Reads, decodes and recodes the next bytes into `out`; false at the
+    /// end of the input.
+    fn fill(&mut self, want: usize) -> io::Result<bool> {
+        self.out.clear();
+        self.out_pos = 0;
+        if self.ended {
+            return Ok(false);
+        }
+        let last = if self.peeked.is_empty() {
+            self.raw.resize(want.clamp(4096, 256 << 10), 0);
+            let n = self.inner.read(&mut self.raw)?;
+            self.raw.truncate(n);
+            n == 0
+        } else {
+            self.raw = std::mem::take(&mut self.peeked);
+            false
+        };
+        self.ended = last;
+        let text: &[u8] = match &mut self.decoder {
+            Some(decoder) => {
+                self.text.clear();
+                decoder.decode(&self.raw, last, &mut self.text);
+                &self.text
+            }
+            None => &self.raw,
+        };
+        match &mut self.recode {
+            Some(recode) => {
+                let mut text = text;
+                if !self.started {
+                    // The mark is the file's, not the first cell's.
+                    if let Some(rest) = text.strip_prefix(BOM) {
+                        self.out.extend_from_slice(BOM);
+                        text = rest;
+                    }
+                }
+                recode.feed(text, &mut self.out);
+                if last {
+                    recode.finish(&mut self.out);
+                }
+            }
+            None => self.out.extend_from_slice(text),
+        }
+        self.started = true;
+        Ok(true)
     }
 }
 
@@ -161,14 +243,8 @@ fn first_line_ends(bytes: &[u8]) -> bool {
 
 impl<R: Read> Read for CsvInput<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.separator == Separator::Comma {
-            if !self.peeked.is_empty() {
-                let n = buf.len().min(self.peeked.len());
-                buf[..n].copy_from_slice(&self.peeked[..n]);
-                self.peeked.drain(..n);
-                return Ok(n);
-            }
-            return self.inner.read(buf);
+        if buf.is_empty() {
+            return Ok(0);
         }
         loop {
             if self.out_pos < self.out.len() {
@@ -178,20 +254,99 @@ impl<R: Read> Read for CsvInput<R> {
                 self.out_pos += n;
                 return Ok(n);
             }
-            if self.ended || buf.is_empty() {
+            // UTF-8 with commas, the usual file, is read straight into `buf`.
+            let plain = self.recode.is_none()
+                && self.peeked.is_empty()
+                && !self.ended
+                && self.decoder.as_ref().is_none_or(|d| d.pending.is_empty());
+            if plain {
+                let n = self.inner.read(buf)?;
+                let Some(decoder) = &mut self.decoder else {
+                    return Ok(n);
+                };
+                match std::str::from_utf8(&buf[..n]) {
+                    Ok(_) if n > 0 => return Ok(n),
+                    _ => {
+                        // Not UTF-8 (or the end): decode it through `out`.
+                        self.out.clear();
+                        self.out_pos = 0;
+                        self.ended = n == 0;
+                        decoder.decode(&buf[..n], n == 0, &mut self.out);
+                        if self.out.is_empty() && n == 0 {
+                            return Ok(0);
+                        }
+                        continue;
+                    }
+                }
+            }
+            if !self.fill(buf.len())? {
                 return Ok(0);
             }
-            self.out.clear();
-            self.out_pos = 0;
-            self.raw.resize(buf.len().clamp(4096, 256 << 10), 0);
-            let n = self.inner.read(&mut self.raw)?;
-            if n == 0 {
-                self.ended = true;
-                self.recode.finish(&mut self.out);
-            } else {
-                self.recode.feed(&self.raw[..n], &mut self.out);
+        }
+    }
+}
+
+/// UTF-8 text, with every byte that is not part of it read as the
+/// Windows-1252 character it is.
+#[derive(Debug, Default)]
+struct Decoder {
+    /// The start of a UTF-8 character the last bytes cut off (at most 3).
+    pending: Vec<u8>,
+    /// Whether a byte was read as Windows-1252.
+    windows1252: bool,
+}
+
+impl Decoder {
+    /// Decodes `bytes` into `out`; `last`: no more bytes come, so a
+    /// character cut off at the end is not UTF-8.
+    fn decode(&mut self, bytes: &[u8], last: bool, out: &mut Vec<u8>) {
+        let joined;
+        let mut rest = if self.pending.is_empty() {
+            bytes
+        } else {
+            self.pending.extend_from_slice(bytes);
+            joined = std::mem::take(&mut self.pending);
+            &joined[..]
+        };
+        out.reserve(rest.len());
+        loop {
+            match std::str::from_utf8(rest) {
+                Ok(_) => {
+                    out.extend_from_slice(rest);
+                    return;
+                }
+                Err(e) => {
+                    let (valid, after) = rest.split_at(e.valid_up_to());
+                    out.extend_from_slice(valid);
+                    if e.error_len().is_none() && !last {
+                        // A character the next bytes may finish.
+                        self.pending.extend_from_slice(after);
+                        return;
+                    }
+                    let mut char_buf = [0u8; 4];
+                    out.extend_from_slice(
+                        windows1252(after[0]).encode_utf8(&mut char_buf).as_bytes(),
+                    );
+                    self.windows1252 = true;
+                    rest = &after[1..];
+                }
             }
         }
+    }
+}
+
+/// The character a byte of 0x80 and up is in Windows-1252. The five bytes
+/// it leaves undefined are read as the control characters of the same
+/// number, as web browsers read them.
+fn windows1252(byte: u8) -> char {
+    const FROM_0X80: [char; 32] = [
+        '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8d}', 'Ž',
+        '\u{8f}', '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9d}',
+        'ž', 'Ÿ',
+    ];
+    match byte {
+        0x80..=0x9F => FROM_0X80[usize::from(byte - 0x80)],
+        _ => char::from(byte),
     }
 }
 
@@ -443,17 +598,19 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    fn read_all(bytes: &[u8], chunk: usize) -> (Separator, Vec<u8>) {
-        /// Hands over at most `chunk` bytes a read, as a pipe may.
-        struct Trickle<'a>(&'a [u8], usize);
-        impl Read for Trickle<'_> {
-            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-                let n = buf.len().min(self.1).min(self.0.len());
-                buf[..n].copy_from_slice(&self.0[..n]);
-                self.0 = &self.0[n..];
-                Ok(n)
-            }
+    /// Hands over at most `chunk` bytes a read, as a pipe may.
+    struct Trickle<'a>(&'a [u8], usize);
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = buf.len().min(self.1).min(self.0.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
         }
+    }
+
+    fn read_all(bytes: &[u8], chunk: usize) -> (Separator, Vec<u8>) {
         let mut input = CsvInput::new(Trickle(bytes, chunk)).unwrap();
         let mut out = Vec::new();
         input.read_to_end(&mut out).unwrap();
@@ -557,10 +714,47 @@ mod tests {
     }
 
     #[test]
+    fn bytes_that_are_not_utf8_are_read_as_windows_1252() {
+        // "Málaga;sí" as Excel saves it on Windows, and the same in UTF-8.
+        let file = b"Ciudad;S\xed\n\x80 M\xe1laga \x93ok\x94;s\xed \x81\n";
+        let text = "Ciudad,Sí\n€ Málaga “ok”,sí \u{81}\n";
+        for chunk in [1, 2, 3, 4096] {
+            let mut input = CsvInput::new(Trickle(file, chunk)).unwrap();
+            let mut out = Vec::new();
+            input.read_to_end(&mut out).unwrap();
+            assert_eq!(String::from_utf8(out).unwrap(), text);
+            assert!(input.windows1252());
+        }
+        // UTF-8, whole or cut anywhere, is read as it is.
+        let utf8 = "a,b\nMálaga,€ “ok” 😀\n".repeat(100);
+        for chunk in [1, 2, 3, 5, 4096] {
+            let mut input = CsvInput::new(Trickle(utf8.as_bytes(), chunk)).unwrap();
+            let mut out = Vec::new();
+            input.read_to_end(&mut out).unwrap();
+            assert_eq!(String::from_utf8(out).unwrap(), utf8);
+            assert!(!input.windows1252());
+        }
+        // A character cut off by the end of the file is Windows-1252.
+        let (_, out) = read_all(b"a\n\xc3", 1);
+        assert_eq!(out, "a\nÃ".as_bytes());
+        // UTF-16 is left for the readers to name.
+        let utf16: Vec<u8> = "a;b\n".encode_utf16().flat_map(u16::to_le_bytes).collect();
+        assert_eq!(read_all(&utf16, 3), (Separator::Comma, utf16.clone()));
+        assert_eq!(as_read(&utf16), utf16);
+    }
+
+    #[test]
     fn a_file_in_memory_is_recoded_as_a_read_one() {
-        for file in ["\u{feff}a;b\n1,5;\"x, y\"\n2;3", "a,b\n1;2\n", ""] {
-            let (_, read) = read_all(file.as_bytes(), 3);
-            assert_eq!(comma_separated(file.as_bytes()), read);
+        let files: [&[u8]; 5] = [
+            "\u{feff}a;b\n1,5;\"x, y\"\n2;3".as_bytes(),
+            b"a,b\n1;2\n",
+            b"",
+            b"a;b\nM\xe1laga;1,5\n",
+            b"a,b\nM\xe1laga,1.5\n",
+        ];
+        for file in files {
+            let (_, read) = read_all(file, 3);
+            assert_eq!(as_read(file), read);
         }
     }
 
