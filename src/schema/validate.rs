@@ -153,7 +153,9 @@ impl Expected {
                     (true, true) => format!("se espera un valor como: {list}"),
                 }
             }
-            Expected::Boolean if es => "se espera true o false (también 1/0, sí/no)".into(),
+            Expected::Boolean if es => {
+                "se espera true o false (también 1/0, sí/no, verdadero/falso)".into()
+            }
             Expected::Boolean => "expected true or false (or 1/0, yes/no)".into(),
             Expected::Fields(names) if es => format!(
                 "los campos son: {}",
@@ -478,8 +480,14 @@ fn check_number(
 }
 
 fn parse_bool(s: &str) -> Option<Cell> {
-    const TRUE: [&str; 6] = ["true", "1", "yes", "on", "y", "sí"];
-    const FALSE: [&str; 5] = ["false", "0", "no", "off", "n"];
+    // Spreadsheets in Spanish write VERDADERO and FALSO.
+    const TRUE: [&str; 8] = ["true", "1", "yes", "on", "y", "sí", "si", "verdadero"];
+    const FALSE: [&str; 6] = ["false", "0", "no", "off", "n", "falso"];
+    let s: std::borrow::Cow<'_, str> = if s.contains('Í') {
+        s.replace('Í', "í").into()
+    } else {
+        s.into()
+    };
     if TRUE.iter().any(|t| s.eq_ignore_ascii_case(t)) {
         Some(Cell::Number(1.0))
     } else if FALSE.iter().any(|t| s.eq_ignore_ascii_case(t)) {
@@ -925,6 +933,33 @@ mod tests {
         assert!(text.contains(r#"Fare: "inf" is not a number"#));
         assert!(text.contains(r#"Alone: "maybe" is not true or false"#));
         assert!(text.contains(r#"Agee: is not a field of this model; did you mean "Age"?"#));
+    }
+
+    #[test]
+    fn booleans_in_english_and_spanish() {
+        for yes in [
+            "true",
+            "TRUE",
+            "1",
+            "yes",
+            "Y",
+            "on",
+            "sí",
+            "SÍ",
+            "Sí",
+            "si",
+            "VERDADERO",
+        ] {
+            assert_eq!(parse_bool(yes), Some(Cell::Number(1.0)), "{yes}");
+        }
+        for no in [
+            "false", "False", "0", "no", "N", "off", "NO", "FALSO", "falso",
+        ] {
+            assert_eq!(parse_bool(no), Some(Cell::Number(0.0)), "{no}");
+        }
+        for neither in ["", "2", "vrai", "sì", "yes!", "t"] {
+            assert_eq!(parse_bool(neither), None, "{neither}");
+        }
     }
 
     #[test]
