@@ -198,6 +198,36 @@ def _():
         d.quit()
 
 
+@check("CSV files as Excel in Spanish saves them: semicolons, decimal commas, Windows-1252")
+def _():
+    csv = os.path.join(DOWNLOADS, "pasajeros.csv")
+    with open(csv, "wb") as f:
+        f.write("Pclass;Sex;Age;SibSp;Parch;Fare;Embarked;Nombre\r\n"
+                "3;male;22,5;1;0;7,25;S;Muñoz\r\n1;female;38;1;0;71,2833;C;Peña\r\n".encode("cp1252"))
+    d = browser(lang="es")
+    try:
+        d.get(BASE + "/batch")
+        d.find_element(By.ID, "file").send_keys(csv)
+        d.find_element(By.CSS_SELECTOR, "form.upload button[type=submit]").click()
+        result = d.find_element(By.CSS_SELECTOR, ".result-batch").text
+        assert "2 filas: 2 evaluadas, 0 rechazadas." in result, result
+        assert "punto y coma" in result and "Windows-1252" in result, result
+        assert "Muñoz" in result and "22,5" in result, result
+        d.find_element(By.CSS_SELECTOR, "a[download]").click()
+        target = os.path.join(DOWNLOADS, "pasajeros-scored.csv")
+        deadline = time.time() + 30
+        while not os.path.exists(target) and time.time() < deadline:
+            time.sleep(0.1)
+        with open(target, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+        assert lines[0].endswith(";Nombre;prediction;label;probability_0;probability_1"), lines[0]
+        assert lines[1].startswith("3;male;22,5;1;0;7,25;S;Muñoz;0;"), lines[1]
+        assert "," in lines[1].rsplit(";", 1)[1] and "." not in lines[1], lines[1]
+        no_csp_violations(d)
+    finally:
+        d.quit()
+
+
 @check("Every page renders without CSP violations; the phone-sized form fits")
 def _():
     d = browser(width=390, height=1600)

@@ -32,7 +32,7 @@ pub(crate) const MOST_RECORD_BYTES: u64 = MOST_RECORD_MB << 20;
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum TableError {
     #[error(
-        "the file is empty; its first line must name the columns, separated by commas, and each line after it is one row"
+        "the file is empty; its first line must name the columns, separated by commas (or semicolons), and each line after it is one row"
     )]
     Empty,
     #[error(

@@ -106,8 +106,8 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ),
     (
         "batch_intro",
-        "Upload a CSV file whose first line names the columns. You get it back with a prediction, a label and one probability column per outcome; rows that cannot be scored are listed.",
-        "Suba un archivo CSV cuya primera línea nombre las columnas. Lo recibirá con una predicción, una etiqueta y una columna de probabilidad por resultado; las filas que no se puedan evaluar se enumeran.",
+        "Upload a CSV file whose first line names the columns. You get it back with a prediction, a label and one probability column per outcome; rows that cannot be scored are listed. Separated by commas, or by semicolons with decimal commas, as spreadsheets save it.",
+        "Suba un archivo CSV cuya primera línea nombre las columnas. Lo recibirá con una predicción, una etiqueta y una columna de probabilidad por resultado; las filas que no se puedan evaluar se enumeran. Separado por comas, o por punto y coma con coma decimal, como lo guardan las hojas de cálculo.",
     ),
     (
         "batch_columns",

@@ -333,7 +333,7 @@ impl Document {
             "POST",
             "/batch",
             "Score a CSV file",
-            "Upload a CSV file (multipart/form-data field `file`, or a text/csv body). Browsers get a page with a summary, the rejected rows and a download link; when Accept prefers text/csv to text/html, q-values counted (`Accept: text/csv`; or ?format=csv, and ?format=html asks for the page), the scored CSV itself comes back, with the number of rejected rows in the X-Rejected-Rows header and the uploaded file's name in Content-Disposition (NAME-scored.csv: filename= in ASCII, and filename*= in UTF-8 when the name has other letters). ?explain=true adds contribution columns (read as /api/v1/predict reads it).",
+            "Upload a CSV file (multipart/form-data field `file`, or a text/csv body). Browsers get a page with a summary, the rejected rows and a download link; when Accept prefers text/csv to text/html, q-values counted (`Accept: text/csv`; or ?format=csv, and ?format=html asks for the page), the scored CSV itself comes back, with the number of rejected rows in the X-Rejected-Rows header and the uploaded file's name in Content-Disposition (NAME-scored.csv: filename= in ASCII, and filename*= in UTF-8 when the name has other letters). ?explain=true adds contribution columns (read as /api/v1/predict reads it). A file separated by semicolons, with decimal commas, as spreadsheets in Spanish, French or German save it, comes back the same way; bytes that are not UTF-8 are read as Windows-1252, and the scored file is UTF-8.",
             vec![format!(
                 "printf '{csv}' | curl -s {BASE}/batch -H 'Content-Type: text/csv' -H 'Accept: text/csv' --data-binary @-"
             )],
