@@ -123,7 +123,7 @@ pub struct CsvInput<R> {
     /// Raw bytes read from `inner`, and decoded ones, to recode.
     raw: Vec<u8>,
     text: Vec<u8>,
-    /// Whether the first bytes handed on are still to come: the mark of a
+    /// Whether bytes were handed on: until then, the mark that may start a
     /// file of semicolons is passed on before the recoding starts.
     started: bool,
     ended: bool,

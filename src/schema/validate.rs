@@ -10,7 +10,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{Field, FieldKind, Lang, NumberSpec, Schema};
+use super::{CategorySpec, Field, FieldKind, Lang, NumberSpec, Schema};
 use crate::quote::quoted;
 
 /// One validated input value, ready for the model's preprocessing.
@@ -377,13 +377,28 @@ pub fn parse_text(field: &Field, raw: &str, decimals: Decimals) -> Result<Cell, 
                 }
             }
         }
-        FieldKind::Category(spec) => match spec.values.iter().position(|c| c.value == s) {
+        FieldKind::Category(spec) => match spec
+            .values
+            .iter()
+            .position(|c| c.value == s)
+            .or_else(|| same_number(spec, s))
+        {
             Some(i) => Ok(Cell::Category(i as u32)),
             None if spec.open => Ok(Cell::Unseen),
             None => Err(Problem::NotACategory(s.to_string())),
         },
         FieldKind::Boolean => parse_bool(s).ok_or_else(|| Problem::NotABoolean(s.to_string())),
     }
+}
+
+/// The category value that is the same number as `s`, if `s` is one: `3.0`
+/// means the category "3", as JSON's 3.0 does (pandas writes a column of
+/// whole numbers with a gap in it as 3.0).
+fn same_number(spec: &CategorySpec, s: &str) -> Option<usize> {
+    let v = s.parse::<f64>().ok().filter(|v| v.is_finite())?;
+    spec.values
+        .iter()
+        .position(|c| c.value.parse::<f64>().ok() == Some(v))
 }
 
 /// A borrowed view of one JSON value: what validation needs, whatever parsed
@@ -994,6 +1009,31 @@ mod tests {
             .unwrap_err();
         assert!(err.to_string().contains("Pclass: got an array"), "{err}");
         assert!(err.to_string().contains("Sex: got an object"), "{err}");
+    }
+
+    #[test]
+    fn a_category_of_whole_numbers_takes_them_written_as_decimals() {
+        let schema = titanic_like();
+        let pclass = &schema.fields[0];
+        for text in ["3", "3.0", "3.00", " 3.0 ", "+3", "3e0"] {
+            assert_eq!(parse_str(pclass, text), Ok(Cell::Category(2)), "{text}");
+            let json = serde_json::from_str::<Value>(&format!("\"{}\"", text.trim())).unwrap();
+            assert_eq!(parse_json(pclass, &json), Ok(Cell::Category(2)), "{text}");
+        }
+        assert_eq!(parse_json(pclass, &json!(3.0)), Ok(Cell::Category(2)));
+        for text in ["3.5", "4.0", "NaN3", "inf", "three"] {
+            assert_eq!(
+                parse_str(pclass, text),
+                Err(Problem::NotACategory(text.into())),
+                "{text}"
+            );
+        }
+        // Text is matched as written.
+        let sex = &schema.fields[1];
+        assert_eq!(
+            parse_str(sex, "Male"),
+            Err(Problem::NotACategory("Male".into()))
+        );
     }
 
     #[test]
