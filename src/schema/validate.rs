@@ -508,7 +508,11 @@ fn parse_bool(s: &str) -> Option<Cell> {
     } else if FALSE.iter().any(|t| s.eq_ignore_ascii_case(t)) {
         Some(Cell::Number(0.0))
     } else {
-        None
+        // 1.0 and 0.0, as JSON's numbers are read (and pandas writes them).
+        match s.parse::<f64>() {
+            Ok(v) if v == 1.0 || v == 0.0 => Some(Cell::Number(v.abs())),
+            _ => None,
+        }
     }
 }
 
@@ -972,7 +976,10 @@ mod tests {
         ] {
             assert_eq!(parse_bool(no), Some(Cell::Number(0.0)), "{no}");
         }
-        for neither in ["", "2", "vrai", "sì", "yes!", "t"] {
+        for (number, is) in [("1.0", 1.0), ("0.00", 0.0), ("-0", 0.0), ("1e0", 1.0)] {
+            assert_eq!(parse_bool(number), Some(Cell::Number(is)), "{number}");
+        }
+        for neither in ["", "2", "vrai", "sì", "yes!", "t", "0.5", "NaN", "-1"] {
             assert_eq!(parse_bool(neither), None, "{neither}");
         }
     }
